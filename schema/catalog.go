@@ -1,0 +1,200 @@
+package schema
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// IsLocal reports whether a table belongs to this instance alone: its import/export
+// history, its web sessions, its migration bookkeeping and River's queue. Local tables
+// are never exported, never imported and never truncated by an import.
+func IsLocal(table string) bool {
+	switch table {
+	case "import_export_audits", "schema_migrations", "web_sessions":
+		return true
+	}
+	return strings.HasPrefix(table, "river_")
+}
+
+// Catalog is the set of app tables this instance has, read from PostgreSQL's catalog.
+// Only names found here are ever used in SQL built by an export or import.
+type Catalog struct {
+	Tables []*Table // in dependency order: referenced tables before referencing ones
+	byName map[string]*Table
+}
+
+// Table is one app table.
+type Table struct {
+	Name        string
+	Columns     []Column
+	ForeignKeys []ForeignKey // constraints declared on this table
+	Sequences   []Sequence   // sequences owned by this table's columns (serial/identity)
+}
+
+// Column is one column of an app table, in attnum order.
+type Column struct {
+	Name       string
+	Type       string // format_type(), e.g. "bigint", "timestamp with time zone", "text[]"
+	NotNull    bool
+	HasDefault bool
+}
+
+// ForeignKey is a foreign-key constraint with its definition, so that it can be
+// dropped for a bulk load and added back (which checks every row).
+type ForeignKey struct {
+	Name       string
+	RefTable   string
+	Definition string // pg_get_constraintdef()
+}
+
+// Sequence is a sequence owned by a column.
+type Sequence struct {
+	Schema string
+	Name   string
+	Column string
+}
+
+// Table returns the table with the given name, or nil.
+func (c *Catalog) Table(name string) *Table { return c.byName[name] }
+
+// Column returns the column with the given name, or nil.
+func (t *Table) Column(name string) *Column {
+	for i := range t.Columns {
+		if t.Columns[i].Name == name {
+			return &t.Columns[i]
+		}
+	}
+	return nil
+}
+
+const catalogColumnsSQL = `
+SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.atthasdef
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_attribute a ON a.attrelid = c.oid
+WHERE n.nspname = current_schema()
+  AND c.relkind IN ('r', 'p')
+  AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+ORDER BY c.relname, a.attnum`
+
+const catalogForeignKeysSQL = `
+SELECT c.relname, con.conname, r.relname, pg_get_constraintdef(con.oid)
+FROM pg_constraint con
+JOIN pg_class c ON c.oid = con.conrelid
+JOIN pg_class r ON r.oid = con.confrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE con.contype = 'f' AND n.nspname = current_schema()
+ORDER BY c.relname, con.conname`
+
+const catalogSequencesSQL = `
+SELECT c.relname, a.attname, sn.nspname, s.relname
+FROM pg_depend d
+JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+JOIN pg_namespace sn ON sn.oid = s.relnamespace
+JOIN pg_class c ON c.oid = d.refobjid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.refobjsubid
+WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+  AND d.deptype IN ('a', 'i') AND n.nspname = current_schema()
+ORDER BY c.relname, a.attname`
+
+// Querier is what LoadCatalog needs: a connection, pool or transaction.
+type Querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// LoadCatalog reads the app tables of the current schema.
+func LoadCatalog(ctx context.Context, q Querier) (*Catalog, error) {
+	cat := &Catalog{byName: map[string]*Table{}}
+	var order []string
+
+	rows, err := q.Query(ctx, catalogColumnsSQL)
+	if err != nil {
+		return nil, fmt.Errorf("read columns: %w", err)
+	}
+	var tname string
+	var col Column
+	_, err = pgx.ForEachRow(rows, []any{&tname, &col.Name, &col.Type, &col.NotNull, &col.HasDefault}, func() error {
+		if IsLocal(tname) {
+			return nil
+		}
+		t := cat.byName[tname]
+		if t == nil {
+			t = &Table{Name: tname}
+			cat.byName[tname] = t
+			order = append(order, tname)
+		}
+		t.Columns = append(t.Columns, col)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read columns: %w", err)
+	}
+
+	rows, err = q.Query(ctx, catalogForeignKeysSQL)
+	if err != nil {
+		return nil, fmt.Errorf("read foreign keys: %w", err)
+	}
+	var fk ForeignKey
+	_, err = pgx.ForEachRow(rows, []any{&tname, &fk.Name, &fk.RefTable, &fk.Definition}, func() error {
+		if t := cat.byName[tname]; t != nil {
+			t.ForeignKeys = append(t.ForeignKeys, fk)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read foreign keys: %w", err)
+	}
+
+	rows, err = q.Query(ctx, catalogSequencesSQL)
+	if err != nil {
+		return nil, fmt.Errorf("read sequences: %w", err)
+	}
+	var seq Sequence
+	_, err = pgx.ForEachRow(rows, []any{&tname, &seq.Column, &seq.Schema, &seq.Name}, func() error {
+		if t := cat.byName[tname]; t != nil {
+			t.Sequences = append(t.Sequences, seq)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read sequences: %w", err)
+	}
+
+	sort.Strings(order)
+	cat.Tables = dependencyOrder(cat, order)
+	return cat, nil
+}
+
+// dependencyOrder sorts tables so that every table comes after the tables it
+// references (self-references and cycles are tolerated; ties break by name).
+func dependencyOrder(cat *Catalog, names []string) []*Table {
+	var out []*Table
+	state := map[string]int{} // 0 new, 1 visiting, 2 done
+	var visit func(string)
+	visit = func(name string) {
+		t := cat.byName[name]
+		if t == nil || state[name] != 0 {
+			return
+		}
+		state[name] = 1
+		refs := make([]string, 0, len(t.ForeignKeys))
+		for _, fk := range t.ForeignKeys {
+			refs = append(refs, fk.RefTable)
+		}
+		sort.Strings(refs)
+		for _, r := range refs {
+			visit(r)
+		}
+		state[name] = 2
+		out = append(out, t)
+	}
+	for _, n := range names {
+		visit(n)
+	}
+	return out
+}

@@ -1,0 +1,100 @@
+package schema_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/wippidu/wippidu/internal/pgtest"
+	"github.com/wippidu/wippidu/schema"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+func TestMigrateConcurrentAndIdempotent(t *testing.T) {
+	pool := pgtest.NewPool(t, pgtest.NewEmptyDB(t))
+	ctx := context.Background()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = schema.Migrate(ctx, pool, logger)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("migrate #%d: %v", i, err)
+		}
+	}
+	if err := schema.Migrate(ctx, pool, logger); err != nil {
+		t.Fatalf("second migrate: %v", err)
+	}
+	migs, err := schema.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM schema_migrations").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != len(migs) {
+		t.Errorf("schema_migrations rows: got %d, want %d", n, len(migs))
+	}
+	v, err := schema.Version(ctx, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := migs[len(migs)-1].Version; v != want {
+		t.Errorf("version: got %d, want %d", v, want)
+	}
+	var riverTables int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM pg_tables WHERE tablename = 'river_job'").Scan(&riverTables); err != nil {
+		t.Fatal(err)
+	}
+	if riverTables != 1 {
+		t.Errorf("river_job tables: got %d, want 1", riverTables)
+	}
+}
+
+func TestCatalogExcludesLocalTablesAndOrdersByDependency(t *testing.T) {
+	pool := pgtest.NewPool(t, pgtest.NewDB(t))
+	cat, err := schema.LoadCatalog(context.Background(), pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos := map[string]int{}
+	for i, tb := range cat.Tables {
+		pos[tb.Name] = i
+		if schema.IsLocal(tb.Name) {
+			t.Errorf("local table %q in catalog", tb.Name)
+		}
+	}
+	for _, want := range []string{"users", "school_classes", "students", "guardianships", "messages",
+		"parental_letters", "letter_acknowledgements", "attachments"} {
+		if _, ok := pos[want]; !ok {
+			t.Errorf("catalog lacks %q", want)
+		}
+	}
+	for _, tb := range cat.Tables {
+		for _, fk := range tb.ForeignKeys {
+			if fk.RefTable != tb.Name && pos[fk.RefTable] > pos[tb.Name] {
+				t.Errorf("%s comes before %s, which it references", tb.Name, fk.RefTable)
+			}
+		}
+	}
+	users := cat.Table("users")
+	if users == nil || len(users.Sequences) != 1 || users.Sequences[0].Column != "id" {
+		t.Errorf("users sequences: got %+v, want one on id", users)
+	}
+	if c := users.Column("preferences"); c == nil || c.Type != "jsonb" {
+		t.Errorf("users.preferences: got %+v, want jsonb", c)
+	}
+}

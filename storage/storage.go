@@ -1,0 +1,63 @@
+// Package storage is where dumps live: uploaded dumps waiting to be imported and
+// finished exports waiting to be downloaded.
+//
+// There are two backends behind one small interface: a local folder (file://, the
+// embedded default) and S3-compatible object storage (s3://). Both stream: neither
+// holds a whole object in memory, whatever its size.
+package storage
+
+import (
+	"context"
+	"io"
+
+	"github.com/wippidu/wippidu/storage/internal/object"
+)
+
+// Storage is the interface every backend implements.
+//
+// Keys are relative, slash-separated paths such as "imports/2026/11/abc.json.gz".
+// Implementations reject keys that are empty, absolute, contain "..", backslashes,
+// control characters or empty segments, with an error wrapping ErrInvalidKey;
+// ValidateKey states the exact rules. Methods are safe for concurrent use.
+type Storage interface {
+	// Put streams r into the object at key and returns the number of bytes stored.
+	// The object becomes visible only once complete: if r fails or ctx is cancelled,
+	// no object (and no partial upload) is left behind. An existing object is replaced.
+	Put(ctx context.Context, key string, r io.Reader) (int64, error)
+
+	// Open returns a streaming reader of the object. A missing object yields an
+	// error for which errors.Is(err, os.ErrNotExist) is true.
+	Open(ctx context.Context, key string) (io.ReadCloser, error)
+
+	// Stat describes one object; missing objects as for Open.
+	Stat(ctx context.Context, key string) (Object, error)
+
+	// List returns every object whose key starts with prefix, sorted by key.
+	// The prefix is empty or a valid key, optionally followed by "/"; its last
+	// segment may be partial. No objects is an empty result, not an error.
+	List(ctx context.Context, prefix string) ([]Object, error)
+
+	// Delete removes the object. Deleting a missing object is not an error.
+	Delete(ctx context.Context, key string) error
+
+	// Ping reports whether the backend is reachable and usable (readiness).
+	Ping(ctx context.Context) error
+}
+
+// Object describes a stored object: its Key, its Size in bytes and its ModTime.
+//
+// It is an alias of a type in an internal package so that the backends, which
+// package storage imports to open them from a URL, can return it too.
+type Object = object.Info
+
+// ErrInvalidKey is wrapped by every error about a key or list prefix that breaks
+// the rules in the Storage documentation.
+var ErrInvalidKey = object.ErrInvalidKey
+
+// ValidateKey returns an error wrapping ErrInvalidKey when key is not a valid
+// storage key: empty, longer than 1024 bytes, not UTF-8, absolute, or with an
+// empty, "." or ".." segment, a backslash or a control character. Every backend
+// applies it; callers may use it to refuse a key before doing any work.
+func ValidateKey(key string) error {
+	return object.ValidateKey(key)
+}
