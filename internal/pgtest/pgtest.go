@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wippidu/wippidu/internal/pgcluster"
@@ -155,4 +156,36 @@ func randomSuffix() string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// Checksums returns an md5 of every row of every table in the current schema
+// (River's tables excepted), so that tests can prove a database unchanged.
+func Checksums(t testing.TB, pool *pgxpool.Pool) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := pool.Query(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename NOT LIKE 'river\_%' ORDER BY 1`)
+	if err != nil {
+		t.Fatalf("pgtest: list tables: %v", err)
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, n := range names {
+		var sum string
+		q := `SELECT count(*) || ':' || COALESCE(md5(string_agg(md5(x::text), '' ORDER BY md5(x::text))), '') FROM ` + pgx.Identifier{n}.Sanitize() + ` x`
+		if err := pool.QueryRow(ctx, q).Scan(&sum); err != nil {
+			t.Fatalf("pgtest: checksum %s: %v", n, err)
+		}
+		out[n] = sum
+	}
+	return out
 }

@@ -1,0 +1,145 @@
+package transfer
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/wippidu/wippidu/dump"
+	"github.com/wippidu/wippidu/schema"
+)
+
+// ExportOptions configure an export.
+type ExportOptions struct {
+	SourceHost         string
+	IncludeAttachments bool
+	Level              int // gzip level; 0 means dump.DefaultLevel
+	Progress           func(Progress)
+}
+
+// ExportResult summarises a finished export.
+type ExportResult struct {
+	SourceHost         string       `json:"source_host"`
+	ExportedAt         time.Time    `json:"exported_at"`
+	IncludeAttachments bool         `json:"include_attachments"`
+	Tables             []TableCount `json:"tables"`
+	Rows               int64        `json:"rows"`
+	Bytes              int64        `json:"bytes"`
+}
+
+// sessionSettingsSQL fixes the text forms of values, so that a dump reads the same
+// whatever the server's or role's defaults are.
+const sessionSettingsSQL = `SET LOCAL timezone = 'UTC';
+SET LOCAL datestyle = 'ISO, YMD';
+SET LOCAL intervalstyle = 'postgres';
+SET LOCAL bytea_output = 'hex';
+SET LOCAL extra_float_digits = 1;
+SET LOCAL client_encoding = 'UTF8'`
+
+// Export writes a dump of every app table to w. All tables are read in one
+// REPEATABLE READ transaction that first locks them against TRUNCATE, so the dump is
+// one consistent snapshot even while an import or writes run elsewhere.
+func Export(ctx context.Context, pool *pgxpool.Pool, w io.Writer, opts ExportOptions) (*ExportResult, error) {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("acquire connection: %w", err)
+	}
+	defer conn.Release()
+
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, fmt.Errorf("begin snapshot: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if _, err := tx.Exec(ctx, sessionSettingsSQL); err != nil {
+		return nil, fmt.Errorf("session settings: %w", err)
+	}
+	cat, err := schema.LoadCatalog(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	if len(cat.Tables) > 0 {
+		names := make([]string, len(cat.Tables))
+		for i, t := range cat.Tables {
+			names[i] = pgx.Identifier{t.Name}.Sanitize()
+		}
+		if _, err := tx.Exec(ctx, "LOCK TABLE "+strings.Join(names, ", ")+" IN ACCESS SHARE MODE"); err != nil {
+			return nil, fmt.Errorf("lock tables: %w", err)
+		}
+	}
+	var exportedAt time.Time
+	if err := tx.QueryRow(ctx, "SELECT now()").Scan(&exportedAt); err != nil {
+		return nil, fmt.Errorf("read snapshot time: %w", err)
+	}
+
+	res := &ExportResult{SourceHost: opts.SourceHost, ExportedAt: exportedAt.UTC(), IncludeAttachments: opts.IncludeAttachments}
+	var written atomic.Int64
+	prog := &progressTracker{fn: opts.Progress, bytes: &written}
+	dw, err := dump.NewWriter(countingWriter{w: w, n: &written}, dump.Header{
+		SchemaVersion:      dump.SchemaVersion,
+		App:                dump.App,
+		SourceHost:         opts.SourceHost,
+		ExportedAt:         res.ExportedAt,
+		IncludeAttachments: opts.IncludeAttachments,
+	}, opts.Level)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range cat.Tables {
+		var cols []dump.Column
+		var idents []string
+		for _, c := range t.Columns {
+			// Without attachments, binary columns are left out of the dump.
+			if !opts.IncludeAttachments && dump.KindOf(c.Type) == dump.KindBytea {
+				continue
+			}
+			cols = append(cols, dump.Column{Name: c.Name, Type: c.Type})
+			idents = append(idents, pgx.Identifier{c.Name}.Sanitize())
+		}
+		prog.phase(ctx, PhaseExporting, t.Name)
+		tw, err := dw.BeginTable(t.Name, cols)
+		if err != nil {
+			return nil, fmt.Errorf("table %q: %w", t.Name, err)
+		}
+		if len(cols) > 0 {
+			sql := "COPY " + pgx.Identifier{t.Name}.Sanitize() + " (" + strings.Join(idents, ", ") + ") TO STDOUT"
+			sink := &progressWriter{w: tw, prog: prog, base: res.Rows}
+			if _, err := tx.Conn().PgConn().CopyTo(ctx, sink, sql); err != nil {
+				return nil, fmt.Errorf("copy table %q: %w", t.Name, err)
+			}
+		}
+		if err := tw.Close(); err != nil {
+			return nil, fmt.Errorf("table %q: %w", t.Name, err)
+		}
+		res.Tables = append(res.Tables, TableCount{Name: t.Name, Rows: tw.Rows()})
+		res.Rows += tw.Rows()
+		prog.state.RowsDone = res.Rows
+	}
+	if err := dw.Close(); err != nil {
+		return nil, err
+	}
+	res.Bytes = written.Load()
+	prog.state.Table = ""
+	prog.report(true)
+	return res, nil
+}
+
+// progressWriter forwards COPY data to a table writer and reports progress.
+type progressWriter struct {
+	w    *dump.TableWriter
+	prog *progressTracker
+	base int64
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	p.prog.state.RowsDone = p.base + p.w.Rows()
+	p.prog.report(false)
+	return n, err
+}

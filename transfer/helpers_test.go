@@ -1,0 +1,46 @@
+package transfer_test
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+func gunzip(t *testing.T, b []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func gzipString(t *testing.T, s string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	if _, err := zw.Write([]byte(s)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// rewrite replaces one occurrence of old in a dump's JSON and gzips it again.
+func rewrite(t *testing.T, file []byte, old, new string) []byte {
+	t.Helper()
+	s := string(gunzip(t, file))
+	if !strings.Contains(s, old) {
+		t.Fatalf("dump does not contain %q", old)
+	}
+	return gzipString(t, strings.Replace(s, old, new, 1))
+}

@@ -1,0 +1,418 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/wippidu/wippidu/anonymizer"
+	"github.com/wippidu/wippidu/dump"
+	"github.com/wippidu/wippidu/schema"
+)
+
+// ImportLockKey is the transaction-level advisory lock every import holds, so that
+// only one import runs at a time across all worker processes.
+const ImportLockKey int64 = 0x77697070_696d7074 // "wippimpt"
+
+// ImportOptions configure an import.
+type ImportOptions struct {
+	Anonymizer    *anonymizer.Anonymizer // required
+	MaxValueBytes int                    // 0 means dump.DefaultMaxValueBytes
+	Progress      func(Progress)
+	// ApplicationName names the import's database session, so that its liveness can
+	// be seen in pg_stat_activity.
+	ApplicationName string
+	// BeforeCommit runs inside the import transaction after the data is loaded and
+	// checked: whatever it writes commits atomically with the data.
+	BeforeCommit func(ctx context.Context, tx pgx.Tx, res *ImportResult) error
+	// BeforeLoad, if set, runs once the dump's header has been read.
+	BeforeLoad func(h dump.Header) error
+}
+
+// ImportResult is what an import did; it is shown to the admin and kept in the audit.
+type ImportResult struct {
+	SourceHost         string       `json:"source_host"`
+	ExportedAt         time.Time    `json:"exported_at"`
+	SchemaVersion      int          `json:"schema_version"`
+	IncludeAttachments bool         `json:"include_attachments"`
+	Tables             []TableCount `json:"tables"`
+	Rows               int64        `json:"rows"`
+	AnonymizersRun     []string     `json:"anonymizers_run"`
+	AnonymizersSkipped []string     `json:"anonymizers_skipped"`
+	SkippedTables      []string     `json:"skipped_tables"`
+	MissingTables      []string     `json:"missing_tables"`
+	SkippedColumns     []string     `json:"skipped_columns"`
+	MissingColumns     []string     `json:"missing_columns"`
+	PasswordsReset     bool         `json:"passwords_reset"`
+	DurationSeconds    float64      `json:"duration_seconds"`
+}
+
+// Import replaces every app table's rows with the dump's, in one transaction: any
+// error leaves the database exactly as it was. Foreign keys are dropped for the load
+// and added back, which checks every row; sequences end past MAX(id).
+func Import(ctx context.Context, pool *pgxpool.Pool, src io.Reader, opts ImportOptions) (*ImportResult, error) {
+	start := time.Now()
+	if opts.Anonymizer == nil {
+		return nil, errors.New("import: no anonymizer configured")
+	}
+	var read atomic.Int64
+	prog := &progressTracker{fn: opts.Progress, bytes: &read}
+	prog.phase(ctx, PhaseReading, "")
+	r, err := dump.NewReader(countingReader{r: src, n: &read}, dump.ReaderOptions{MaxValueBytes: opts.MaxValueBytes})
+	if err != nil {
+		return nil, badDump(err)
+	}
+	h := r.Header()
+	if opts.BeforeLoad != nil {
+		if err := opts.BeforeLoad(h); err != nil {
+			return nil, err
+		}
+	}
+	res := &ImportResult{
+		SourceHost:         h.SourceHost,
+		ExportedAt:         h.ExportedAt,
+		SchemaVersion:      h.SchemaVersion,
+		IncludeAttachments: h.IncludeAttachments,
+		AnonymizersRun:     opts.Anonymizer.Ran(),
+		AnonymizersSkipped: opts.Anonymizer.Skipped(),
+		PasswordsReset:     !slices.Contains(opts.Anonymizer.Skipped(), anonymizer.Passwords),
+	}
+
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("acquire connection: %w", err)
+	}
+	// A connection that was inside a failed import is not reused.
+	defer func() {
+		if err != nil {
+			_ = conn.Conn().Close(context.WithoutCancel(ctx))
+		}
+		conn.Release()
+	}()
+	if opts.ApplicationName != "" {
+		if _, err = conn.Exec(ctx, "SELECT set_config('application_name', $1, false)", opts.ApplicationName); err != nil {
+			return nil, fmt.Errorf("name session: %w", err)
+		}
+		defer func() { _, _ = conn.Exec(context.WithoutCancel(ctx), "RESET application_name") }()
+	}
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		return load(ctx, tx, r, res, opts, prog)
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.DurationSeconds = time.Since(start).Seconds()
+	return res, nil
+}
+
+func load(ctx context.Context, tx pgx.Tx, r *dump.Reader, res *ImportResult, opts ImportOptions, prog *progressTracker) error {
+	var locked bool
+	if err := tx.QueryRow(ctx, "SELECT pg_try_advisory_xact_lock($1)", ImportLockKey).Scan(&locked); err != nil {
+		return fmt.Errorf("take import lock: %w", err)
+	}
+	if !locked {
+		return ErrBusy
+	}
+	if _, err := tx.Exec(ctx, sessionSettingsSQL); err != nil {
+		return fmt.Errorf("session settings: %w", err)
+	}
+	prog.phase(ctx, PhasePreparing, "")
+	cat, err := schema.LoadCatalog(ctx, tx)
+	if err != nil {
+		return err
+	}
+	// Foreign keys are dropped for the load and added back afterwards: adding a
+	// constraint checks all rows in one pass, far faster than a trigger per row,
+	// and checks exactly as much.
+	for _, t := range cat.Tables {
+		for _, fk := range t.ForeignKeys {
+			sql := "ALTER TABLE " + pgx.Identifier{t.Name}.Sanitize() + " DROP CONSTRAINT " + pgx.Identifier{fk.Name}.Sanitize()
+			if _, err := tx.Exec(ctx, sql); err != nil {
+				return fmt.Errorf("drop foreign key %q: %w", fk.Name, err)
+			}
+		}
+	}
+	if len(cat.Tables) > 0 {
+		names := make([]string, len(cat.Tables))
+		for i, t := range cat.Tables {
+			names[i] = pgx.Identifier{t.Name}.Sanitize()
+		}
+		if _, err := tx.Exec(ctx, "TRUNCATE "+strings.Join(names, ", ")); err != nil {
+			return fmt.Errorf("truncate app tables: %w", err)
+		}
+	}
+
+	seen := map[string]bool{}
+	for {
+		dt, err := r.NextTable()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return badDump(err)
+		}
+		if seen[dt.Name] {
+			return rejected(fmt.Errorf("table %q appears twice in the dump", dt.Name))
+		}
+		seen[dt.Name] = true
+		st := cat.Table(dt.Name)
+		if st == nil {
+			res.SkippedTables = append(res.SkippedTables, dt.Name)
+			continue
+		}
+		prog.phase(ctx, PhaseLoading, st.Name)
+		n, err := copyTable(ctx, tx, r, dt, st, res, opts.Anonymizer, prog)
+		if err != nil {
+			return err
+		}
+		res.Tables = append(res.Tables, TableCount{Name: st.Name, Rows: n})
+	}
+	for _, t := range cat.Tables {
+		if !seen[t.Name] {
+			res.MissingTables = append(res.MissingTables, t.Name)
+			res.Tables = append(res.Tables, TableCount{Name: t.Name})
+		}
+	}
+
+	prog.phase(ctx, PhaseForeignKeys, "")
+	for _, t := range cat.Tables {
+		for _, fk := range t.ForeignKeys {
+			prog.phase(ctx, PhaseForeignKeys, t.Name)
+			sql := "ALTER TABLE " + pgx.Identifier{t.Name}.Sanitize() + " ADD CONSTRAINT " + pgx.Identifier{fk.Name}.Sanitize() + " " + fk.Definition
+			if _, err := tx.Exec(ctx, sql); err != nil {
+				return pgDataError(fmt.Errorf("foreign key %q of table %q does not hold for the dump's rows: %w", fk.Name, t.Name, err))
+			}
+		}
+	}
+
+	prog.phase(ctx, PhaseSequences, "")
+	for _, t := range cat.Tables {
+		for _, s := range t.Sequences {
+			sql := "SELECT setval($1::regclass, COALESCE((SELECT MAX(" + pgx.Identifier{s.Column}.Sanitize() + ") FROM " +
+				pgx.Identifier{t.Name}.Sanitize() + "), 0) + 1, false)"
+			if _, err := tx.Exec(ctx, sql, pgx.Identifier{s.Schema, s.Name}.Sanitize()); err != nil {
+				return fmt.Errorf("reset sequence %q: %w", s.Name, err)
+			}
+		}
+	}
+	prog.phase(ctx, PhaseCommitting, "")
+	if opts.BeforeCommit != nil {
+		return opts.BeforeCommit(ctx, tx, res)
+	}
+	return nil
+}
+
+// colPlan says where a staging column's values come from.
+type colPlan struct {
+	name    string
+	src     int // index in the dump's row; -1 when the dump lacks the column
+	kind    dump.Kind
+	notNull bool
+	rule    *anonymizer.ColumnRule
+}
+
+func copyTable(ctx context.Context, tx pgx.Tx, r *dump.Reader, dt *dump.Table, st *schema.Table,
+	res *ImportResult, anon *anonymizer.Anonymizer, prog *progressTracker) (int64, error) {
+	rules := anon.Rules(st.Name)
+	srcIdx := map[string]int{}
+	for i, c := range dt.Columns {
+		srcIdx[c.Name] = i
+	}
+	dt.Skip = make([]bool, len(dt.Columns))
+	for i, c := range dt.Columns {
+		if st.Column(c.Name) == nil {
+			dt.Skip[i] = true
+			res.SkippedColumns = append(res.SkippedColumns, st.Name+"."+c.Name)
+		}
+	}
+	var plan []colPlan
+	var idents []string
+	for _, c := range st.Columns {
+		p := colPlan{name: c.Name, src: -1, kind: dump.KindOf(c.Type), notNull: c.NotNull}
+		if i, ok := srcIdx[c.Name]; ok {
+			p.src = i
+		}
+		for i := range rules {
+			if rules[i].Column == c.Name {
+				p.rule = &rules[i]
+			}
+		}
+		if p.rule != nil && p.src >= 0 {
+			dt.Skip[p.src] = true // replaced: the original never needs to be decoded
+		}
+		if p.src < 0 && p.rule == nil {
+			res.MissingColumns = append(res.MissingColumns, st.Name+"."+c.Name)
+			continue
+		}
+		plan = append(plan, p)
+		idents = append(idents, pgx.Identifier{c.Name}.Sanitize())
+	}
+	idIdx := -1
+	if i, ok := srcIdx["id"]; ok && st.Column("id") != nil {
+		idIdx = i
+		dt.Skip[i] = false
+	}
+	if len(plan) == 0 {
+		// Nothing of this table can be loaded; its rows are still read and counted.
+		var n int64
+		for {
+			if _, err := r.NextRow(); err == io.EOF {
+				return n, nil
+			} else if err != nil {
+				return n, badDump(err)
+			}
+			n++
+		}
+	}
+
+	rs := &rowSource{r: r, table: st.Name, plan: plan, idIdx: idIdx, prog: prog, base: prog.state.RowsDone}
+	sql := "COPY " + pgx.Identifier{st.Name}.Sanitize() + " (" + strings.Join(idents, ", ") + ") FROM STDIN"
+	_, err := tx.Conn().PgConn().CopyFrom(ctx, rs, sql)
+	if rs.err != nil {
+		return rs.rows, rs.err
+	}
+	if err != nil {
+		return rs.rows, pgDataError(fmt.Errorf("load table %q: %w", st.Name, err))
+	}
+	prog.state.RowsDone = rs.base + rs.rows
+	return rs.rows, nil
+}
+
+// rowSource is the COPY FROM input of one table: it pulls rows from the dump,
+// anonymizes them and encodes them as COPY text.
+type rowSource struct {
+	r       *dump.Reader
+	table   string
+	plan    []colPlan
+	idIdx   int
+	prog    *progressTracker
+	base    int64
+	rows    int64
+	buf     []byte
+	scratch []byte
+	pending []byte
+	done    bool
+	err     error
+}
+
+const copyBatch = 64 << 10
+
+func (s *rowSource) Read(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	if len(s.pending) == 0 {
+		if s.done {
+			return 0, io.EOF
+		}
+		s.buf = s.buf[:0]
+		for len(s.buf) < copyBatch {
+			row, err := s.r.NextRow()
+			if err == io.EOF {
+				s.done = true
+				break
+			}
+			if err != nil {
+				s.err = badDump(err)
+				return 0, s.err
+			}
+			s.rows++
+			if s.buf, err = s.encode(s.buf, row); err != nil {
+				s.err = rejected(fmt.Errorf("table %q row %d: %w", s.table, s.rows, err))
+				return 0, s.err
+			}
+		}
+		s.pending = s.buf
+		s.prog.state.RowsDone = s.base + s.rows
+		s.prog.report(false)
+		if len(s.pending) == 0 {
+			return 0, io.EOF
+		}
+	}
+	n := copy(p, s.pending)
+	s.pending = s.pending[n:]
+	return n, nil
+}
+
+func (s *rowSource) encode(b []byte, row []dump.Value) ([]byte, error) {
+	var id []byte
+	if s.idIdx >= 0 && row[s.idIdx].Type == dump.Number {
+		id = row[s.idIdx].Data
+	}
+	var err error
+	for i, p := range s.plan {
+		if i > 0 {
+			b = append(b, '\t')
+		}
+		if p.rule != nil {
+			if p.src >= 0 && row[p.src].Type == dump.Null {
+				b = append(b, '\\', 'N')
+				continue
+			}
+			out, null := p.rule.Apply(s.scratch[:0], anonymizer.Row{Table: s.table, ID: id, Seq: s.rows, NotNull: p.notNull})
+			s.scratch = out
+			switch {
+			case null:
+				b = append(b, '\\', 'N')
+			case p.kind == dump.KindBytea:
+				b = dump.AppendCopyBytea(b, out)
+			default:
+				if b, err = dump.AppendCopyText(b, out); err != nil {
+					return b, err
+				}
+			}
+			continue
+		}
+		if b, err = dump.AppendCopy(b, row[p.src], p.kind); err != nil {
+			return b, fmt.Errorf("column %q: %w", p.name, err)
+		}
+	}
+	return append(b, '\n'), nil
+}
+
+// rejected marks an error as one that a retry cannot fix.
+func rejected(err error) error {
+	if errors.Is(err, ErrBadDump) {
+		return err
+	}
+	return &badDumpError{err}
+}
+
+// badDump marks the dump reader's format errors as ones that a retry cannot fix;
+// other read errors (storage, network) stay retryable.
+func badDump(err error) error {
+	if errors.Is(err, ErrBadDump) {
+		return err
+	}
+	var newer *dump.NewerSchemaError
+	if errors.As(err, &newer) || errors.Is(err, dump.ErrFormat) {
+		return &badDumpError{err}
+	}
+	return err
+}
+
+// pgDataError marks PostgreSQL's complaints about the data itself (class 22 data
+// exceptions, class 23 integrity violations) as bad-dump errors.
+func pgDataError(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "22") || strings.HasPrefix(pgErr.Code, "23")) {
+		return &badDumpError{err}
+	}
+	return err
+}
+
+type badDumpError struct{ err error }
+
+func (e *badDumpError) Error() string { return e.err.Error() }
+func (e *badDumpError) Unwrap() []error {
+	return []error{e.err, ErrBadDump}
+}

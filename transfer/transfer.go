@@ -1,0 +1,100 @@
+// Package transfer moves an instance's app data in and out of dump files: Export
+// writes one consistent snapshot of every app table, Import replaces staging's app
+// data with a dump's, anonymized on the way in, in one transaction.
+package transfer
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+)
+
+// Phases reported through Progress.
+const (
+	PhaseExporting   = "exporting"
+	PhaseReading     = "reading"
+	PhasePreparing   = "preparing"
+	PhaseLoading     = "loading"
+	PhaseForeignKeys = "checking_foreign_keys"
+	PhaseSequences   = "resetting_sequences"
+	PhaseCommitting  = "committing"
+)
+
+// Progress is a snapshot of a running export or import.
+type Progress struct {
+	Phase     string `json:"phase"`
+	Table     string `json:"table,omitempty"`
+	RowsDone  int64  `json:"rows_done"`
+	BytesDone int64  `json:"bytes_done"`
+}
+
+// TableCount is the number of rows exported or imported for one table.
+type TableCount struct {
+	Name string `json:"name"`
+	Rows int64  `json:"rows"`
+}
+
+// ErrBusy is returned when another import holds the import lock.
+var ErrBusy = errors.New("Another import is already running on this instance.")
+
+// ErrBadDump is wrapped by errors that a retry cannot fix: the dump is malformed,
+// newer, or its data breaks the schema's rules (types, keys, constraints).
+var ErrBadDump = errors.New("dump rejected")
+
+// progressEvery is how often progress is reported at most.
+const progressEvery = 500 * time.Millisecond
+
+// progressTracker throttles progress callbacks.
+type progressTracker struct {
+	fn    func(Progress)
+	last  time.Time
+	state Progress
+	bytes *atomic.Int64
+}
+
+func (p *progressTracker) report(force bool) {
+	if p.fn == nil {
+		return
+	}
+	now := time.Now()
+	if !force && now.Sub(p.last) < progressEvery {
+		return
+	}
+	p.last = now
+	if p.bytes != nil {
+		p.state.BytesDone = p.bytes.Load()
+	}
+	p.fn(p.state)
+}
+
+// phase switches to a new phase and reports it at once.
+func (p *progressTracker) phase(ctx context.Context, phase, table string) {
+	_ = ctx
+	p.state.Phase, p.state.Table = phase, table
+	p.report(true)
+}
+
+// countingWriter counts bytes written through it.
+type countingWriter struct {
+	w interface{ Write([]byte) (int, error) }
+	n *atomic.Int64
+}
+
+func (c countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// countingReader counts bytes read through it.
+type countingReader struct {
+	r interface{ Read([]byte) (int, error) }
+	n *atomic.Int64
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}

@@ -1,0 +1,400 @@
+package transfer_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/wippidu/wippidu/anonymizer"
+	"github.com/wippidu/wippidu/dump"
+	"github.com/wippidu/wippidu/internal/pgtest"
+	"github.com/wippidu/wippidu/transfer"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+func seed(t *testing.T, pool *pgxpool.Pool) {
+	t.Helper()
+	sql, err := os.ReadFile("testdata/fixture.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(context.Background(), string(sql)); err != nil {
+		t.Fatalf("load fixture: %v", err)
+	}
+}
+
+func export(t *testing.T, pool *pgxpool.Pool, attachments bool) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if _, err := transfer.Export(context.Background(), pool, &buf, transfer.ExportOptions{SourceHost: "app.wippidu.net", IncludeAttachments: attachments}); err != nil {
+		t.Fatalf("export: %v", err)
+	}
+	return buf.Bytes()
+}
+
+func anon(t *testing.T, off ...string) *anonymizer.Anonymizer {
+	t.Helper()
+	a, err := anonymizer.New(anonymizer.DefaultPolicy(), off, "test-salt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func importDump(t *testing.T, pool *pgxpool.Pool, file []byte, a *anonymizer.Anonymizer) (*transfer.ImportResult, error) {
+	t.Helper()
+	return transfer.Import(context.Background(), pool, bytes.NewReader(file), transfer.ImportOptions{Anonymizer: a})
+}
+
+// appChecksums are the checksums of the app tables only.
+func appChecksums(t *testing.T, pool *pgxpool.Pool) map[string]string {
+	t.Helper()
+	sums := pgtest.Checksums(t, pool)
+	delete(sums, "import_export_audits")
+	delete(sums, "schema_migrations")
+	return sums
+}
+
+func TestRoundTripWithAnonymizersOffIsExact(t *testing.T) {
+	src := pgtest.NewPool(t, pgtest.NewDB(t))
+	dst := pgtest.NewPool(t, pgtest.NewDB(t))
+	seed(t, src)
+	file := export(t, src, true)
+
+	res, err := importDump(t, dst, file, anon(t, anonymizer.Keys...))
+	if err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	want, got := appChecksums(t, src), appChecksums(t, dst)
+	for table, w := range want {
+		if got[table] != w {
+			t.Errorf("table %s: got checksum %s, want %s", table, got[table], w)
+		}
+	}
+	if res.SourceHost != "app.wippidu.net" || res.ExportedAt.IsZero() {
+		t.Errorf("result header: got %q %v", res.SourceHost, res.ExportedAt)
+	}
+	if len(res.AnonymizersRun) != 0 || len(res.AnonymizersSkipped) != 6 || res.PasswordsReset {
+		t.Errorf("anonymizers: ran %v skipped %v reset %v", res.AnonymizersRun, res.AnonymizersSkipped, res.PasswordsReset)
+	}
+	counts := map[string]int64{}
+	for _, tc := range res.Tables {
+		counts[tc.Name] = tc.Rows
+	}
+	if counts["users"] != 5 || counts["messages"] != 4 || counts["attachments"] != 3 {
+		t.Errorf("rows per table: got %v", counts)
+	}
+	// The local audit history is neither exported nor overwritten.
+	var audits int
+	if err := dst.QueryRow(context.Background(), "SELECT count(*) FROM import_export_audits").Scan(&audits); err != nil {
+		t.Fatal(err)
+	}
+	if audits != 0 {
+		t.Errorf("audit rows in staging after import: got %d, want 0", audits)
+	}
+	if strings.Contains(string(gunzip(t, file)), "import_export_audits") {
+		t.Error("dump contains import_export_audits")
+	}
+}
+
+func TestEverySequenceEndsPastMaxID(t *testing.T) {
+	src := pgtest.NewPool(t, pgtest.NewDB(t))
+	dst := pgtest.NewPool(t, pgtest.NewDB(t))
+	seed(t, src)
+	if _, err := importDump(t, dst, export(t, src, true), anon(t)); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, table := range []string{"users", "school_classes", "students", "guardianships", "messages", "parental_letters", "letter_acknowledgements", "attachments"} {
+		var maxID, next int64
+		if err := dst.QueryRow(ctx, "SELECT COALESCE(MAX(id), 0) FROM "+table).Scan(&maxID); err != nil {
+			t.Fatal(err)
+		}
+		if err := dst.QueryRow(ctx, "SELECT nextval(pg_get_serial_sequence($1, 'id'))", table).Scan(&next); err != nil {
+			t.Fatal(err)
+		}
+		if next <= maxID {
+			t.Errorf("%s: nextval %d, want > MAX(id) %d", table, next, maxID)
+		}
+	}
+	// A new row on staging does not collide.
+	if _, err := dst.Exec(ctx, "INSERT INTO users (email, password_hash, role) VALUES ('new@staging.local', 'x', 'parent')"); err != nil {
+		t.Errorf("insert after import: %v", err)
+	}
+}
+
+func TestDefaultAnonymizersLeaveNoPersonalData(t *testing.T) {
+	src := pgtest.NewPool(t, pgtest.NewDB(t))
+	dst := pgtest.NewPool(t, pgtest.NewDB(t))
+	seed(t, src)
+	res, err := importDump(t, dst, export(t, src, true), anon(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.PasswordsReset || len(res.AnonymizersRun) != 6 {
+		t.Errorf("result: ran %v, reset %v", res.AnonymizersRun, res.PasswordsReset)
+	}
+	ctx := context.Background()
+	// Every production value of a personal-data column, none of which may reach staging.
+	pii := map[string]string{
+		"users.email":                     "SELECT email FROM users",
+		"users.first_name":                "SELECT first_name FROM users",
+		"users.last_name":                 "SELECT last_name FROM users",
+		"users.street":                    "SELECT street FROM users WHERE street <> ''",
+		"users.postal_code":               "SELECT postal_code FROM users WHERE postal_code <> ''",
+		"users.city":                      "SELECT city FROM users WHERE city <> ''",
+		"users.phone":                     "SELECT phone FROM users WHERE phone <> ''",
+		"users.password_hash":             "SELECT password_hash FROM users",
+		"students.first_name":             "SELECT first_name FROM students",
+		"students.last_name":              "SELECT last_name FROM students",
+		"students.notes":                  "SELECT notes FROM students WHERE notes <> ''",
+		"messages.body":                   "SELECT body FROM messages WHERE body <> ''",
+		"parental_letters.body":           "SELECT body FROM parental_letters WHERE body <> ''",
+		"letter_acknowledgements.comment": "SELECT comment FROM letter_acknowledgements WHERE comment <> ''",
+		"attachments.data":                "SELECT encode(data, 'hex') FROM attachments WHERE data <> ''",
+	}
+	for col, q := range pii {
+		prod := queryStrings(t, src, q)
+		if len(prod) == 0 {
+			t.Fatalf("%s: fixture has no values", col)
+		}
+		staging := queryStrings(t, dst, strings.Replace(q, " WHERE", " WHERE true OR", 1))
+		for _, v := range prod {
+			if slices.Contains(staging, v) {
+				t.Errorf("%s: production value %q reached staging", col, v)
+			}
+		}
+	}
+
+	// Each anonymizer's replacement.
+	var email, first, last string
+	var street, phone *string
+	var hash string
+	if err := dst.QueryRow(ctx, "SELECT email, first_name, last_name, street, phone, password_hash FROM users WHERE id = 3").Scan(&email, &first, &last, &street, &phone, &hash); err != nil {
+		t.Fatal(err)
+	}
+	if email != "user-3@staging.local" {
+		t.Errorf("email: got %q, want user-3@staging.local", email)
+	}
+	if first == "" || last == "" {
+		t.Errorf("names: got %q %q, want fake names", first, last)
+	}
+	if street != nil || phone != nil {
+		t.Errorf("contacts: got street %v phone %v, want NULL", street, phone)
+	}
+	if err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(anonymizer.StagingPassword)); err != nil {
+		t.Errorf("password hash does not match staging123: %v", err)
+	}
+	var distinctHashes int
+	if err := dst.QueryRow(ctx, "SELECT count(DISTINCT password_hash) FROM users").Scan(&distinctHashes); err != nil {
+		t.Fatal(err)
+	}
+	if distinctHashes != 1 {
+		t.Errorf("distinct password hashes: got %d, want 1 (hashed once per import)", distinctHashes)
+	}
+	bodies := queryStrings(t, dst, "SELECT body FROM messages UNION SELECT body FROM parental_letters")
+	if len(bodies) != 1 || bodies[0] != anonymizer.ScrubbedText {
+		t.Errorf("bodies: got %q, want only %q", bodies, anonymizer.ScrubbedText)
+	}
+	rows, err := dst.Query(ctx, "SELECT filename, mime_type, size_bytes, data FROM attachments ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFiles := []string{"Einladung.pdf", "foto \"zoo\".jpg", "attest.png"}
+	i := 0
+	for rows.Next() {
+		var name, mime string
+		var size int64
+		var data []byte
+		if err := rows.Scan(&name, &mime, &size, &data); err != nil {
+			t.Fatal(err)
+		}
+		if name != wantFiles[i] || mime == "" {
+			t.Errorf("attachment %d: got %q %q, want filename and MIME type kept", i, name, mime)
+		}
+		if !bytes.Equal(data, anonymizer.PlaceholderPNG) || size != int64(len(anonymizer.PlaceholderPNG)) {
+			t.Errorf("attachment %d: got %d bytes (size_bytes %d), want the placeholder PNG", i, len(data), size)
+		}
+		i++
+	}
+	if i != 3 {
+		t.Errorf("attachments: got %d, want 3", i)
+	}
+	// Soft-deleted rows stay soft-deleted.
+	var deleted int
+	if err := dst.QueryRow(ctx, "SELECT count(*) FROM users WHERE id = 4 AND deleted_at = '2025-06-01 12:00:00.5+00'").Scan(&deleted); err != nil {
+		t.Fatal(err)
+	}
+	if deleted != 1 {
+		t.Error("soft-deleted user is not soft-deleted on staging")
+	}
+}
+
+func TestNamesAreDeterministicPerSalt(t *testing.T) {
+	src := pgtest.NewPool(t, pgtest.NewDB(t))
+	seed(t, src)
+	file := export(t, src, false)
+	names := func(salt string) []string {
+		dst := pgtest.NewPool(t, pgtest.NewDB(t))
+		a, err := anonymizer.New(anonymizer.DefaultPolicy(), nil, salt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := transfer.Import(context.Background(), dst, bytes.NewReader(file), transfer.ImportOptions{Anonymizer: a}); err != nil {
+			t.Fatal(err)
+		}
+		return queryStrings(t, dst, "SELECT id || ':' || first_name || ' ' || last_name FROM (SELECT id, first_name, last_name FROM users UNION ALL SELECT id + 1000, first_name, last_name FROM students) x ORDER BY id")
+	}
+	a1, a2, b := names("salt-a"), names("salt-a"), names("salt-b")
+	if !slices.Equal(a1, a2) {
+		t.Errorf("same salt, different names:\n%v\n%v", a1, a2)
+	}
+	if slices.Equal(a1, b) {
+		t.Errorf("different salts gave the same names: %v", a1)
+	}
+}
+
+func TestFailedImportLeavesStagingUnchanged(t *testing.T) {
+	src := pgtest.NewPool(t, pgtest.NewDB(t))
+	seed(t, src)
+	good := export(t, src, true)
+
+	dst := pgtest.NewPool(t, pgtest.NewDB(t))
+	if _, err := importDump(t, dst, good, anon(t)); err != nil {
+		t.Fatal(err)
+	}
+	before := pgtest.Checksums(t, dst)
+
+	// A foreign key pointing nowhere only shows when constraints are re-added at the end.
+	brokenFK := rewrite(t, good, `,1,null,"Einladung.pdf"`, `,999,null,"Einladung.pdf"`)
+	// A bad value half-way through the load.
+	badDate := rewrite(t, good, `"2018-05-17"`, `"2018-05-32"`)
+	truncated := good[:len(good)*2/3]
+
+	for name, file := range map[string][]byte{"foreign key": brokenFK, "bad date": badDate, "truncated": truncated} {
+		t.Run(name, func(t *testing.T) {
+			_, err := importDump(t, dst, file, anon(t))
+			if err == nil {
+				t.Fatal("import succeeded, want an error")
+			}
+			t.Logf("error: %v", err)
+			if !errors.Is(err, transfer.ErrBadDump) {
+				t.Errorf("error %v: want it marked as a bad dump (not retried)", err)
+			}
+			after := pgtest.Checksums(t, dst)
+			for table, w := range before {
+				if after[table] != w {
+					t.Errorf("table %s changed by a failed import", table)
+				}
+			}
+		})
+	}
+	if _, err := importDump(t, dst, good, anon(t)); err != nil {
+		t.Fatalf("good import after failures: %v", err)
+	}
+}
+
+func TestSchemaDrift(t *testing.T) {
+	src := pgtest.NewPool(t, pgtest.NewDB(t))
+	dst := pgtest.NewPool(t, pgtest.NewDB(t))
+	seed(t, src)
+	ctx := context.Background()
+	// Production is a release ahead: an extra table and an extra column.
+	if _, err := src.Exec(ctx, `CREATE TABLE homework (id bigserial PRIMARY KEY, title text);
+		INSERT INTO homework (title) VALUES ('Aufsatz');
+		ALTER TABLE messages ADD COLUMN priority integer NOT NULL DEFAULT 3`); err != nil {
+		t.Fatal(err)
+	}
+	// Staging expects a table and a column production does not have.
+	if _, err := dst.Exec(ctx, `CREATE TABLE calendar_events (id bigserial PRIMARY KEY, title text);
+		INSERT INTO calendar_events (title) VALUES ('old staging row');
+		ALTER TABLE users ADD COLUMN nickname text NOT NULL DEFAULT 'n/a'`); err != nil {
+		t.Fatal(err)
+	}
+	res, err := importDump(t, dst, export(t, src, true), anon(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.SkippedTables, []string{"homework"}) {
+		t.Errorf("skipped tables: got %v, want [homework]", res.SkippedTables)
+	}
+	if !slices.Equal(res.MissingTables, []string{"calendar_events"}) {
+		t.Errorf("missing tables: got %v, want [calendar_events]", res.MissingTables)
+	}
+	if !slices.Equal(res.SkippedColumns, []string{"messages.priority"}) {
+		t.Errorf("skipped columns: got %v", res.SkippedColumns)
+	}
+	if !slices.Equal(res.MissingColumns, []string{"users.nickname"}) {
+		t.Errorf("missing columns: got %v", res.MissingColumns)
+	}
+	if n := queryStrings(t, dst, "SELECT count(*)::text FROM calendar_events"); n[0] != "0" {
+		t.Errorf("missing table rows: got %s, want 0 (left empty)", n[0])
+	}
+	if n := queryStrings(t, dst, "SELECT DISTINCT nickname FROM users"); !slices.Equal(n, []string{"n/a"}) {
+		t.Errorf("missing column: got %v, want the default", n)
+	}
+	if _, err := dst.Exec(ctx, "SELECT 1 FROM homework"); err == nil {
+		t.Error("skipped table was created on staging")
+	}
+}
+
+func TestNewerSchemaVersionRefused(t *testing.T) {
+	dst := pgtest.NewPool(t, pgtest.NewDB(t))
+	file := gzipString(t, `{"schema_version":2,"app":"wippidu","tables":[]}`)
+	_, err := importDump(t, dst, file, anon(t))
+	if err == nil || err.Error() != "Dump schema version 2 is newer than this instance supports." {
+		t.Fatalf("got %v, want the exact newer-schema message", err)
+	}
+	var newer *dump.NewerSchemaError
+	if !errors.As(err, &newer) || !errors.Is(err, transfer.ErrBadDump) {
+		t.Errorf("got %T, want a NewerSchemaError marked as bad dump", err)
+	}
+}
+
+func TestOnlyOneImportAtATime(t *testing.T) {
+	src := pgtest.NewPool(t, pgtest.NewDB(t))
+	seed(t, src)
+	file := export(t, src, true)
+	dst := pgtest.NewPool(t, pgtest.NewDB(t))
+	ctx := context.Background()
+	tx, err := dst.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", transfer.ImportLockKey); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := importDump(t, dst, file, anon(t)); !errors.Is(err, transfer.ErrBusy) {
+		t.Fatalf("got %v, want ErrBusy", err)
+	}
+}
+
+func queryStrings(t *testing.T, pool *pgxpool.Pool, q string) []string {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), q)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (string, error) {
+		var s *string
+		err := r.Scan(&s)
+		if s == nil {
+			return "<NULL>", err
+		}
+		return *s, err
+	})
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return out
+}
