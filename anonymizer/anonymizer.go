@@ -1,19 +1,17 @@
 package anonymizer
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/wippidu/wippidu"
 )
 
 // RiskAck is the exact text an admin must give to switch any anonymizer off.
 const RiskAck = "I_UNDERSTAND_THE_PII_RISK"
-
-// ErrRiskNotAcknowledged is returned when anonymizers are switched off without RiskAck.
-var ErrRiskNotAcknowledged = errors.New("Switching off an anonymizer requires typing " + RiskAck + " into the risk-acknowledgement field.")
 
 // ParseKeep parses a comma-separated list of anonymizers to switch off ("--keep").
 func ParseKeep(list string) ([]string, error) {
@@ -34,7 +32,7 @@ func ParseKeep(list string) ([]string, error) {
 }
 
 // CheckOptOut enforces the rule that switching off any anonymizer needs riskAck to
-// be exactly RiskAck.
+// be exactly RiskAck (wippidu.ErrRiskNotAcked otherwise).
 func CheckOptOut(off []string, riskAck string) error {
 	for _, k := range off {
 		if !isKey(k) {
@@ -42,7 +40,7 @@ func CheckOptOut(off []string, riskAck string) error {
 		}
 	}
 	if len(off) > 0 && riskAck != RiskAck {
-		return ErrRiskNotAcknowledged
+		return wippidu.ErrRiskNotAcked
 	}
 	return nil
 }

@@ -158,7 +158,8 @@ func (p *plan) planClasses(r *rand.Rand) {
 		}
 		c.letter = 'a' + letters[g]%8
 		letters[g]++
-		if i < len(p.teachers) && r.Float64() >= 0.05 {
+		// Some classes have no teacher (yet); the newest class never has one.
+		if i < len(p.teachers) && i < len(p.classes)-1 && r.Float64() >= 0.05 {
 			c.teacher = p.teachers[i]
 			p.userClass[c.teacher-1] = int32(i + 1)
 		}

@@ -43,10 +43,10 @@ type Kind uint8
 // carried as a JSON string holding PostgreSQL's text form of the value, which is
 // lossless for every type (numeric, timestamptz, jsonb, arrays, …).
 const (
-	KindText   Kind = iota // JSON string: PostgreSQL text representation
-	KindInt                // JSON number: smallint, integer, bigint
-	KindBool               // JSON true/false
-	KindBytea              // JSON string: standard base64 of the bytes
+	KindText  Kind = iota // JSON string: PostgreSQL text representation
+	KindInt               // JSON number: smallint, integer, bigint
+	KindBool              // JSON true/false
+	KindBytea             // JSON string: standard base64 of the bytes
 )
 
 // KindOf returns the encoding used for a column of the given PostgreSQL type.

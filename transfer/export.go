@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wippidu/wippidu/dump"
 	"github.com/wippidu/wippidu/schema"
@@ -42,16 +41,10 @@ SET LOCAL bytea_output = 'hex';
 SET LOCAL extra_float_digits = 1;
 SET LOCAL client_encoding = 'UTF8'`
 
-// Export writes a dump of every app table to w. All tables are read in one
+// Export writes a dump of every app table to w, reading through conn. All tables are read in one
 // REPEATABLE READ transaction that first locks them against TRUNCATE, so the dump is
 // one consistent snapshot even while an import or writes run elsewhere.
-func Export(ctx context.Context, pool *pgxpool.Pool, w io.Writer, opts ExportOptions) (*ExportResult, error) {
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("acquire connection: %w", err)
-	}
-	defer conn.Release()
-
+func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions) (*ExportResult, error) {
 	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, fmt.Errorf("begin snapshot: %w", err)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wippidu/wippidu/anonymizer"
 	"github.com/wippidu/wippidu/dump"
@@ -28,9 +27,6 @@ type ImportOptions struct {
 	Anonymizer    *anonymizer.Anonymizer // required
 	MaxValueBytes int                    // 0 means dump.DefaultMaxValueBytes
 	Progress      func(Progress)
-	// ApplicationName names the import's database session, so that its liveness can
-	// be seen in pg_stat_activity.
-	ApplicationName string
 	// BeforeCommit runs inside the import transaction after the data is loaded and
 	// checked: whatever it writes commits atomically with the data.
 	BeforeCommit func(ctx context.Context, tx pgx.Tx, res *ImportResult) error
@@ -56,10 +52,10 @@ type ImportResult struct {
 	DurationSeconds    float64      `json:"duration_seconds"`
 }
 
-// Import replaces every app table's rows with the dump's, in one transaction: any
-// error leaves the database exactly as it was. Foreign keys are dropped for the load
-// and added back, which checks every row; sequences end past MAX(id).
-func Import(ctx context.Context, pool *pgxpool.Pool, src io.Reader, opts ImportOptions) (*ImportResult, error) {
+// Import replaces every app table's rows with the dump's, in one transaction on
+// conn: any error leaves the database exactly as it was. Foreign keys are dropped for
+// the load and added back, which checks every row; sequences end past MAX(id).
+func Import(ctx context.Context, conn *pgx.Conn, src io.Reader, opts ImportOptions) (*ImportResult, error) {
 	start := time.Now()
 	if opts.Anonymizer == nil {
 		return nil, errors.New("import: no anonymizer configured")
@@ -85,36 +81,22 @@ func Import(ctx context.Context, pool *pgxpool.Pool, src io.Reader, opts ImportO
 		AnonymizersRun:     opts.Anonymizer.Ran(),
 		AnonymizersSkipped: opts.Anonymizer.Skipped(),
 		PasswordsReset:     !slices.Contains(opts.Anonymizer.Skipped(), anonymizer.Passwords),
-	}
-
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("acquire connection: %w", err)
-	}
-	// A connection that was inside a failed import is not reused.
-	defer func() {
-		if err != nil {
-			_ = conn.Conn().Close(context.WithoutCancel(ctx))
-		}
-		conn.Release()
-	}()
-	if opts.ApplicationName != "" {
-		if _, err = conn.Exec(ctx, "SELECT set_config('application_name', $1, false)", opts.ApplicationName); err != nil {
-			return nil, fmt.Errorf("name session: %w", err)
-		}
-		defer func() { _, _ = conn.Exec(context.WithoutCancel(ctx), "RESET application_name") }()
+		Tables:             []TableCount{},
+		SkippedTables:      []string{},
+		MissingTables:      []string{},
+		SkippedColumns:     []string{},
+		MissingColumns:     []string{},
 	}
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		return load(ctx, tx, r, res, opts, prog)
+		return load(ctx, tx, r, res, opts, prog, start)
 	})
 	if err != nil {
 		return nil, err
 	}
-	res.DurationSeconds = time.Since(start).Seconds()
 	return res, nil
 }
 
-func load(ctx context.Context, tx pgx.Tx, r *dump.Reader, res *ImportResult, opts ImportOptions, prog *progressTracker) error {
+func load(ctx context.Context, tx pgx.Tx, r *dump.Reader, res *ImportResult, opts ImportOptions, prog *progressTracker, start time.Time) error {
 	var locked bool
 	if err := tx.QueryRow(ctx, "SELECT pg_try_advisory_xact_lock($1)", ImportLockKey).Scan(&locked); err != nil {
 		return fmt.Errorf("take import lock: %w", err)
@@ -175,6 +157,7 @@ func load(ctx context.Context, tx pgx.Tx, r *dump.Reader, res *ImportResult, opt
 			return err
 		}
 		res.Tables = append(res.Tables, TableCount{Name: st.Name, Rows: n})
+		res.Rows += n
 	}
 	for _, t := range cat.Tables {
 		if !seen[t.Name] {
@@ -205,6 +188,7 @@ func load(ctx context.Context, tx pgx.Tx, r *dump.Reader, res *ImportResult, opt
 		}
 	}
 	prog.phase(ctx, PhaseCommitting, "")
+	res.DurationSeconds = time.Since(start).Seconds()
 	if opts.BeforeCommit != nil {
 		return opts.BeforeCommit(ctx, tx, res)
 	}

@@ -35,7 +35,7 @@ func seed(t *testing.T, pool *pgxpool.Pool) {
 func export(t *testing.T, pool *pgxpool.Pool, attachments bool) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	if _, err := transfer.Export(context.Background(), pool, &buf, transfer.ExportOptions{SourceHost: "app.wippidu.net", IncludeAttachments: attachments}); err != nil {
+	if _, err := transfer.Export(context.Background(), conn(t, pool), &buf, transfer.ExportOptions{SourceHost: "app.wippidu.net", IncludeAttachments: attachments}); err != nil {
 		t.Fatalf("export: %v", err)
 	}
 	return buf.Bytes()
@@ -52,7 +52,7 @@ func anon(t *testing.T, off ...string) *anonymizer.Anonymizer {
 
 func importDump(t *testing.T, pool *pgxpool.Pool, file []byte, a *anonymizer.Anonymizer) (*transfer.ImportResult, error) {
 	t.Helper()
-	return transfer.Import(context.Background(), pool, bytes.NewReader(file), transfer.ImportOptions{Anonymizer: a})
+	return transfer.Import(context.Background(), conn(t, pool), bytes.NewReader(file), transfer.ImportOptions{Anonymizer: a})
 }
 
 // appChecksums are the checksums of the app tables only.
@@ -249,7 +249,7 @@ func TestNamesAreDeterministicPerSalt(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := transfer.Import(context.Background(), dst, bytes.NewReader(file), transfer.ImportOptions{Anonymizer: a}); err != nil {
+		if _, err := transfer.Import(context.Background(), conn(t, dst), bytes.NewReader(file), transfer.ImportOptions{Anonymizer: a}); err != nil {
 			t.Fatal(err)
 		}
 		return queryStrings(t, dst, "SELECT id || ':' || first_name || ' ' || last_name FROM (SELECT id, first_name, last_name FROM users UNION ALL SELECT id + 1000, first_name, last_name FROM students) x ORDER BY id")
@@ -377,6 +377,17 @@ func TestOnlyOneImportAtATime(t *testing.T) {
 	if _, err := importDump(t, dst, file, anon(t)); !errors.Is(err, transfer.ErrBusy) {
 		t.Fatalf("got %v, want ErrBusy", err)
 	}
+}
+
+// conn takes a connection from the pool for the rest of the test.
+func conn(t *testing.T, pool *pgxpool.Pool) *pgx.Conn {
+	t.Helper()
+	c, err := pool.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Release)
+	return c.Conn()
 }
 
 func queryStrings(t *testing.T, pool *pgxpool.Pool, q string) []string {

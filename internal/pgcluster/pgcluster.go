@@ -229,3 +229,21 @@ func tail(s string, n int) string {
 	}
 	return s
 }
+
+// StopDir stops the cluster whose Config.Dir is dir, if it runs.
+func StopDir(ctx context.Context, dir string) error {
+	bin, err := BinDir()
+	if err != nil {
+		return err
+	}
+	c := &Cluster{cfg: Config{Dir: dir}, bin: bin, dataDir: filepath.Join(dir, "data")}
+	if os.Geteuid() == 0 {
+		if c.cred, err = unprivilegedUser(); err != nil {
+			return err
+		}
+	}
+	if _, err := os.Stat(filepath.Join(c.dataDir, "postmaster.pid")); err != nil {
+		return nil // not running
+	}
+	return c.run(ctx, "pg_ctl", "-D", c.dataDir, "-m", "fast", "-w", "stop")
+}

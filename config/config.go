@@ -1,0 +1,161 @@
+// Package config reads a wippidu instance's configuration from the environment, once,
+// in main. Production and staging run the same program with different settings.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration. Every field comes from one environment variable
+// (see Vars for the names, defaults and meaning).
+type Config struct {
+	DatabaseURL       string
+	StorageURL        string
+	AllowProdImport   bool
+	Hostname          string
+	ListenAddr        string
+	SessionSecret     string
+	AnonymizerSalt    string
+	ExportRetention   time.Duration
+	KeepImportedDumps bool
+	JobTimeout        time.Duration
+	MaxUploadBytes    int64
+	WorkerConcurrency int
+	LogLevel          string
+	SecureCookies     bool
+	OTelTracing       bool
+}
+
+// Var documents one environment variable.
+type Var struct {
+	Name, Default, Instance, Doc string
+}
+
+// Vars lists every environment variable, for the README and `--help`.
+var Vars = []Var{
+	{"DATABASE_URL", "(required)", "both", "PostgreSQL connection URL; River's tables live in the same database."},
+	{"STORAGE_URL", "file://./data/storage", "both", "Where dumps live: file:///path or s3://bucket/prefix?endpoint=…&region=…&path_style=true&sse=AES256 (credentials from the standard AWS variables)."},
+	{"APP_ALLOW_PROD_IMPORT", "false", "staging only", "true enables the import. Never set it on production."},
+	{"APP_HOSTNAME", "(required where imports are allowed)", "both", "This instance's hostname, e.g. staging.wippidu.net: written into exports, and what the CLI's --confirm-host must match."},
+	{"LISTEN_ADDR", ":8080", "both", "Address the web tier listens on."},
+	{"SESSION_SECRET", "(required by the web tier)", "both", "At least 32 bytes of secret used to sign session cookies."},
+	{"ANONYMIZER_SALT", "(required where imports are allowed)", "staging", "Key of the hash that picks fake names; changing it changes every fake name."},
+	{"EXPORT_RETENTION", "24h", "production", "How long finished exports stay in storage before housekeeping deletes them."},
+	{"KEEP_IMPORTED_DUMPS", "false", "staging", "Keep uploaded dumps after a successful import (they hold production personal data)."},
+	{"JOB_TIMEOUT", "12h", "both", "Longest an export or import may run; stuck-job rescue waits an hour longer."},
+	{"MAX_UPLOAD_BYTES", "53687091200", "staging", "Largest dump the web tier accepts (default 50 GiB)."},
+	{"WORKER_CONCURRENCY", "2", "both", "Jobs one worker process runs at once (imports are one at a time regardless)."},
+	{"LOG_LEVEL", "info", "both", "debug, info, warn or error; logs are JSON on stderr."},
+	{"SECURE_COOKIES", "true", "both", "Mark session cookies Secure (set false only for plain-HTTP local demos)."},
+	{"OTEL_TRACING", "false", "both", "true emits OpenTelemetry traces of jobs (exporter configured by the standard OTEL_* variables)."},
+}
+
+// FromEnv reads the configuration from the process environment.
+func FromEnv() (Config, error) { return Parse(os.Getenv) }
+
+// Parse reads the configuration through getenv and validates it.
+func Parse(getenv func(string) string) (Config, error) {
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	var errs []error
+	boolVar := func(name string, def bool) bool {
+		v := get(name, strconv.FormatBool(def))
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: want true or false", name, v))
+		}
+		return b
+	}
+	durVar := func(name, def string) time.Duration {
+		v := get(name, def)
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("%s=%q: want a positive duration such as 24h", name, v))
+		}
+		return d
+	}
+	intVar := func(name, def string) int64 {
+		v := get(name, def)
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			errs = append(errs, fmt.Errorf("%s=%q: want a positive integer", name, v))
+		}
+		return n
+	}
+	c := Config{
+		DatabaseURL:       get("DATABASE_URL", ""),
+		StorageURL:        get("STORAGE_URL", "file://./data/storage"),
+		AllowProdImport:   boolVar("APP_ALLOW_PROD_IMPORT", false),
+		Hostname:          strings.ToLower(get("APP_HOSTNAME", "")),
+		ListenAddr:        get("LISTEN_ADDR", ":8080"),
+		SessionSecret:     getenv("SESSION_SECRET"),
+		AnonymizerSalt:    getenv("ANONYMIZER_SALT"),
+		ExportRetention:   durVar("EXPORT_RETENTION", "24h"),
+		KeepImportedDumps: boolVar("KEEP_IMPORTED_DUMPS", false),
+		JobTimeout:        durVar("JOB_TIMEOUT", "12h"),
+		MaxUploadBytes:    intVar("MAX_UPLOAD_BYTES", "53687091200"),
+		WorkerConcurrency: int(intVar("WORKER_CONCURRENCY", "2")),
+		LogLevel:          strings.ToLower(get("LOG_LEVEL", "info")),
+		SecureCookies:     boolVar("SECURE_COOKIES", true),
+		OTelTracing:       boolVar("OTEL_TRACING", false),
+	}
+	if c.DatabaseURL == "" {
+		errs = append(errs, errors.New("DATABASE_URL is required"))
+	}
+	if u, err := url.Parse(c.StorageURL); err != nil || (u.Scheme != "file" && u.Scheme != "s3") {
+		errs = append(errs, fmt.Errorf("STORAGE_URL=%q: want file:///path or s3://bucket/prefix", c.StorageURL))
+	}
+	if c.AllowProdImport {
+		if c.Hostname == "" {
+			errs = append(errs, errors.New("APP_ALLOW_PROD_IMPORT=true needs APP_HOSTNAME (the hostname admins must type to confirm an import)"))
+		}
+		if c.AnonymizerSalt == "" {
+			errs = append(errs, errors.New("APP_ALLOW_PROD_IMPORT=true needs ANONYMIZER_SALT (the key of the fake-name mapping)"))
+		}
+	}
+	if h, _, err := net.SplitHostPort(c.Hostname); err == nil {
+		c.Hostname = h
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", c.LogLevel))
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("configuration: %w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+// RequireWeb checks what only the web tier needs.
+func (c Config) RequireWeb() error {
+	if len(c.SessionSecret) < 32 {
+		return errors.New("configuration: SESSION_SECRET must be at least 32 characters")
+	}
+	return nil
+}
+
+// HostMatches reports whether the hostname an admin typed names this instance:
+// case-insensitive, ports ignored.
+func HostMatches(typed, actual string) bool {
+	norm := func(s string) string {
+		s = strings.TrimSpace(strings.ToLower(s))
+		if h, _, err := net.SplitHostPort(s); err == nil {
+			s = h
+		}
+		return strings.TrimSuffix(strings.Trim(s, "[]"), ".")
+	}
+	t, a := norm(typed), norm(actual)
+	return t != "" && t == a
+}

@@ -1,0 +1,290 @@
+package demodata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Defaults of Config.
+const (
+	DefaultAttachmentKB  = 64
+	DefaultAdminEmail    = "admin@wippidu.example"
+	DefaultAdminPassword = "wippidu"
+)
+
+// Config says how much data Generate makes.
+type Config struct {
+	// Users is the number of users (required, > 0). Everything else scales with it:
+	// about 10 messages per user, a class per teacher, 1.3 students per parent.
+	Users int
+	// AttachmentKB is the average attachment size in KiB (sizes vary from a quarter
+	// to twice that); 0 means DefaultAttachmentKB.
+	AttachmentKB int
+	// AdminEmail and AdminPassword are the login of user 1, an admin; empty means
+	// DefaultAdminEmail and DefaultAdminPassword.
+	AdminEmail, AdminPassword string
+	// Seed makes the data: the same seed (and Now) gives the same rows, except for
+	// the bcrypt salts of the password hashes.
+	Seed uint64
+	// Now is where the generated history ends; zero means today, 00:00 UTC.
+	Now time.Time
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.Users <= 0 {
+		return c, fmt.Errorf("users must be > 0, got %d", c.Users)
+	}
+	if c.AttachmentKB < 0 {
+		return c, fmt.Errorf("attachment size must be >= 0 KiB, got %d", c.AttachmentKB)
+	}
+	if c.AttachmentKB == 0 {
+		c.AttachmentKB = DefaultAttachmentKB
+	}
+	if c.AdminEmail == "" {
+		c.AdminEmail = DefaultAdminEmail
+	}
+	if !strings.Contains(c.AdminEmail, "@") {
+		return c, fmt.Errorf("admin email %q has no @", c.AdminEmail)
+	}
+	if c.AdminPassword == "" {
+		c.AdminPassword = DefaultAdminPassword
+	}
+	if c.Now.IsZero() {
+		c.Now = time.Now().UTC().Truncate(24 * time.Hour)
+	}
+	c.Now = c.Now.UTC()
+	return c, nil
+}
+
+// Stats reports what Generate loaded.
+type Stats struct {
+	Tables          []TableStats // in load order
+	AttachmentBytes int64        // sum of attachments.size_bytes
+	DatabaseBytes   int64        // pg_database_size afterwards
+	Elapsed         time.Duration
+}
+
+// TableStats is one table's load.
+type TableStats struct {
+	Name    string
+	Rows    int64
+	Bytes   int64 // COPY data sent
+	Elapsed time.Duration
+}
+
+// Rows returns the number of rows loaded into table.
+func (s Stats) Rows(table string) int64 {
+	for _, t := range s.Tables {
+		if t.Name == table {
+			return t.Rows
+		}
+	}
+	return 0
+}
+
+// TotalRows returns the rows loaded into all tables.
+func (s Stats) TotalRows() int64 {
+	var n int64
+	for _, t := range s.Tables {
+		n += t.Rows
+	}
+	return n
+}
+
+// CopyBytes returns the COPY data sent for all tables.
+func (s Stats) CopyBytes() int64 {
+	var n int64
+	for _, t := range s.Tables {
+		n += t.Bytes
+	}
+	return n
+}
+
+var (
+	// ErrNotMigrated is returned for a database without the app tables.
+	ErrNotMigrated = errors.New("database is not migrated")
+	// ErrNotEmpty is returned for a database that already holds app data.
+	ErrNotEmpty = errors.New("database already holds data")
+)
+
+// appTables are the tables Generate fills, in dependency order.
+var appTables = []string{
+	"users", "school_classes", "students", "guardianships", "messages",
+	"parental_letters", "letter_acknowledgements", "attachments",
+}
+
+// generator carries what the table generators share. Tables are generated one
+// after another, so later tables read what earlier ones recorded without locks.
+type generator struct {
+	cfg         Config
+	v           *vocab
+	p           *plan
+	hashes      *passwordHashes
+	preferences []string
+	metadata    []string
+
+	pending         []pendingAttachment // recorded by messages and letters
+	ackable         []ackableLetter     // recorded by letters
+	letterCount     int64
+	attachmentBytes int64
+}
+
+// Generate fills an empty, migrated database with production-like demo data in
+// one transaction: users (admins, teachers, parents), classes, students and their
+// guardians, messages, parental letters with acknowledgements, and attachments.
+// It refuses a database that is not migrated (ErrNotMigrated) or already holds
+// data (ErrNotEmpty).
+func Generate(ctx context.Context, pool *pgxpool.Pool, cfg Config, logger *slog.Logger) (Stats, error) {
+	start := time.Now()
+	var stats Stats
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return stats, err
+	}
+	logger.InfoContext(ctx, "generating demo data",
+		slog.Int("users", cfg.Users), slog.Int("attachment_kb", cfg.AttachmentKB),
+		slog.String("admin_email", cfg.AdminEmail), slog.Uint64("seed", cfg.Seed),
+		slog.Time("now", cfg.Now))
+
+	// Hashing is CPU-bound and independent of the database: start it first.
+	type hashResult struct {
+		h   *passwordHashes
+		err error
+	}
+	hashed := make(chan hashResult, 1)
+	hashCtx, cancelHash := context.WithCancel(ctx)
+	defer cancelHash()
+	go func() {
+		h, err := hashPasswords(hashCtx, cfg.Seed, cfg.AdminPassword)
+		hashed <- hashResult{h, err}
+	}()
+
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return stats, fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Release()
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return stats, fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+
+	if err := checkEmpty(ctx, tx); err != nil {
+		return stats, err
+	}
+
+	v := newVocab(cfg.Seed)
+	g := &generator{cfg: cfg, v: v, p: newPlan(cfg, v, cfg.Now)}
+	r := newRand(cfg.Seed, streamPlan+100)
+	g.preferences = preferenceDocs(r)
+	g.metadata = metadataDocs(r)
+	logger.InfoContext(ctx, "planned",
+		slog.Int("admins", len(g.p.admins)), slog.Int("teachers", len(g.p.teachers)),
+		slog.Int("parents", len(g.p.parents)), slog.Int("classes", len(g.p.classes)),
+		slog.Int("students", g.p.students()))
+
+	res := <-hashed
+	if res.err != nil {
+		return stats, res.err
+	}
+	g.hashes = res.h
+
+	tables := []func() table{
+		func() table { return table{"users", userColumns, int64(cfg.Users), g.users} },
+		func() table { return table{"school_classes", classColumns, int64(len(g.p.classes)), g.schoolClasses} },
+		func() table { return table{"students", studentColumns, int64(g.p.students()), g.students} },
+		func() table {
+			return table{"guardianships", guardianshipColumns, g.p.guardianshipCount(), g.guardianships}
+		},
+		func() table { return table{"messages", messageColumns, g.p.messageCount(), g.messages} },
+		func() table {
+			return table{"parental_letters", letterColumns, int64(len(g.p.classes) * lettersPerClass), g.letters}
+		},
+		func() table {
+			return table{"letter_acknowledgements", ackColumns, g.ackEstimate(), g.acknowledgements}
+		},
+		func() table { return table{"attachments", attachmentColumns, int64(len(g.pending)), g.attachments} },
+	}
+	for _, mk := range tables {
+		st, err := copyTable(ctx, tx, mk(), logger)
+		if err != nil {
+			return stats, err
+		}
+		stats.Tables = append(stats.Tables, st)
+	}
+	stats.AttachmentBytes = g.attachmentBytes
+
+	// Ids are 1..rows, so each sequence continues at rows+1.
+	for _, t := range stats.Tables {
+		if _, err := tx.Exec(ctx, "SELECT setval(pg_get_serial_sequence($1, 'id'), $2, false)", t.Name, t.Rows+1); err != nil {
+			return stats, fmt.Errorf("set sequence of %q: %w", t.Name, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return stats, fmt.Errorf("commit: %w", err)
+	}
+	logger.InfoContext(ctx, "committed", slog.Duration("elapsed", time.Since(start)))
+
+	// Fresh statistics, so that the first queries (an export, say) get good plans.
+	if _, err := conn.Exec(ctx, "ANALYZE "+strings.Join(appTables, ", ")); err != nil {
+		return stats, fmt.Errorf("analyze: %w", err)
+	}
+	if err := conn.QueryRow(ctx, "SELECT pg_database_size(current_database())").Scan(&stats.DatabaseBytes); err != nil {
+		return stats, fmt.Errorf("database size: %w", err)
+	}
+	stats.Elapsed = time.Since(start)
+	logger.InfoContext(ctx, "demo data generated",
+		slog.Int64("rows", stats.TotalRows()), slog.Int64("copy_bytes", stats.CopyBytes()),
+		slog.Int64("attachment_bytes", stats.AttachmentBytes), slog.Int64("database_bytes", stats.DatabaseBytes),
+		slog.Duration("elapsed", stats.Elapsed))
+	return stats, nil
+}
+
+// checkEmpty refuses a database without the app tables or with rows in any of
+// them. It locks the tables against writers first, so that two runs at once
+// cannot both find them empty.
+func checkEmpty(ctx context.Context, tx pgx.Tx) error {
+	var missing []string
+	if err := tx.QueryRow(ctx,
+		"SELECT array_agg(t ORDER BY ord) FROM unnest($1::text[]) WITH ORDINALITY AS u(t, ord) WHERE to_regclass(quote_ident(t)) IS NULL",
+		appTables).Scan(&missing); err != nil {
+		return fmt.Errorf("check schema: %w", err)
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w (missing tables: %s); run `worker migrate` first", ErrNotMigrated, strings.Join(missing, ", "))
+	}
+
+	idents := make([]string, len(appTables))
+	probes := make([]string, len(appTables))
+	for i, t := range appTables {
+		idents[i] = pgx.Identifier{t}.Sanitize()
+		probes[i] = fmt.Sprintf("SELECT %s WHERE EXISTS (SELECT 1 FROM %s)", quoteLiteral(t), idents[i])
+	}
+	if _, err := tx.Exec(ctx, "LOCK TABLE "+strings.Join(idents, ", ")+" IN EXCLUSIVE MODE"); err != nil {
+		return fmt.Errorf("lock tables: %w", err)
+	}
+	var full []string
+	rows, err := tx.Query(ctx, strings.Join(probes, " UNION ALL "))
+	if err != nil {
+		return fmt.Errorf("check tables are empty: %w", err)
+	}
+	full, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("check tables are empty: %w", err)
+	}
+	if len(full) > 0 {
+		return fmt.Errorf("%w (rows in %s); demodata only fills an empty database", ErrNotEmpty, strings.Join(full, ", "))
+	}
+	return nil
+}
+
+// quoteLiteral quotes a constant table name as an SQL string literal.
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

@@ -1,0 +1,57 @@
+package demodata
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+
+	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/sync/errgroup"
+)
+
+// passwordPoolSize is how many distinct password hashes the users share. A bcrypt
+// hash costs tens of milliseconds, so hashing one per user would take hours.
+const passwordPoolSize = 32
+
+// passwordHashes holds the admin's hash and a pool of hashes of random passwords.
+type passwordHashes struct {
+	admin string
+	pool  []string
+}
+
+// hashPasswords hashes the admin password and passwordPoolSize random ones on
+// all cores.
+func hashPasswords(ctx context.Context, seed uint64, adminPassword string) (*passwordHashes, error) {
+	r := newRand(seed, streamPasswords)
+	const alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789!$%&?"
+	plain := make([]string, passwordPoolSize+1)
+	plain[0] = adminPassword
+	for i := 1; i < len(plain); i++ {
+		b := make([]byte, 10+r.IntN(8))
+		for j := range b {
+			b[j] = alphabet[r.IntN(len(alphabet))]
+		}
+		plain[i] = string(b)
+	}
+
+	hashes := make([]string, len(plain))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, pw := range plain {
+		g.Go(func() error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+			if err != nil {
+				return fmt.Errorf("hash password: %w", err)
+			}
+			hashes[i] = string(h)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return &passwordHashes{admin: hashes[0], pool: hashes[1:]}, nil
+}

@@ -1,0 +1,61 @@
+// Package wippidu holds what the whole data refresh shares: the errors users see,
+// with codes that the web tier and the command line map to statuses in one place.
+package wippidu
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes.
+const (
+	EINVALID   = "invalid"   // bad input: a form, a flag, a dump
+	EFORBIDDEN = "forbidden" // a gate refused the request
+	ECONFLICT  = "conflict"  // another import is queued or running
+	ENOTFOUND  = "not_found"
+	EINTERNAL  = "internal"
+)
+
+// Error is an error whose Message may be shown to a user as it is.
+type Error struct {
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Messages users see. The exact texts are part of the product's contract.
+var (
+	ErrImportDisabled = &Error{EFORBIDDEN, "Import is not enabled on this instance."}
+	ErrHostMismatch   = &Error{EFORBIDDEN, "The hostname you entered does not match this instance."}
+	ErrRiskNotAcked   = &Error{EFORBIDDEN, "Switching off an anonymizer requires typing I_UNDERSTAND_THE_PII_RISK into the risk-acknowledgement field."}
+	ErrImportBusy     = &Error{ECONFLICT, "Another import is already queued or running on this instance. Wait for it to finish, or cancel it."}
+	ErrNotADump       = &Error{EINVALID, "The file is not a wippidu export (.json.gz)."}
+)
+
+// Errorf returns an Error with a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, EINTERNAL otherwise.
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	if err == nil {
+		return ""
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the user-facing message of err: an *Error's own message, or a
+// generic one for internal errors (whose details belong in logs and audit rows).
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Internal error."
+}

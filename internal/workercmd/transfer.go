@@ -1,0 +1,289 @@
+package workercmd
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/wippidu/wippidu"
+	"github.com/wippidu/wippidu/anonymizer"
+	"github.com/wippidu/wippidu/dump"
+	"github.com/wippidu/wippidu/jobs"
+)
+
+// parseInterleaved parses flags that may come before or after positional arguments.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// inline starts a River client in this process that serves a queue of its own, so
+// that the job runs here, through the same path as on a worker.
+func (a *app) inline(ctx context.Context) (*river.Client[pgx.Tx], string, func(), error) {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	queue := "inline_" + hex.EncodeToString(b)
+	client, err := jobs.NewClient(a.deps, jobs.ClientOptions{Queues: map[string]river.QueueConfig{queue: {MaxWorkers: 1}}})
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if err := client.Start(context.WithoutCancel(ctx)); err != nil {
+		return nil, "", nil, fmt.Errorf("start inline client: %w", err)
+	}
+	stop := func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = client.StopAndCancel(sctx)
+	}
+	return client, queue, stop, nil
+}
+
+func (a *app) export(ctx context.Context, env Env, args []string) error {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	noAttach := fs.Bool("no-attachments", false, "leave attachment binaries out of the dump")
+	out := fs.String("out", "", "file to save the export to (a directory saves it under its own name)")
+	inline := fs.Bool("inline", false, "run the export in this process")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if *out == "" || len(pos) > 0 {
+		return usageError("export needs --out FILE and no other arguments")
+	}
+	client, err := a.insertClient()
+	if err != nil {
+		return err
+	}
+	req := jobs.ExportRequest{RequestedBy: requestedBy(env.Getenv), IncludeAttachments: !*noAttach, SourceHost: a.cfg.Hostname}
+	if *inline {
+		var stop func()
+		if client, req.Queue, stop, err = a.inline(ctx); err != nil {
+			return err
+		}
+		defer stop()
+	}
+	sub := &jobs.Submitter{Pool: a.pool, Client: client, Config: a.cfg}
+	s, err := sub.Export(ctx, req)
+	if err != nil {
+		return userError(err)
+	}
+	fmt.Fprintf(env.Stderr, "export queued: job %d, audit %d\n", s.JobID, s.AuditID)
+	st, err := a.wait(ctx, env, client, s.JobID)
+	if err != nil {
+		return err
+	}
+	audit, err := jobs.GetAudit(ctx, a.pool, s.AuditID)
+	if err != nil {
+		return err
+	}
+	if audit.ObjectKey == nil || audit.FileName == nil {
+		return fmt.Errorf("export %d finished without a file", s.AuditID)
+	}
+	dest := *out
+	if fi, err := os.Stat(dest); err == nil && fi.IsDir() {
+		dest = filepath.Join(dest, *audit.FileName)
+	}
+	if err := a.download(ctx, *audit.ObjectKey, dest); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "saved %s\n", dest)
+	return json.NewEncoder(env.Stdout).Encode(map[string]any{"file": dest, "job_id": s.JobID, "audit_id": s.AuditID, "result": st.Result})
+}
+
+func (a *app) download(ctx context.Context, key, dest string) error {
+	src, err := a.storage.Open(ctx, key)
+	if err != nil {
+		return fmt.Errorf("open export: %w", err)
+	}
+	defer src.Close()
+	tmp := dest + ".part"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", tmp, err)
+	}
+	if _, err := io.Copy(f, src); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("download export: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", dest, err)
+	}
+	return os.Rename(tmp, dest)
+}
+
+func (a *app) importDump(ctx context.Context, env Env, args []string) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	confirm := fs.String("confirm-host", "", "this instance's hostname (APP_HOSTNAME), typed to confirm")
+	keep := fs.String("keep", "", "anonymizers to switch off, comma-separated ("+joinKeys()+")")
+	riskAck := fs.String("risk-ack", "", "must be "+anonymizer.RiskAck+" when --keep is given")
+	inline := fs.Bool("inline", false, "run the import in this process")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError("import needs exactly one FILE")
+	}
+	off, err := anonymizer.ParseKeep(*keep)
+	if err != nil {
+		return usageError("--keep: %v", err)
+	}
+	gate := jobs.ImportGate{ConfirmHost: *confirm, ActualHost: a.cfg.Hostname, AnonymizersOff: off, RiskAck: *riskAck}
+	if err := jobs.CheckImportGates(a.cfg, gate); err != nil {
+		return userError(err)
+	}
+	path := pos[0]
+	size, err := checkDumpFile(path)
+	if err != nil {
+		return userError(err)
+	}
+	client, err := a.insertClient()
+	if err != nil {
+		return err
+	}
+	sub := &jobs.Submitter{Pool: a.pool, Client: client, Config: a.cfg}
+	if active, err := sub.ImportActive(ctx); err != nil {
+		return err
+	} else if active {
+		return userError(wippidu.ErrImportBusy)
+	}
+
+	key := jobs.NewImportKey()
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "uploading %s (%.1f MB)\n", filepath.Base(path), float64(size)/1e6)
+	_, err = a.storage.Put(ctx, key, f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("upload dump: %w", err)
+	}
+	req := jobs.ImportRequest{ImportGate: gate, RequestedBy: requestedBy(env.Getenv), FileName: filepath.Base(path), ObjectKey: key, Size: size}
+	if *inline {
+		var stop func()
+		if client, req.Queue, stop, err = a.inline(ctx); err != nil {
+			_ = a.storage.Delete(context.WithoutCancel(ctx), key)
+			return err
+		}
+		defer stop()
+		sub.Client = client
+	}
+	s, err := sub.Import(ctx, req)
+	if err != nil {
+		_ = a.storage.Delete(context.WithoutCancel(ctx), key)
+		return userError(err)
+	}
+	fmt.Fprintf(env.Stderr, "import queued: job %d, audit %d\n", s.JobID, s.AuditID)
+	st, err := a.wait(ctx, env, client, s.JobID)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(env.Stdout).Encode(map[string]any{"job_id": s.JobID, "audit_id": s.AuditID, "result": st.Result})
+}
+
+// checkDumpFile reads a dump file's header so that a file that is not a dump, or is
+// too new, is refused before anything is uploaded.
+func checkDumpFile(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	if _, err := dump.NewReader(f, dump.ReaderOptions{}); err != nil {
+		var newer *dump.NewerSchemaError
+		if errors.As(err, &newer) {
+			return 0, wippidu.Errorf(wippidu.EINVALID, "%s", newer.Error())
+		}
+		return 0, wippidu.Errorf(wippidu.EINVALID, "%s: %s %v", path, wippidu.ErrNotADump.Message, err)
+	}
+	return fi.Size(), nil
+}
+
+func joinKeys() string {
+	s := ""
+	for i, k := range anonymizer.Keys {
+		if i > 0 {
+			s += ","
+		}
+		s += k
+	}
+	return s
+}
+
+// wait polls a job until it ends, printing progress to stderr.
+func (a *app) wait(ctx context.Context, env Env, client *river.Client[pgx.Tx], jobID int64) (*jobs.Status, error) {
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	last := ""
+	for {
+		st, err := jobs.GetStatus(ctx, client, a.pool, jobID)
+		if err != nil {
+			return nil, err
+		}
+		line := progressLine(st)
+		if line != last {
+			fmt.Fprintln(env.Stderr, line)
+			last = line
+		}
+		if st.Done {
+			if st.Succeeded {
+				return st, nil
+			}
+			return st, &exitError{code: 1, err: fmt.Errorf("%s job %d %s: %s", st.Kind, jobID, st.AuditStatus, st.Error)}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("stopped waiting for job %d (it goes on; see `worker jobs list`): %w", jobID, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+func progressLine(st *jobs.Status) string {
+	s := fmt.Sprintf("%s job %d: %s", st.Kind, st.JobID, st.State)
+	if st.Phase != "" {
+		s += ", " + st.Phase
+	}
+	if st.Table != "" {
+		s += " " + st.Table
+	}
+	if st.RowsDone > 0 {
+		s += fmt.Sprintf(", %d rows", st.RowsDone)
+	}
+	if st.BytesTotal > 0 {
+		s += fmt.Sprintf(", %.1f/%.1f MB (%d%%)", float64(st.BytesDone)/1e6, float64(st.BytesTotal)/1e6, st.BytesDone*100/st.BytesTotal)
+	} else if st.BytesDone > 0 {
+		s += fmt.Sprintf(", %.1f MB", float64(st.BytesDone)/1e6)
+	}
+	if st.Error != "" && !st.Done {
+		s += " (last error: " + st.Error + ")"
+	}
+	return s
+}

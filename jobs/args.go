@@ -1,0 +1,88 @@
+package jobs
+
+import (
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// Queues used by wippidu's jobs.
+const (
+	QueueExports     = "exports"
+	QueueImports     = "imports"
+	QueueMaintenance = "maintenance"
+)
+
+// MaxAttempts is how often an export or import is tried before it is given up.
+const MaxAttempts = 5
+
+// ExportArgs starts an export.
+type ExportArgs struct {
+	AuditID            int64  `json:"audit_id"`
+	IncludeAttachments bool   `json:"include_attachments"`
+	SourceHost         string `json:"source_host"`
+}
+
+// Kind implements river.JobArgs.
+func (ExportArgs) Kind() string { return "export" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (ExportArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueExports, MaxAttempts: MaxAttempts}
+}
+
+// ImportArgs starts an import of an uploaded dump.
+type ImportArgs struct {
+	AuditID        int64    `json:"audit_id"`
+	ObjectKey      string   `json:"object_key"`
+	FileName       string   `json:"file_name"`
+	AnonymizersOff []string `json:"anonymizers_off,omitempty"`
+	RiskAck        string   `json:"risk_ack,omitempty"`
+}
+
+// Kind implements river.JobArgs.
+func (ImportArgs) Kind() string { return "import" }
+
+// activeStates are the states in which an import counts as queued or running.
+var activeStates = []rivertype.JobState{
+	rivertype.JobStateAvailable,
+	rivertype.JobStatePending,
+	rivertype.JobStateRetryable,
+	rivertype.JobStateRunning,
+	rivertype.JobStateScheduled,
+}
+
+// InsertOpts implements river.JobArgsWithInsertOpts: at most one import job may be
+// queued or running (the import's advisory lock guards the running code as well).
+func (ImportArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{
+		Queue:       QueueImports,
+		MaxAttempts: MaxAttempts,
+		UniqueOpts:  river.UniqueOpts{ByState: activeStates},
+	}
+}
+
+// LivenessArgs is the periodic job that hands back jobs whose worker died.
+type LivenessArgs struct{}
+
+// Kind implements river.JobArgs.
+func (LivenessArgs) Kind() string { return "liveness" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (LivenessArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueMaintenance, MaxAttempts: 1,
+		UniqueOpts: river.UniqueOpts{ByPeriod: 15 * time.Second}}
+}
+
+// HousekeepingArgs is the periodic job that deletes expired dumps.
+type HousekeepingArgs struct{}
+
+// Kind implements river.JobArgs.
+func (HousekeepingArgs) Kind() string { return "housekeeping" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (HousekeepingArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueMaintenance, MaxAttempts: 3,
+		UniqueOpts: river.UniqueOpts{ByPeriod: 10 * time.Minute}}
+}

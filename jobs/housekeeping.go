@@ -1,0 +1,82 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+)
+
+// AbandonedUploadAge is how old an uploaded dump without a job must be before it is
+// deleted (an upload that was cut off, or refused after storing).
+const AbandonedUploadAge = 6 * time.Hour
+
+// HousekeepingWorker deletes dumps that are no longer needed: exports older than the
+// retention, imported dumps, and abandoned uploads.
+type HousekeepingWorker struct {
+	river.WorkerDefaults[HousekeepingArgs]
+	deps *Deps
+}
+
+// Timeout implements river.Worker.
+func (w *HousekeepingWorker) Timeout(*river.Job[HousekeepingArgs]) time.Duration {
+	return 10 * time.Minute
+}
+
+// Work implements river.Worker.
+func (w *HousekeepingWorker) Work(ctx context.Context, _ *river.Job[HousekeepingArgs]) error {
+	return Housekeep(ctx, w.deps, time.Now())
+}
+
+// Housekeep deletes expired exports and finished or abandoned import dumps.
+func Housekeep(ctx context.Context, deps *Deps, now time.Time) error {
+	var errs []error
+	exports, err := deps.Storage.List(ctx, "exports/")
+	if err != nil {
+		return fmt.Errorf("list exports: %w", err)
+	}
+	for _, o := range exports {
+		if now.Sub(o.ModTime) > deps.Config.ExportRetention {
+			if err := deps.Storage.Delete(ctx, o.Key); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			deps.Logger.InfoContext(ctx, "deleted expired export", slog.String("key", o.Key))
+		}
+	}
+	imports, err := deps.Storage.List(ctx, "imports/")
+	if err != nil {
+		return fmt.Errorf("list imports: %w", err)
+	}
+	for _, o := range imports {
+		var status string
+		err := deps.Pool.QueryRow(ctx, `SELECT status FROM import_export_audits WHERE kind = 'import' AND object_key = $1 ORDER BY id DESC LIMIT 1`, o.Key).Scan(&status)
+		reason := ""
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			if now.Sub(o.ModTime) > AbandonedUploadAge {
+				reason = "abandoned upload"
+			}
+		case err != nil:
+			errs = append(errs, err)
+			continue
+		case status == StatusSucceeded && !deps.Config.KeepImportedDumps:
+			reason = "imported"
+		case (status == StatusFailed || status == StatusCancelled) && now.Sub(o.ModTime) > deps.Config.ExportRetention:
+			reason = "failed import, past retention"
+		}
+		if reason == "" {
+			continue
+		}
+		if err := deps.Storage.Delete(ctx, o.Key); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		deps.Logger.InfoContext(ctx, "deleted dump", slog.String("key", o.Key), slog.String("reason", reason))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,108 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+)
+
+// LivenessGrace is how long a running job may go without its named database session
+// before it counts as lost. A live attempt names its session within milliseconds of
+// starting.
+const LivenessGrace = 45 * time.Second
+
+// LivenessInterval is how often the liveness job runs.
+const LivenessInterval = 20 * time.Second
+
+// LivenessWorker finds running exports and imports whose worker died (its named
+// session is gone) and hands them back to River for a retry, long before River's
+// stuck-job rescue would.
+type LivenessWorker struct {
+	river.WorkerDefaults[LivenessArgs]
+	deps *Deps
+}
+
+// Timeout implements river.Worker.
+func (w *LivenessWorker) Timeout(*river.Job[LivenessArgs]) time.Duration { return time.Minute }
+
+const lostJobsSQL = `
+SELECT j.id, j.attempt, j.max_attempts, j.kind, COALESCE((j.args->>'audit_id')::bigint, 0)
+FROM river_job j
+WHERE j.state = 'running'
+  AND j.kind IN ('export', 'import')
+  AND j.attempted_at < now() - $1::interval
+  AND NOT EXISTS (
+      SELECT 1 FROM pg_stat_activity a
+      WHERE a.datname = current_database()
+        AND a.application_name = 'wippidu-job:' || j.id || ':' || j.attempt)`
+
+// rescueSQL does what River's own rescuer does, for one job and attempt: retryable
+// (or discarded when out of attempts), with the reason in the job's errors.
+const rescueSQL = `
+UPDATE river_job
+SET state = CASE WHEN attempt >= max_attempts THEN 'discarded'::river_job_state ELSE 'retryable'::river_job_state END,
+    scheduled_at = now(),
+    finalized_at = CASE WHEN attempt >= max_attempts THEN now() ELSE NULL END,
+    errors = array_append(errors, jsonb_build_object('at', now(), 'attempt', attempt, 'error', $3::text, 'trace', ''))
+WHERE id = $1 AND attempt = $2 AND state = 'running'`
+
+// Work implements river.Worker.
+func (w *LivenessWorker) Work(ctx context.Context, _ *river.Job[LivenessArgs]) error {
+	n, err := RescueLostJobs(ctx, w.deps, LivenessGrace)
+	if n > 0 {
+		w.deps.Logger.WarnContext(ctx, "rescued jobs of lost workers", slog.Int("jobs", n))
+	}
+	return err
+}
+
+// RescueLostJobs hands back every running export or import older than grace whose
+// named session is gone, and returns how many it rescued.
+func RescueLostJobs(ctx context.Context, deps *Deps, grace time.Duration) (int, error) {
+	rows, err := deps.Pool.Query(ctx, lostJobsSQL, grace.String())
+	if err != nil {
+		return 0, fmt.Errorf("find lost jobs: %w", err)
+	}
+	type lost struct {
+		id, auditID  int64
+		attempt, max int
+		kind         string
+	}
+	var found []lost
+	var l lost
+	_, err = pgx.ForEachRow(rows, []any{&l.id, &l.attempt, &l.max, &l.kind, &l.auditID}, func() error {
+		found = append(found, l)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("find lost jobs: %w", err)
+	}
+	n := 0
+	for _, j := range found {
+		reason := fmt.Sprintf("worker lost: the database session of attempt %d is gone (worker killed or disconnected); nothing was committed", j.attempt)
+		tag, err := deps.Pool.Exec(ctx, rescueSQL, j.id, j.attempt, reason)
+		if err != nil {
+			return n, fmt.Errorf("rescue job %d: %w", j.id, err)
+		}
+		if tag.RowsAffected() == 0 {
+			continue // finished or moved on meanwhile
+		}
+		n++
+		metricRescued.Inc()
+		status := StatusQueued
+		if j.attempt >= j.max {
+			status = StatusFailed
+		}
+		if j.auditID > 0 {
+			if err := auditEnded(ctx, deps.Pool, j.auditID, status, fmt.Errorf("%s", reason)); err != nil {
+				return n, err
+			}
+		}
+		deps.Logger.WarnContext(ctx, "rescued job of a lost worker", slog.Int64("job_id", j.id),
+			slog.Int64("audit_id", j.auditID), slog.String("job_kind", j.kind), slog.Int("attempt", j.attempt))
+	}
+	return n, nil
+}

@@ -1,0 +1,185 @@
+package jobs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/wippidu/wippidu"
+	"github.com/wippidu/wippidu/anonymizer"
+	"github.com/wippidu/wippidu/config"
+)
+
+// Submitter enqueues exports and imports, each with its audit row in the same
+// transaction. The web tier and the command line both go through it, so the gates
+// are the same on every path.
+type Submitter struct {
+	Pool   *pgxpool.Pool
+	Client *river.Client[pgx.Tx]
+	Config config.Config
+}
+
+// ExportRequest asks for an export.
+type ExportRequest struct {
+	RequestedBy        string
+	IncludeAttachments bool
+	SourceHost         string
+	Queue              string // empty: the exports queue
+}
+
+// Submitted identifies an enqueued job and its audit row.
+type Submitted struct {
+	JobID   int64 `json:"job_id"`
+	AuditID int64 `json:"audit_id"`
+}
+
+// Export enqueues an export.
+func (s *Submitter) Export(ctx context.Context, req ExportRequest) (Submitted, error) {
+	var out Submitted
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		opts := map[string]any{"include_attachments": req.IncludeAttachments}
+		id, err := createAudit(ctx, tx, "export", req.RequestedBy, "", "", 0, opts)
+		if err != nil {
+			return err
+		}
+		args := ExportArgs{AuditID: id, IncludeAttachments: req.IncludeAttachments, SourceHost: req.SourceHost}
+		io := args.InsertOpts()
+		if req.Queue != "" {
+			io.Queue = req.Queue
+		}
+		res, err := s.Client.InsertTx(ctx, tx, args, &io)
+		if err != nil {
+			return fmt.Errorf("enqueue export: %w", err)
+		}
+		out = Submitted{JobID: res.Job.ID, AuditID: id}
+		return setAuditJob(ctx, tx, id, res.Job.ID)
+	})
+	return out, err
+}
+
+// ImportGate holds what an admin gave to start an import.
+type ImportGate struct {
+	ConfirmHost    string   // what the admin typed
+	ActualHost     string   // the request's Host (web) or APP_HOSTNAME (CLI)
+	AnonymizersOff []string // anonymizers switched off
+	RiskAck        string
+}
+
+// CheckImportGates enforces every rule an import must pass before anything is
+// stored or enqueued, in the order an admin meets them.
+func CheckImportGates(cfg config.Config, g ImportGate) error {
+	if !cfg.AllowProdImport {
+		return wippidu.ErrImportDisabled
+	}
+	if !config.HostMatches(g.ConfirmHost, g.ActualHost) {
+		return wippidu.ErrHostMismatch
+	}
+	return anonymizer.CheckOptOut(g.AnonymizersOff, g.RiskAck)
+}
+
+// ImportRequest asks for an import of a dump already in storage.
+type ImportRequest struct {
+	ImportGate
+	RequestedBy string
+	FileName    string
+	ObjectKey   string
+	Size        int64
+	Queue       string // empty: the imports queue
+}
+
+// Import checks the gates again and enqueues an import. While another import is
+// queued or running it returns wippidu.ErrImportBusy and enqueues nothing.
+func (s *Submitter) Import(ctx context.Context, req ImportRequest) (Submitted, error) {
+	if err := CheckImportGates(s.Config, req.ImportGate); err != nil {
+		return Submitted{}, err
+	}
+	var out Submitted
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		opts := map[string]any{
+			"anonymizers_off":   nonNil(req.AnonymizersOff),
+			"risk_acknowledged": len(req.AnonymizersOff) > 0,
+			"confirm_host":      req.ConfirmHost,
+		}
+		id, err := createAudit(ctx, tx, "import", req.RequestedBy, req.FileName, req.ObjectKey, req.Size, opts)
+		if err != nil {
+			return err
+		}
+		args := ImportArgs{AuditID: id, ObjectKey: req.ObjectKey, FileName: req.FileName,
+			AnonymizersOff: req.AnonymizersOff, RiskAck: req.RiskAck}
+		io := args.InsertOpts()
+		if req.Queue != "" {
+			io.Queue = req.Queue
+		}
+		res, err := s.Client.InsertTx(ctx, tx, args, &io)
+		if err != nil {
+			return fmt.Errorf("enqueue import: %w", err)
+		}
+		if res.UniqueSkippedAsDuplicate {
+			return wippidu.ErrImportBusy
+		}
+		out = Submitted{JobID: res.Job.ID, AuditID: id}
+		return setAuditJob(ctx, tx, id, res.Job.ID)
+	})
+	return out, err
+}
+
+// ImportActive reports whether an import is queued or running, so that a second
+// upload can be refused before its bytes are stored.
+func (s *Submitter) ImportActive(ctx context.Context) (bool, error) {
+	var active bool
+	err := s.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM river_job WHERE kind = 'import'
+		AND state IN ('available', 'pending', 'retryable', 'running', 'scheduled'))`).Scan(&active)
+	if err != nil {
+		return false, fmt.Errorf("check active imports: %w", err)
+	}
+	return active, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// IsUserError reports whether err carries a message meant for the user.
+func IsUserError(err error) bool {
+	var e *wippidu.Error
+	return errors.As(err, &e)
+}
+
+// NewImportKey returns a fresh storage key for an uploaded dump.
+func NewImportKey() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return "imports/" + time.Now().UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b) + ".json.gz"
+}
+
+// SyncAuditAfterOps brings an audit row in line after an operator retried or
+// cancelled its job (a running job's own worker records its cancellation).
+func SyncAuditAfterOps(ctx context.Context, db execer, job *rivertype.JobRow) error {
+	var status string
+	switch job.State {
+	case rivertype.JobStateAvailable, rivertype.JobStateScheduled, rivertype.JobStateRetryable:
+		status = StatusQueued
+	case rivertype.JobStateCancelled:
+		status = StatusCancelled
+	default:
+		return nil
+	}
+	_, err := db.Exec(ctx, `UPDATE import_export_audits SET status = $2, updated_at = now(),
+		finished_at = CASE WHEN $2 = 'cancelled' THEN now() ELSE NULL END
+		WHERE river_job_id = $1 AND status <> 'succeeded'`, job.ID, status)
+	if err != nil {
+		return fmt.Errorf("update audit of job %d: %w", job.ID, err)
+	}
+	return nil
+}
