@@ -76,7 +76,7 @@ func New(policy *Policy, off []string, salt string) (*Anonymizer, error) {
 
 // Ran lists the anonymizers that are on, in display order.
 func (a *Anonymizer) Ran() []string {
-	var out []string
+	out := []string{}
 	for _, k := range Keys {
 		if !a.off[k] {
 			out = append(out, k)
@@ -87,7 +87,7 @@ func (a *Anonymizer) Ran() []string {
 
 // Skipped lists the anonymizers switched off, in display order.
 func (a *Anonymizer) Skipped() []string {
-	var out []string
+	out := []string{}
 	for _, k := range Keys {
 		if a.off[k] {
 			out = append(out, k)

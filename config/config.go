@@ -26,6 +26,7 @@ type Config struct {
 	ExportRetention   time.Duration
 	KeepImportedDumps bool
 	JobTimeout        time.Duration
+	LivenessGrace     time.Duration
 	MaxUploadBytes    int64
 	WorkerConcurrency int
 	LogLevel          string
@@ -50,6 +51,7 @@ var Vars = []Var{
 	{"EXPORT_RETENTION", "24h", "production", "How long finished exports stay in storage before housekeeping deletes them."},
 	{"KEEP_IMPORTED_DUMPS", "false", "staging", "Keep uploaded dumps after a successful import (they hold production personal data)."},
 	{"JOB_TIMEOUT", "12h", "both", "Longest an export or import may run; stuck-job rescue waits an hour longer."},
+	{"JOB_LIVENESS_GRACE", "45s", "both", "How long a running job may lack its database session before it counts as lost (its worker died) and is retried."},
 	{"MAX_UPLOAD_BYTES", "53687091200", "staging", "Largest dump the web tier accepts (default 50 GiB)."},
 	{"WORKER_CONCURRENCY", "2", "both", "Jobs one worker process runs at once (imports are one at a time regardless)."},
 	{"LOG_LEVEL", "info", "both", "debug, info, warn or error; logs are JSON on stderr."},
@@ -104,6 +106,7 @@ func Parse(getenv func(string) string) (Config, error) {
 		ExportRetention:   durVar("EXPORT_RETENTION", "24h"),
 		KeepImportedDumps: boolVar("KEEP_IMPORTED_DUMPS", false),
 		JobTimeout:        durVar("JOB_TIMEOUT", "12h"),
+		LivenessGrace:     durVar("JOB_LIVENESS_GRACE", "45s"),
 		MaxUploadBytes:    intVar("MAX_UPLOAD_BYTES", "53687091200"),
 		WorkerConcurrency: int(intVar("WORKER_CONCURRENCY", "2")),
 		LogLevel:          strings.ToLower(get("LOG_LEVEL", "info")),

@@ -44,11 +44,14 @@ var fileKinds = []fileKind{
 	{"video/mp4", "\x00\x00\x00\x20ftypisom\x00\x00\x02\x00", []string{"Video Sommerfest %d.mp4", "VID_%d.mp4"}, false},
 }
 
+// attachments are loaded in COPY's binary format: the payload is most of the
+// database, and raw bytes are half the size of hex text and need no parsing.
 func (g *generator) attachments(rw *rowWriter) error {
 	r := newRand(g.cfg.Seed, streamAttachments)
 	// The payload comes from its own generator, called directly: it is the hot loop.
 	data := rand.NewPCG(g.cfg.Seed, streamAttachments<<32)
 	avg := float64(g.cfg.AttachmentKB) * 1024
+	rw.binaryHeader()
 	for i, a := range g.pending {
 		k := pick(r, fileKinds)
 		if a.letter && !k.letter && chance(r, 0.6) {
@@ -65,81 +68,29 @@ func (g *generator) attachments(rw *rowWriter) error {
 			deleted = created + r.Int64N(g.p.now-created+1)
 		}
 
-		rw.int(int64(i + 1))
-		rw.ts(created)
-		rw.ts(max(created, deleted))
-		rw.tsOrNull(deleted)
+		rw.binaryRow(len(attachmentColumns))
+		rw.binaryInt8(int64(i + 1))
+		rw.binaryTimestamp(created)
+		rw.binaryTimestamp(max(created, deleted))
+		rw.binaryTimestampOrNull(deleted)
 		if a.letter {
-			rw.null()
-			rw.int(int64(a.owner))
+			rw.binaryNull()
+			rw.binaryInt8(int64(a.owner))
 		} else {
-			rw.int(int64(a.owner))
-			rw.null()
+			rw.binaryInt8(int64(a.owner))
+			rw.binaryNull()
 		}
-		rw.text(name)
-		rw.raw(k.mime)
-		rw.int(int64(size))
-		if err := rw.randomBytea(k.magic, size, data); err != nil {
+		rw.binaryText(name)
+		rw.binaryText(k.mime)
+		rw.binaryInt8(int64(size))
+		if err := rw.binaryRandom(k.magic, size, data); err != nil {
 			return err
 		}
 		g.attachmentBytes += int64(size)
-		if err := rw.endRow(); err != nil {
+		if err := rw.endBinaryRow(); err != nil {
 			return err
 		}
 	}
-	return nil
-}
-
-// hexPairs maps a byte to its two lower-case hex digits.
-var hexPairs = func() (t [256][2]byte) {
-	const digits = "0123456789abcdef"
-	for i := range t {
-		t[i] = [2]byte{digits[i>>4], digits[i&15]}
-	}
-	return t
-}()
-
-// randomBytea writes a bytea of n bytes, starting with magic and continuing with
-// random bytes, in COPY's hex form (\\x…). Large values are flushed as they are
-// written, so memory stays flat whatever the attachment size.
-func (rw *rowWriter) randomBytea(magic string, n int, src *rand.PCG) error {
-	rw.buf = append(rw.buf, '\\', '\\', 'x')
-	m := min(len(magic), n)
-	for i := range m {
-		p := hexPairs[magic[i]]
-		rw.buf = append(rw.buf, p[0], p[1])
-	}
-	left := n - m
-	const chunk = 32 << 10 // bytes of payload per round
-	for left > 0 {
-		c := min(left, chunk)
-		start := len(rw.buf)
-		rw.buf = append(rw.buf, make([]byte, 2*c)...)
-		dst := rw.buf[start:]
-		i := 0
-		for ; i+8 <= c; i += 8 {
-			u := src.Uint64()
-			d := dst[2*i : 2*i+16 : 2*i+16]
-			for j := range 8 {
-				p := hexPairs[byte(u>>(8*j))]
-				d[2*j], d[2*j+1] = p[0], p[1]
-			}
-		}
-		if i < c {
-			u := src.Uint64()
-			for ; i < c; i++ {
-				p := hexPairs[byte(u)]
-				dst[2*i], dst[2*i+1] = p[0], p[1]
-				u >>= 8
-			}
-		}
-		left -= c
-		if len(rw.buf) >= flushSize {
-			if err := rw.flush(); err != nil {
-				return err
-			}
-		}
-	}
-	rw.buf = append(rw.buf, '\t')
+	rw.binaryTrailer()
 	return nil
 }

@@ -269,8 +269,9 @@ func truncateRunes(s []byte, n int) []byte {
 type table struct {
 	name    string
 	columns []string
-	want    int64
+	want    func() int64
 	gen     func(rw *rowWriter) error
+	binary  bool // gen writes COPY's binary format instead of text
 }
 
 // errCopyAborted unblocks a generator whose COPY ended early.
@@ -280,9 +281,10 @@ var errCopyAborted = errors.New("copy aborted")
 // into one end of a pipe while the connection sends the other end to the server.
 func copyTable(ctx context.Context, tx pgx.Tx, t table, logger *slog.Logger) (TableStats, error) {
 	start := time.Now()
-	logger.InfoContext(ctx, "loading table", slog.String("table", t.name), slog.Int64("rows_expected", t.want))
+	want := t.want()
+	logger.InfoContext(ctx, "loading table", slog.String("table", t.name), slog.Int64("rows_expected", want))
 	pr, pw := io.Pipe()
-	rw := newRowWriter(ctx, pw, logger, t.name, t.want)
+	rw := newRowWriter(ctx, pw, logger, t.name, want)
 	genDone := make(chan error, 1)
 	go func() {
 		err := t.gen(rw)
@@ -294,6 +296,9 @@ func copyTable(ctx context.Context, tx pgx.Tx, t table, logger *slog.Logger) (Ta
 	}()
 
 	sql := "COPY " + pgx.Identifier{t.name}.Sanitize() + " (" + quoteColumns(t.columns) + ") FROM STDIN"
+	if t.binary {
+		sql += " (FORMAT binary)"
+	}
 	_, copyErr := tx.Conn().PgConn().CopyFrom(ctx, pr, sql)
 	pr.CloseWithError(errCopyAborted)
 	genErr := <-genDone

@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/wippidu/wippidu/schema"
 )
 
 // Defaults of Config.
@@ -177,7 +179,15 @@ func Generate(ctx context.Context, pool *pgxpool.Pool, cfg Config, logger *slog.
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 
-	if err := checkEmpty(ctx, tx); err != nil {
+	cat, err := schema.LoadCatalog(ctx, tx)
+	if err != nil {
+		return stats, err
+	}
+	if err := checkEmpty(ctx, tx, cat); err != nil {
+		return stats, err
+	}
+	ddl, err := dropForLoad(ctx, tx, cat, appTables)
+	if err != nil {
 		return stats, err
 	}
 
@@ -197,30 +207,29 @@ func Generate(ctx context.Context, pool *pgxpool.Pool, cfg Config, logger *slog.
 	}
 	g.hashes = res.h
 
-	tables := []func() table{
-		func() table { return table{"users", userColumns, int64(cfg.Users), g.users} },
-		func() table { return table{"school_classes", classColumns, int64(len(g.p.classes)), g.schoolClasses} },
-		func() table { return table{"students", studentColumns, int64(g.p.students()), g.students} },
-		func() table {
-			return table{"guardianships", guardianshipColumns, g.p.guardianshipCount(), g.guardianships}
-		},
-		func() table { return table{"messages", messageColumns, g.p.messageCount(), g.messages} },
-		func() table {
-			return table{"parental_letters", letterColumns, int64(len(g.p.classes) * lettersPerClass), g.letters}
-		},
-		func() table {
-			return table{"letter_acknowledgements", ackColumns, g.ackEstimate(), g.acknowledgements}
-		},
-		func() table { return table{"attachments", attachmentColumns, int64(len(g.pending)), g.attachments} },
+	// Expected row counts are taken when a table starts: some depend on the
+	// tables before it.
+	tables := []table{
+		{name: "users", columns: userColumns, gen: g.users, want: func() int64 { return int64(cfg.Users) }},
+		{name: "school_classes", columns: classColumns, gen: g.schoolClasses, want: func() int64 { return int64(len(g.p.classes)) }},
+		{name: "students", columns: studentColumns, gen: g.students, want: func() int64 { return int64(g.p.students()) }},
+		{name: "guardianships", columns: guardianshipColumns, gen: g.guardianships, want: g.p.guardianshipCount},
+		{name: "messages", columns: messageColumns, gen: g.messages, want: g.p.messageCount},
+		{name: "parental_letters", columns: letterColumns, gen: g.letters, want: func() int64 { return int64(len(g.p.classes) * lettersPerClass) }},
+		{name: "letter_acknowledgements", columns: ackColumns, gen: g.acknowledgements, want: g.ackEstimate},
+		{name: "attachments", columns: attachmentColumns, gen: g.attachments, want: func() int64 { return int64(len(g.pending)) }, binary: true},
 	}
-	for _, mk := range tables {
-		st, err := copyTable(ctx, tx, mk(), logger)
+	for _, t := range tables {
+		st, err := copyTable(ctx, tx, t, logger)
 		if err != nil {
 			return stats, err
 		}
 		stats.Tables = append(stats.Tables, st)
 	}
 	stats.AttachmentBytes = g.attachmentBytes
+	if err := ddl.restore(ctx, tx, logger); err != nil {
+		return stats, err
+	}
 
 	// Ids are 1..rows, so each sequence continues at rows+1.
 	for _, t := range stats.Tables {
@@ -248,15 +257,15 @@ func Generate(ctx context.Context, pool *pgxpool.Pool, cfg Config, logger *slog.
 	return stats, nil
 }
 
-// checkEmpty refuses a database without the app tables or with rows in any of
-// them. It locks the tables against writers first, so that two runs at once
+// checkEmpty refuses a database without the app tables (per its catalog) or with
+// rows in any of them. It locks the tables against writers first, so that two runs at once
 // cannot both find them empty.
-func checkEmpty(ctx context.Context, tx pgx.Tx) error {
+func checkEmpty(ctx context.Context, tx pgx.Tx, cat *schema.Catalog) error {
 	var missing []string
-	if err := tx.QueryRow(ctx,
-		"SELECT array_agg(t ORDER BY ord) FROM unnest($1::text[]) WITH ORDINALITY AS u(t, ord) WHERE to_regclass(quote_ident(t)) IS NULL",
-		appTables).Scan(&missing); err != nil {
-		return fmt.Errorf("check schema: %w", err)
+	for _, t := range appTables {
+		if cat.Table(t) == nil {
+			missing = append(missing, t)
+		}
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("%w (missing tables: %s); run `worker migrate` first", ErrNotMigrated, strings.Join(missing, ", "))

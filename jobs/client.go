@@ -55,6 +55,8 @@ type ClientOptions struct {
 	Queues map[string]river.QueueConfig
 	// Periodic schedules the liveness and housekeeping jobs (worker processes).
 	Periodic bool
+	// RetryPolicy overrides River's default backoff between attempts.
+	RetryPolicy river.ClientRetryPolicy
 }
 
 // NewClient returns a River client with every worker registered.
@@ -66,6 +68,7 @@ func NewClient(deps *Deps, opts ClientOptions) (*river.Client[pgx.Tx], error) {
 		JobTimeout:                  deps.Config.JobTimeout,
 		RescueStuckJobsAfter:        deps.Config.JobTimeout + RescueMargin,
 		CompletedJobRetentionPeriod: 24 * time.Hour,
+		RetryPolicy:                 opts.RetryPolicy,
 	}
 	if opts.Periodic {
 		cfg.PeriodicJobs = []*river.PeriodicJob{

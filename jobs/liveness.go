@@ -10,13 +10,8 @@ import (
 	"github.com/riverqueue/river"
 )
 
-// LivenessGrace is how long a running job may go without its named database session
-// before it counts as lost. A live attempt names its session within milliseconds of
-// starting.
-const LivenessGrace = 45 * time.Second
-
 // LivenessInterval is how often the liveness job runs.
-const LivenessInterval = 20 * time.Second
+const LivenessInterval = 15 * time.Second
 
 // LivenessWorker finds running exports and imports whose worker died (its named
 // session is gone) and hands them back to River for a retry, long before River's
@@ -52,7 +47,9 @@ WHERE id = $1 AND attempt = $2 AND state = 'running'`
 
 // Work implements river.Worker.
 func (w *LivenessWorker) Work(ctx context.Context, _ *river.Job[LivenessArgs]) error {
-	n, err := RescueLostJobs(ctx, w.deps, LivenessGrace)
+	// A live attempt names its session within milliseconds of starting; the grace
+	// (JOB_LIVENESS_GRACE) only has to cover a slow start.
+	n, err := RescueLostJobs(ctx, w.deps, w.deps.Config.LivenessGrace)
 	if n > 0 {
 		w.deps.Logger.WarnContext(ctx, "rescued jobs of lost workers", slog.Int("jobs", n))
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -261,6 +262,11 @@ func copyTable(ctx context.Context, tx pgx.Tx, r *dump.Reader, dt *dump.Table, s
 	rs := &rowSource{r: r, table: st.Name, plan: plan, idIdx: idIdx, prog: prog, base: prog.state.RowsDone}
 	sql := "COPY " + pgx.Identifier{st.Name}.Sanitize() + " (" + strings.Join(idents, ", ") + ") FROM STDIN"
 	_, err := tx.Conn().PgConn().CopyFrom(ctx, rs, sql)
+	// On a failed COPY, pgconn may return while its reading goroutine is still in
+	// Read: stop the source before looking at it.
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.closed = true
 	if rs.err != nil {
 		return rs.rows, rs.err
 	}
@@ -274,6 +280,8 @@ func copyTable(ctx context.Context, tx pgx.Tx, r *dump.Reader, dt *dump.Table, s
 // rowSource is the COPY FROM input of one table: it pulls rows from the dump,
 // anonymizes them and encodes them as COPY text.
 type rowSource struct {
+	mu      sync.Mutex
+	closed  bool
 	r       *dump.Reader
 	table   string
 	plan    []colPlan
@@ -291,6 +299,11 @@ type rowSource struct {
 const copyBatch = 64 << 10
 
 func (s *rowSource) Read(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0, io.EOF
+	}
 	if s.err != nil {
 		return 0, s.err
 	}

@@ -16,21 +16,13 @@ import (
 	"github.com/wippidu/wippidu/anonymizer"
 	"github.com/wippidu/wippidu/dump"
 	"github.com/wippidu/wippidu/internal/pgtest"
+	"github.com/wippidu/wippidu/internal/testdb"
 	"github.com/wippidu/wippidu/transfer"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
-func seed(t *testing.T, pool *pgxpool.Pool) {
-	t.Helper()
-	sql, err := os.ReadFile("testdata/fixture.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pool.Exec(context.Background(), string(sql)); err != nil {
-		t.Fatalf("load fixture: %v", err)
-	}
-}
+func seed(t *testing.T, pool *pgxpool.Pool) { testdb.Fixture(t, pool) }
 
 func export(t *testing.T, pool *pgxpool.Pool, attachments bool) []byte {
 	t.Helper()

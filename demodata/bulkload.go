@@ -1,0 +1,101 @@
+package demodata
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wippidu/wippidu/schema"
+)
+
+// Maintaining a b-tree row by row and checking every foreign key with a query
+// per row take most of a load's time. Building the index by sorting once and
+// validating a foreign key with one join at the end is several times faster, so
+// the load drops the secondary indexes and foreign keys of the tables it fills
+// and restores them before committing (inside the same transaction, so the schema
+// is never seen without them). Unique indexes stay: they also guard the data.
+
+// secondaryIndexesSQL lists the non-unique indexes of the given tables.
+const secondaryIndexesSQL = `
+SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+FROM pg_index i
+JOIN pg_class t ON t.oid = i.indrelid
+WHERE t.relnamespace = current_schema()::regnamespace
+  AND t.relname = ANY ($1)
+  AND NOT i.indisunique
+ORDER BY 1`
+
+// deferredDDL is what the load dropped and must restore.
+type deferredDDL struct {
+	indexes     []string // CREATE INDEX statements
+	foreignKeys []foreignKey
+}
+
+type foreignKey struct {
+	table, name, definition string
+}
+
+// dropForLoad drops the secondary indexes and the foreign keys of tables.
+func dropForLoad(ctx context.Context, tx pgx.Tx, cat *schema.Catalog, tables []string) (*deferredDDL, error) {
+	d := &deferredDDL{}
+	for _, name := range tables {
+		for _, fk := range cat.Table(name).ForeignKeys {
+			d.foreignKeys = append(d.foreignKeys, foreignKey{table: name, name: fk.Name, definition: fk.Definition})
+			sql := "ALTER TABLE " + pgx.Identifier{name}.Sanitize() + " DROP CONSTRAINT " + pgx.Identifier{fk.Name}.Sanitize()
+			if _, err := tx.Exec(ctx, sql); err != nil {
+				return nil, fmt.Errorf("drop foreign key %q for the load: %w", fk.Name, err)
+			}
+		}
+	}
+
+	rows, err := tx.Query(ctx, secondaryIndexesSQL, tables)
+	if err != nil {
+		return nil, fmt.Errorf("list indexes: %w", err)
+	}
+	type index struct{ name, def string }
+	idx, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (index, error) {
+		var i index
+		err := row.Scan(&i.name, &i.def)
+		return i, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list indexes: %w", err)
+	}
+	for _, i := range idx {
+		// The name comes from regclass output, which quotes it where needed.
+		if _, err := tx.Exec(ctx, "DROP INDEX "+i.name); err != nil {
+			return nil, fmt.Errorf("drop index %s for the load: %w", i.name, err)
+		}
+		d.indexes = append(d.indexes, i.def)
+	}
+	return d, nil
+}
+
+// restore builds the dropped indexes and adds the foreign keys back, which checks
+// every row against them.
+func (d *deferredDDL) restore(ctx context.Context, tx pgx.Tx, logger *slog.Logger) error {
+	start := time.Now()
+	// Index builds sort in memory when they can; the setting ends with the transaction.
+	if _, err := tx.Exec(ctx, "SET LOCAL maintenance_work_mem = '256MB'"); err != nil {
+		return fmt.Errorf("set maintenance_work_mem: %w", err)
+	}
+	for _, def := range d.indexes {
+		if _, err := tx.Exec(ctx, def); err != nil {
+			return fmt.Errorf("restore index: %s: %w", def, err)
+		}
+	}
+	logger.InfoContext(ctx, "indexes built", slog.Int("indexes", len(d.indexes)), slog.Duration("elapsed", time.Since(start)))
+
+	start = time.Now()
+	for _, fk := range d.foreignKeys {
+		sql := "ALTER TABLE " + pgx.Identifier{fk.table}.Sanitize() + " ADD CONSTRAINT " + pgx.Identifier{fk.name}.Sanitize() + " " + fk.definition
+		if _, err := tx.Exec(ctx, sql); err != nil {
+			return fmt.Errorf("restore foreign key %q of %q: %w", fk.name, fk.table, err)
+		}
+	}
+	logger.InfoContext(ctx, "foreign keys validated", slog.Int("foreign_keys", len(d.foreignKeys)), slog.Duration("elapsed", time.Since(start)))
+	return nil
+}

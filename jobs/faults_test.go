@@ -1,0 +1,164 @@
+package jobs_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/wippidu/wippidu/internal/pgtest"
+	"github.com/wippidu/wippidu/internal/testdb"
+	"github.com/wippidu/wippidu/jobs"
+)
+
+// fixedRetry retries after a fixed delay, long enough to look at staging between
+// a failed attempt and the next.
+type fixedRetry time.Duration
+
+func (f fixedRetry) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(time.Duration(f)) }
+
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestTerminatedConnectionRollsBackThenRetrySucceeds(t *testing.T) {
+	prod := newInstance(t, instanceOpts{})
+	testdb.Fixture(t, prod.pool)
+	testdb.BulkMessages(t, prod.pool, 150000)
+	staging := newInstance(t, instanceOpts{allowImport: true, retry: fixedRetry(4 * time.Second)})
+	testdb.Fixture(t, staging.pool)
+	before := pgtest.Checksums(t, staging.pool)
+	delete(before, "import_export_audits")
+
+	key, _ := prod.exportFile(t)
+	s, err := staging.sub.Import(context.Background(), importRequest(upload(t, prod, staging, key)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	waitFor(t, "rows loading", time.Minute, func() bool {
+		st, err := jobs.GetStatus(ctx, staging.client, staging.pool, s.JobID)
+		return err == nil && st.Phase == "loading" && st.RowsDone > 0
+	})
+	var killed int
+	if err := staging.pool.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1`,
+		jobs.SessionName(s.JobID, 1)).Scan(&killed); err != nil {
+		t.Fatal(err)
+	}
+	if killed != 1 {
+		t.Fatalf("terminated %d sessions, want the import's one", killed)
+	}
+	waitFor(t, "attempt 1 to fail", time.Minute, func() bool {
+		// River's scheduler may already have made it available again; the
+		// retry policy holds the next attempt back for a few seconds.
+		j, err := staging.client.JobGet(ctx, s.JobID)
+		return err == nil && len(j.Errors) == 1 && j.State != rivertype.JobStateRunning
+	})
+	after := pgtest.Checksums(t, staging.pool)
+	for table, sum := range before {
+		if after[table] != sum {
+			t.Errorf("table %s changed by the interrupted import", table)
+		}
+	}
+	a, _ := jobs.GetAudit(ctx, staging.pool, s.AuditID)
+	if a.Status != jobs.StatusQueued || a.ErrorMessage == nil {
+		t.Errorf("audit between attempts: got %s %v, want queued with the error", a.Status, a.ErrorMessage)
+	}
+
+	st := staging.wait(t, s.JobID)
+	if !st.Succeeded || st.Attempt != 2 {
+		t.Fatalf("after retry: succeeded %v attempt %d error %s", st.Succeeded, st.Attempt, st.Error)
+	}
+	if n := countAudits(t, staging.pool, "kind = 'import' AND status = 'succeeded'"); n != 1 {
+		t.Errorf("succeeded import audits: got %d, want exactly 1", n)
+	}
+	var msgs int
+	if err := staging.pool.QueryRow(ctx, "SELECT count(*) FROM messages").Scan(&msgs); err != nil {
+		t.Fatal(err)
+	}
+	if msgs != 150004 {
+		t.Errorf("messages after import: got %d, want 150004", msgs)
+	}
+}
+
+func TestLivenessRescuesOnlyJobsWithoutTheirSession(t *testing.T) {
+	staging := newInstance(t, instanceOpts{allowImport: true})
+	ctx := context.Background()
+	if err := staging.client.Stop(ctx); err != nil { // nothing may pick the jobs up
+		t.Fatal(err)
+	}
+	insertRunning := func(args jobs.ExportArgs) int64 {
+		t.Helper()
+		res, err := staging.client.Insert(ctx, args, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := staging.pool.Exec(ctx, `UPDATE river_job SET state = 'running', attempt = 1,
+			attempted_at = now() - interval '10 minutes' WHERE id = $1`, res.Job.ID); err != nil {
+			t.Fatal(err)
+		}
+		return res.Job.ID
+	}
+	var auditID int64
+	if err := staging.pool.QueryRow(ctx, `INSERT INTO import_export_audits (kind, status, requested_by) VALUES ('export', 'running', 'x') RETURNING id`).Scan(&auditID); err != nil {
+		t.Fatal(err)
+	}
+	dead := insertRunning(jobs.ExportArgs{AuditID: auditID})
+	alive := insertRunning(jobs.ExportArgs{})
+
+	// The live job's worker holds its named session.
+	conn, err := pgx.Connect(ctx, staging.pool.Config().ConnString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "SELECT set_config('application_name', $1, false)", jobs.SessionName(alive, 1)); err != nil {
+		t.Fatal(err)
+	}
+
+	n, err := jobs.RescueLostJobs(ctx, staging.deps, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Errorf("rescued: got %d, want 1", n)
+	}
+	for id, want := range map[int64]rivertype.JobState{dead: rivertype.JobStateRetryable, alive: rivertype.JobStateRunning} {
+		j, err := staging.client.JobGet(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.State != want {
+			t.Errorf("job %d: got %s, want %s", id, j.State, want)
+		}
+	}
+	j, _ := staging.client.JobGet(ctx, dead)
+	if len(j.Errors) != 1 || !strings.Contains(j.Errors[0].Error, "worker lost") {
+		t.Errorf("rescued job errors: %+v", j.Errors)
+	}
+	a, _ := jobs.GetAudit(ctx, staging.pool, auditID)
+	if a.Status != jobs.StatusQueued || a.ErrorMessage == nil || !strings.Contains(*a.ErrorMessage, "worker lost") {
+		t.Errorf("audit of rescued job: %s %v", a.Status, a.ErrorMessage)
+	}
+	// A job younger than the grace is left alone even without a session.
+	young, err := staging.client.Insert(ctx, jobs.ExportArgs{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := staging.pool.Exec(ctx, `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = now() WHERE id = $1`, young.Job.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := jobs.RescueLostJobs(ctx, staging.deps, time.Minute); n != 0 {
+		t.Errorf("rescued a job within its grace: %d", n)
+	}
+}
