@@ -116,7 +116,7 @@ var (
 	ErrNotEmpty = errors.New("database already holds data")
 )
 
-// appTables are the tables Generate fills, in dependency order.
+// appTables are the tables Generate fills, in the order of generator.tables.
 var appTables = []string{
 	"users", "school_classes", "students", "guardianships", "messages",
 	"parental_letters", "letter_acknowledgements", "attachments",
@@ -134,7 +134,6 @@ type generator struct {
 
 	pending         []pendingAttachment // recorded by messages and letters
 	ackable         []ackableLetter     // recorded by letters
-	letterCount     int64
 	attachmentBytes int64
 }
 
@@ -145,34 +144,45 @@ type generator struct {
 // data (ErrNotEmpty).
 func Generate(ctx context.Context, pool *pgxpool.Pool, cfg Config, logger *slog.Logger) (Stats, error) {
 	start := time.Now()
-	var stats Stats
 	cfg, err := cfg.withDefaults()
 	if err != nil {
-		return stats, err
+		return Stats{}, err
 	}
 	logger.InfoContext(ctx, "generating demo data",
 		slog.Int("users", cfg.Users), slog.Int("attachment_kb", cfg.AttachmentKB),
 		slog.String("admin_email", cfg.AdminEmail), slog.Uint64("seed", cfg.Seed),
 		slog.Time("now", cfg.Now))
 
-	// Hashing is CPU-bound and independent of the database: start it first.
-	type hashResult struct {
-		h   *passwordHashes
-		err error
-	}
-	hashed := make(chan hashResult, 1)
-	hashCtx, cancelHash := context.WithCancel(ctx)
-	defer cancelHash()
-	go func() {
-		h, err := hashPasswords(hashCtx, cfg.Seed, cfg.AdminPassword)
-		hashed <- hashResult{h, err}
-	}()
-
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
-		return stats, fmt.Errorf("connect: %w", err)
+		return Stats{}, fmt.Errorf("connect: %w", err)
 	}
 	defer conn.Release()
+	stats, err := load(ctx, conn.Conn(), cfg, logger)
+	if err != nil {
+		return stats, err
+	}
+	logger.InfoContext(ctx, "committed", slog.Duration("elapsed", time.Since(start)))
+
+	// The data is in; what follows is a courtesy. Fresh statistics give the first
+	// queries (an export, say) good plans.
+	if _, err := conn.Exec(ctx, "ANALYZE "+strings.Join(appTables, ", ")); err != nil {
+		logger.WarnContext(ctx, "analyze failed", slog.String("error", err.Error()))
+	}
+	if err := conn.QueryRow(ctx, "SELECT pg_database_size(current_database())").Scan(&stats.DatabaseBytes); err != nil {
+		logger.WarnContext(ctx, "reading the database size failed", slog.String("error", err.Error()))
+	}
+	stats.Elapsed = time.Since(start)
+	logger.InfoContext(ctx, "demo data generated",
+		slog.Int64("rows", stats.TotalRows()), slog.Int64("copy_bytes", stats.CopyBytes()),
+		slog.Int64("attachment_bytes", stats.AttachmentBytes), slog.Int64("database_bytes", stats.DatabaseBytes),
+		slog.Duration("elapsed", stats.Elapsed))
+	return stats, nil
+}
+
+// load does the work of Generate in one transaction on conn.
+func load(ctx context.Context, conn *pgx.Conn, cfg Config, logger *slog.Logger) (Stats, error) {
+	var stats Stats
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return stats, fmt.Errorf("begin: %w", err)
@@ -181,45 +191,41 @@ func Generate(ctx context.Context, pool *pgxpool.Pool, cfg Config, logger *slog.
 
 	cat, err := schema.LoadCatalog(ctx, tx)
 	if err != nil {
-		return stats, err
+		return stats, fmt.Errorf("read catalog: %w", err)
 	}
 	if err := checkEmpty(ctx, tx, cat); err != nil {
 		return stats, err
 	}
+
+	// Hashing is CPU-bound: it runs while the load is prepared.
+	type hashResult struct {
+		h   *passwordHashes
+		err error
+	}
+	hashed := make(chan hashResult, 1)
+	hashCtx, cancelHash := context.WithCancel(ctx)
+	defer cancelHash()
+	go func() {
+		h, err := hashPasswords(hashCtx, cfg.Seed, cfg.Users, cfg.AdminPassword)
+		hashed <- hashResult{h, err}
+	}()
+
 	ddl, err := dropForLoad(ctx, tx, cat, appTables)
 	if err != nil {
 		return stats, err
 	}
-
-	v := newVocab(cfg.Seed)
-	g := &generator{cfg: cfg, v: v, p: newPlan(cfg, v, cfg.Now)}
-	r := newRand(cfg.Seed, streamPlan+100)
-	g.preferences = preferenceDocs(r)
-	g.metadata = metadataDocs(r)
+	g := newGenerator(cfg)
 	logger.InfoContext(ctx, "planned",
 		slog.Int("admins", len(g.p.admins)), slog.Int("teachers", len(g.p.teachers)),
 		slog.Int("parents", len(g.p.parents)), slog.Int("classes", len(g.p.classes)),
 		slog.Int("students", g.p.students()))
-
 	res := <-hashed
 	if res.err != nil {
 		return stats, res.err
 	}
 	g.hashes = res.h
 
-	// Expected row counts are taken when a table starts: some depend on the
-	// tables before it.
-	tables := []table{
-		{name: "users", columns: userColumns, gen: g.users, want: func() int64 { return int64(cfg.Users) }},
-		{name: "school_classes", columns: classColumns, gen: g.schoolClasses, want: func() int64 { return int64(len(g.p.classes)) }},
-		{name: "students", columns: studentColumns, gen: g.students, want: func() int64 { return int64(g.p.students()) }},
-		{name: "guardianships", columns: guardianshipColumns, gen: g.guardianships, want: g.p.guardianshipCount},
-		{name: "messages", columns: messageColumns, gen: g.messages, want: g.p.messageCount},
-		{name: "parental_letters", columns: letterColumns, gen: g.letters, want: func() int64 { return int64(len(g.p.classes) * lettersPerClass) }},
-		{name: "letter_acknowledgements", columns: ackColumns, gen: g.acknowledgements, want: g.ackEstimate},
-		{name: "attachments", columns: attachmentColumns, gen: g.attachments, want: func() int64 { return int64(len(g.pending)) }, binary: true},
-	}
-	for _, t := range tables {
+	for _, t := range g.tables() {
 		st, err := copyTable(ctx, tx, t, logger)
 		if err != nil {
 			return stats, err
@@ -230,7 +236,6 @@ func Generate(ctx context.Context, pool *pgxpool.Pool, cfg Config, logger *slog.
 	if err := ddl.restore(ctx, tx, logger); err != nil {
 		return stats, err
 	}
-
 	// Ids are 1..rows, so each sequence continues at rows+1.
 	for _, t := range stats.Tables {
 		if _, err := tx.Exec(ctx, "SELECT setval(pg_get_serial_sequence($1, 'id'), $2, false)", t.Name, t.Rows+1); err != nil {
@@ -240,21 +245,32 @@ func Generate(ctx context.Context, pool *pgxpool.Pool, cfg Config, logger *slog.
 	if err := tx.Commit(ctx); err != nil {
 		return stats, fmt.Errorf("commit: %w", err)
 	}
-	logger.InfoContext(ctx, "committed", slog.Duration("elapsed", time.Since(start)))
-
-	// Fresh statistics, so that the first queries (an export, say) get good plans.
-	if _, err := conn.Exec(ctx, "ANALYZE "+strings.Join(appTables, ", ")); err != nil {
-		return stats, fmt.Errorf("analyze: %w", err)
-	}
-	if err := conn.QueryRow(ctx, "SELECT pg_database_size(current_database())").Scan(&stats.DatabaseBytes); err != nil {
-		return stats, fmt.Errorf("database size: %w", err)
-	}
-	stats.Elapsed = time.Since(start)
-	logger.InfoContext(ctx, "demo data generated",
-		slog.Int64("rows", stats.TotalRows()), slog.Int64("copy_bytes", stats.CopyBytes()),
-		slog.Int64("attachment_bytes", stats.AttachmentBytes), slog.Int64("database_bytes", stats.DatabaseBytes),
-		slog.Duration("elapsed", stats.Elapsed))
 	return stats, nil
+}
+
+func newGenerator(cfg Config) *generator {
+	v := newVocab(cfg.Seed)
+	g := &generator{cfg: cfg, v: v, p: newPlan(cfg, v, cfg.Now)}
+	r := newRand(cfg.Seed, streamDocs)
+	g.preferences = preferenceDocs(r)
+	g.metadata = metadataDocs(r)
+	return g
+}
+
+// tables returns the loads in dependency order. Expected row counts are taken
+// when a table starts: some depend on the tables before it.
+func (g *generator) tables() []table {
+	p := g.p
+	return []table{
+		{name: "users", columns: userColumns, gen: g.users, want: func() int64 { return int64(len(p.role)) }},
+		{name: "school_classes", columns: classColumns, gen: g.schoolClasses, want: func() int64 { return int64(len(p.classes)) }},
+		{name: "students", columns: studentColumns, gen: g.students, want: func() int64 { return int64(p.students()) }},
+		{name: "guardianships", columns: guardianshipColumns, gen: g.guardianships, want: p.guardianshipCount},
+		{name: "messages", columns: messageColumns, gen: g.messages, want: p.messageCount},
+		{name: "parental_letters", columns: letterColumns, gen: g.letters, want: func() int64 { return int64(len(p.classes) * lettersPerClass) }},
+		{name: "letter_acknowledgements", columns: ackColumns, gen: g.acknowledgements, want: g.ackEstimate},
+		{name: "attachments", columns: attachmentColumns, gen: g.attachments, want: func() int64 { return int64(len(g.pending)) }, binary: true},
+	}
 }
 
 // checkEmpty refuses a database without the app tables (per its catalog) or with

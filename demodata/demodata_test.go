@@ -344,16 +344,75 @@ func TestGenerateRejectsBadConfig(t *testing.T) {
 	}
 }
 
-func TestGenerateCancelled(t *testing.T) {
-	pool := pgtest.NewPool(t, pgtest.NewDB(t))
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	_, err := demodata.Generate(ctx, pool, demodata.Config{Users: 50000, AttachmentKB: 1}, quietLogger())
-	if err == nil {
-		t.Fatal("got nil error, want a cancellation")
+// cancelAfter is a slog handler that cancels a context once a given table is loaded.
+type cancelAfter struct {
+	slog.Handler
+	table  string
+	cancel context.CancelFunc
+}
+
+func (h cancelAfter) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "table loaded" {
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "table" && a.Value.String() == h.table {
+				h.cancel()
+			}
+			return true
+		})
 	}
-	if n := queryInt(t, pool, "SELECT count(*) FROM users"); n != 0 {
-		t.Errorf("users after cancelled run: got %d, want 0 (rolled back)", n)
+	return nil
+}
+
+func TestGenerateCancelledRollsBack(t *testing.T) {
+	pool := pgtest.NewPool(t, pgtest.NewDB(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logger := slog.New(cancelAfter{Handler: slog.NewTextHandler(io.Discard, nil), table: "guardianships", cancel: cancel})
+	_, err := demodata.Generate(ctx, pool, demodata.Config{Users: 1000, AttachmentKB: 1, Now: testNow}, logger)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+	for _, q := range []string{
+		"SELECT count(*) FROM users",
+		"SELECT count(*) FROM guardianships",
+		"SELECT count(*) FROM messages",
+	} {
+		if n := queryInt(t, pool, q); n != 0 {
+			t.Errorf("%s after a cancelled run: got %d, want 0", q, n)
+		}
+	}
+	// The indexes and foreign keys dropped for the load are back.
+	if n := queryInt(t, pool, "SELECT count(*) FROM pg_indexes WHERE indexname = 'messages_recipient_id_idx'"); n != 1 {
+		t.Errorf("messages_recipient_id_idx after a cancelled run: got %d, want 1", n)
+	}
+	if n := queryInt(t, pool, "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid = 'messages'::regclass"); n != 2 {
+		t.Errorf("foreign keys of messages after a cancelled run: got %d, want 2", n)
+	}
+	// And the database can still be filled.
+	if _, err := demodata.Generate(context.Background(), pool, demodata.Config{Users: 20, AttachmentKB: 1, Now: testNow}, quietLogger()); err != nil {
+		t.Fatalf("Generate after a cancelled run: %v", err)
+	}
+}
+
+func TestGenerateRestoresIndexesAndForeignKeys(t *testing.T) {
+	dbURL := pgtest.NewDB(t)
+	pool := pgtest.NewPool(t, dbURL)
+	const catalogSQL = `SELECT string_agg(x, E'\n' ORDER BY x) FROM (
+		SELECT indexdef AS x FROM pg_indexes WHERE schemaname = current_schema()
+		UNION ALL
+		SELECT conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated FROM pg_constraint WHERE connamespace = current_schema()::regnamespace) s`
+	var before, after string
+	if err := pool.QueryRow(context.Background(), catalogSQL).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demodata.Generate(context.Background(), pool, demodata.Config{Users: 50, AttachmentKB: 1, Now: testNow}, quietLogger()); err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.QueryRow(context.Background(), catalogSQL).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if before != after {
+		t.Errorf("indexes and constraints changed:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
 }
 

@@ -24,8 +24,8 @@
 // plan (a few numbers per user, student and class) is kept, never a table. Faker
 // is slow and has one global random source, so it is asked once for pools of
 // names and sentences, which fast seeded PCG sources then sample. bcrypt is far
-// too slow for one hash per user: users share a pool of 32 hashes of random
-// passwords, computed on all cores while the rest is planned.
+// too slow for one hash per user: users share a pool of (at most) 32 hashes of
+// random passwords, computed on all cores while the rest is planned.
 //
 // Everything happens in one transaction: an error or a cancelled context leaves
 // the database as empty as it was.

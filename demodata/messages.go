@@ -120,7 +120,11 @@ func (g *generator) messages(rw *rowWriter) error {
 			}
 		}
 		rw.text(subject(r, child))
-		rw.textBytes(tb.messageBody(r, fromFirst, fromLast, toFirst, toLast, p.female[recipient-1]))
+		voice := teacherSentences
+		if p.role[sender-1] == roleParent {
+			voice = parentSentences
+		}
+		rw.textBytes(tb.messageBody(r, voice, fromFirst, fromLast, toFirst, toLast, p.female[recipient-1]))
 		rw.tsOrNull(read)
 		tags = tags[:0]
 		if chance(r, 0.3) {

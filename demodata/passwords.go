@@ -9,9 +9,12 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// passwordPoolSize is how many distinct password hashes the users share. A bcrypt
-// hash costs tens of milliseconds, so hashing one per user would take hours.
-const passwordPoolSize = 32
+// maxPasswordPool is how many distinct password hashes the users share at most. A
+// bcrypt hash costs tens of milliseconds, so hashing one per user would take hours.
+const maxPasswordPool = 32
+
+// passwordPoolSize is the pool for a number of users: small databases need fewer.
+func passwordPoolSize(users int) int { return min(maxPasswordPool, (users+7)/8) }
 
 // passwordHashes holds the admin's hash and a pool of hashes of random passwords.
 type passwordHashes struct {
@@ -19,12 +22,11 @@ type passwordHashes struct {
 	pool  []string
 }
 
-// hashPasswords hashes the admin password and passwordPoolSize random ones on
-// all cores.
-func hashPasswords(ctx context.Context, seed uint64, adminPassword string) (*passwordHashes, error) {
+// hashPasswords hashes the admin password and a pool of random ones on all cores.
+func hashPasswords(ctx context.Context, seed uint64, users int, adminPassword string) (*passwordHashes, error) {
 	r := newRand(seed, streamPasswords)
 	const alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789!$%&?"
-	plain := make([]string, passwordPoolSize+1)
+	plain := make([]string, passwordPoolSize(users)+1)
 	plain[0] = adminPassword
 	for i := 1; i < len(plain); i++ {
 		b := make([]byte, 10+r.IntN(8))

@@ -25,19 +25,22 @@ func (tb *textBuilder) reset() { tb.buf = tb.buf[:0] }
 
 func (tb *textBuilder) str(s string) { tb.buf = append(tb.buf, s...) }
 
-// sentence appends one sentence: mostly German school talk, sometimes faker's
-// lorem ipsum (pasted drafts, forwarded boilerplate).
-func (tb *textBuilder) sentence(r *rand.Rand) {
-	if r.IntN(10) == 0 {
+// sentence appends one sentence: mostly German school talk in the writer's
+// voice, sometimes faker's lorem ipsum (pasted drafts, forwarded boilerplate).
+func (tb *textBuilder) sentence(r *rand.Rand, voice []string) {
+	switch x := r.IntN(10); {
+	case x == 0:
 		tb.str(pick(r, tb.v.lorem))
-		return
+	case x < 3:
+		tb.str(pick(r, commonSentences))
+	default:
+		tb.str(pick(r, voice))
 	}
-	tb.str(pick(r, sentencesDE))
 }
 
 // paragraphs appends sentences until the text is about target bytes long,
 // breaking paragraphs the way people do (some clients send CRLF).
-func (tb *textBuilder) paragraphs(r *rand.Rand, target int, crlf bool) {
+func (tb *textBuilder) paragraphs(r *rand.Rand, voice []string, target int, crlf bool) {
 	start := len(tb.buf)
 	for len(tb.buf)-start < target {
 		if len(tb.buf) > start {
@@ -52,13 +55,13 @@ func (tb *textBuilder) paragraphs(r *rand.Rand, target int, crlf bool) {
 				tb.str(" ")
 			}
 		}
-		tb.sentence(r)
+		tb.sentence(r, voice)
 	}
 }
 
 // messageBody writes a message from one person to another: salutation, text,
 // closing, sometimes a mail-client signature or a quoted earlier message.
-func (tb *textBuilder) messageBody(r *rand.Rand, fromFirst, fromLast, toFirst, toLast string, toFemale bool) []byte {
+func (tb *textBuilder) messageBody(r *rand.Rand, voice []string, fromFirst, fromLast, toFirst, toLast string, toFemale bool) []byte {
 	tb.reset()
 	// Skewed towards short messages, with a long tail up to the maximum.
 	x := r.Float64()
@@ -81,7 +84,7 @@ func (tb *textBuilder) messageBody(r *rand.Rand, fromFirst, fromLast, toFirst, t
 		tb.buf = fmt.Appendf(tb.buf, g, toLast)
 		tb.str("\n\n")
 	}
-	tb.paragraphs(r, max(target-len(tb.buf)-30, minBodyLen), crlf)
+	tb.paragraphs(r, voice, max(target-len(tb.buf)-30, minBodyLen), crlf)
 	tb.str("\n\n")
 	tb.buf = fmt.Appendf(tb.buf, pick(r, closings), fromFirst+" "+fromLast)
 	if r.IntN(8) == 0 {
@@ -99,7 +102,7 @@ func (tb *textBuilder) letterBody(r *rand.Rand, className, title, authorFirst, a
 	tb.str(",\n\n")
 	tb.str(title)
 	tb.str(":\n")
-	tb.paragraphs(r, 200+r.IntN(2800), false)
+	tb.paragraphs(r, teacherSentences, 200+r.IntN(2800), false)
 	if r.IntN(3) == 0 {
 		tb.str("\n\n-----------------------------------------------------\nRückmeldezettel (bitte bis zum Fälligkeitsdatum abgeben)\n\nName des Kindes: ____________________\t Klasse: ______\n\n[ ] Mein Kind nimmt teil.\n[ ] Mein Kind nimmt nicht teil.\n\nUnterschrift: ____________________")
 	}
@@ -115,7 +118,7 @@ func subject(r *rand.Rand, childFirst string) string {
 	switch x := r.IntN(200); {
 	case x == 0:
 		return ""
-	case x < 20:
+	case x < 20 && childFirst != "":
 		return "Krankmeldung " + childFirst
 	case x < 30:
 		return "Elternabend am " + pick(r, weekdays)

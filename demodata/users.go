@@ -63,8 +63,8 @@ func (g *generator) users(rw *rowWriter) error {
 			adminNo++
 			email = pick(r, []string{"sekretariat", "verwaltung", "it-support", "schulleitung"}) + strconv.Itoa(adminNo) + "@" + pick(r, schoolDomains)
 		case deleted != 0 && prevEmail != "" && chance(r, 0.3):
-			// The person deleted this account and signed up again; the unique index
-			// only covers live rows.
+			// A duplicate sign-up of the previous account, since deleted: the
+			// unique index only covers live rows.
 			email = strings.ToUpper(prevEmail[:1]) + prevEmail[1:]
 		default:
 			email = g.email(r, first, last, role)
@@ -103,9 +103,12 @@ func (g *generator) users(rw *rowWriter) error {
 		}
 		rw.raw(roleNames[role])
 		rw.text(pick(r, locales))
-		if chance(r, 0.1) {
+		switch {
+		case id == 1:
+			rw.ts(p.now - r.Int64N(microsPerDay))
+		case chance(r, 0.1):
 			rw.null()
-		} else {
+		default:
 			// Most users were here recently.
 			x := r.Float64()
 			rw.ts(p.now - int64(x*x*x*float64(p.now-created)))
@@ -138,7 +141,7 @@ func (g *generator) email(r *rand.Rand, first, last string, role uint8) string {
 	case 3:
 		local = f + l
 	case 4:
-		local = pick(r, g.v.usernames)
+		local = strings.ToLower(pick(r, g.v.usernames))
 	default:
 		local = f + "." + l
 	}

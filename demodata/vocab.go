@@ -78,4 +78,5 @@ const (
 	streamAcks
 	streamAttachments
 	streamPasswords
+	streamDocs
 )

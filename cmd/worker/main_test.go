@@ -1,0 +1,346 @@
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/wippidu/wippidu/anonymizer"
+	"github.com/wippidu/wippidu/config"
+	"github.com/wippidu/wippidu/internal/pgtest"
+	"github.com/wippidu/wippidu/internal/testdb"
+	"github.com/wippidu/wippidu/jobs"
+	"github.com/wippidu/wippidu/storage/file"
+)
+
+var workerBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "wippidu-worker-bin-")
+	if err != nil {
+		panic(err)
+	}
+	workerBin = filepath.Join(dir, "worker")
+	if out, err := exec.Command("go", "build", "-o", workerBin, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build worker: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := pgtest.Main(m)
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// instance is a database and storage folder that worker processes are pointed at.
+type instance struct {
+	url, storageDir string
+	pool            *pgxpool.Pool
+	env             map[string]string
+}
+
+func newInstance(t *testing.T, staging bool) *instance {
+	t.Helper()
+	in := &instance{url: pgtest.NewDB(t), storageDir: t.TempDir()}
+	in.pool = pgtest.NewPool(t, in.url)
+	in.env = map[string]string{
+		"DATABASE_URL": in.url, "STORAGE_URL": "file://" + in.storageDir,
+		"APP_HOSTNAME": "app.wippidu.net", "LOG_LEVEL": "info", "JOB_LIVENESS_GRACE": "3s",
+	}
+	if staging {
+		in.env["APP_HOSTNAME"] = "staging.wippidu.net"
+		in.env["APP_ALLOW_PROD_IMPORT"] = "true"
+		in.env["ANONYMIZER_SALT"] = "test-salt"
+	}
+	return in
+}
+
+func (in *instance) cmd(args ...string) *exec.Cmd {
+	c := exec.Command(workerBin, args...)
+	c.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir()}
+	for k, v := range in.env {
+		c.Env = append(c.Env, k+"="+v)
+	}
+	return c
+}
+
+// run runs the worker command and returns exit code, stdout and stderr.
+func (in *instance) run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	c := in.cmd(args...)
+	var out, errb bytes.Buffer
+	c.Stdout, c.Stderr = &out, &errb
+	err := c.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, out.String(), errb.String()
+}
+
+func TestCommandLineRefresh(t *testing.T) {
+	prod := newInstance(t, false)
+	staging := newInstance(t, true)
+	testdb.Fixture(t, prod.pool)
+	testdb.Fixture(t, staging.pool)
+	dumpFile := filepath.Join(t.TempDir(), "prod.json.gz")
+
+	if code, _, stderr := prod.run(t, "export", "--inline", "--out", dumpFile); code != 0 {
+		t.Fatalf("export: exit %d\n%s", code, stderr)
+	}
+	newer := filepath.Join(t.TempDir(), "newer.json.gz")
+	writeGzip(t, newer, `{"schema_version":3,"app":"wippidu","tables":[]}`)
+	notDump := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(notDump, []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	before := pgtest.Checksums(t, staging.pool)
+	refusals := []struct {
+		name string
+		in   *instance
+		args []string
+		want string
+	}{
+		{"production", prod, []string{"import", "--inline", "--confirm-host", "app.wippidu.net", dumpFile}, "Import is not enabled on this instance."},
+		{"wrong host", staging, []string{"import", "--inline", "--confirm-host", "app.wippidu.net", dumpFile}, "The hostname you entered does not match this instance."},
+		{"opt-out without ack", staging, []string{"import", "--inline", "--confirm-host", "staging.wippidu.net", "--keep", "emails", dumpFile}, "I_UNDERSTAND_THE_PII_RISK"},
+		{"opt-out with wrong ack", staging, []string{"import", "--inline", "--confirm-host", "staging.wippidu.net", "--keep", "names", "--risk-ack", "yes", dumpFile}, "I_UNDERSTAND_THE_PII_RISK"},
+		{"newer schema", staging, []string{"import", "--inline", "--confirm-host", "staging.wippidu.net", newer}, "Dump schema version 3 is newer than this instance supports."},
+		{"not a dump", staging, []string{"import", "--inline", "--confirm-host", "staging.wippidu.net", notDump}, "not a wippidu export"},
+	}
+	for _, r := range refusals {
+		t.Run(r.name, func(t *testing.T) {
+			code, stdout, stderr := r.in.run(t, r.args...)
+			if code != 1 || !strings.Contains(stderr, r.want) || stdout != "" {
+				t.Errorf("got exit %d, stdout %q, stderr %q; want exit 1 and %q", code, stdout, stderr, r.want)
+			}
+		})
+	}
+	after := pgtest.Checksums(t, staging.pool)
+	for table, sum := range before {
+		if after[table] != sum {
+			t.Errorf("refused imports changed table %s", table)
+		}
+	}
+	if n := count(t, staging.pool, "SELECT count(*) FROM river_job WHERE kind = 'import'"); n != 0 {
+		t.Errorf("refused imports enqueued %d jobs", n)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(staging.storageDir, "imports")); len(entries) != 0 {
+		t.Errorf("refused imports stored %d files", len(entries))
+	}
+
+	code, stdout, stderr := staging.run(t, "import", "--inline", "--confirm-host", "Staging.Wippidu.Net", dumpFile)
+	if code != 0 {
+		t.Fatalf("import: exit %d\n%s", code, stderr)
+	}
+	var out struct {
+		JobID  int64 `json:"job_id"`
+		Result struct {
+			SourceHost string `json:"source_host"`
+			Rows       int64  `json:"rows"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+		t.Fatalf("stdout is not the result JSON: %v\n%s", err, stdout)
+	}
+	if out.Result.SourceHost != "app.wippidu.net" || out.Result.Rows != 28 {
+		t.Errorf("result: %+v", out.Result)
+	}
+	if !strings.Contains(stderr, "completed") {
+		t.Errorf("no progress on stderr:\n%s", stderr)
+	}
+	// With the risk text, an anonymizer can be switched off.
+	code, stdout, stderr = staging.run(t, "import", "--inline", "--confirm-host", "staging.wippidu.net", "--keep", "emails", "--risk-ack", anonymizer.RiskAck, dumpFile)
+	if code != 0 || !strings.Contains(stdout, `"anonymizers_skipped":["emails"]`) {
+		t.Fatalf("import with --keep emails: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if n := count(t, staging.pool, "SELECT count(*) FROM users WHERE email = 'paula.parent@example.org'"); n != 1 {
+		t.Errorf("kept emails: got %d matching rows, want 1", n)
+	}
+
+	code, stdout, _ = staging.run(t, "jobs", "list")
+	imports := 0
+	for _, line := range strings.Split(stdout, "\n") {
+		if f := strings.Fields(line); len(f) > 3 && f[2] == "import" && f[3] == "succeeded" {
+			imports++
+		}
+	}
+	if code != 0 || imports != 2 {
+		t.Errorf("jobs list: exit %d\n%s", code, stdout)
+	}
+}
+
+func TestWorkerKilledMidImportRetriesOnAnotherWorker(t *testing.T) {
+	prod := newInstance(t, false)
+	staging := newInstance(t, true)
+	testdb.Fixture(t, prod.pool)
+	testdb.BulkMessages(t, prod.pool, 100000)
+	testdb.Fixture(t, staging.pool)
+	ctx := context.Background()
+	// A trigger that makes each row slow, so the import is still loading when the
+	// worker is killed.
+	if _, err := staging.pool.Exec(ctx, `CREATE FUNCTION slow_row() RETURNS trigger LANGUAGE plpgsql AS
+		$$ BEGIN IF NEW.id % 50 = 0 THEN PERFORM pg_sleep(0.004); END IF; RETURN NEW; END $$;
+		CREATE TRIGGER slow_messages BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION slow_row()`); err != nil {
+		t.Fatal(err)
+	}
+	dumpFile := filepath.Join(t.TempDir(), "prod.json.gz")
+	if code, _, stderr := prod.run(t, "export", "--inline", "--out", dumpFile); code != 0 {
+		t.Fatalf("export: exit %d\n%s", code, stderr)
+	}
+	before := pgtest.Checksums(t, staging.pool)
+	delete(before, "import_export_audits")
+
+	// Enqueue the import the way the web tier does, with no worker running yet.
+	sub := submitter(t, staging)
+	store, err := file.New(staging.storageDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(dumpFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := jobs.NewImportKey()
+	if _, err := store.Put(ctx, key, f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	s, err := sub.Import(ctx, jobs.ImportRequest{ImportGate: jobs.ImportGate{ConfirmHost: "staging.wippidu.net", ActualHost: "staging.wippidu.net"},
+		RequestedBy: "admin", FileName: "prod.json.gz", ObjectKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	first := startWorker(t, staging, "first")
+	waitFor(t, "the import to be loading rows", 2*time.Minute, func() bool {
+		return count(t, staging.pool, fmt.Sprintf(`SELECT COALESCE((SELECT (metadata->'output'->>'rows_done')::bigint FROM river_job WHERE id = %d AND metadata->'output'->>'phase' = 'loading'), 0)`, s.JobID)) > 2000
+	})
+	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = first.Wait()
+	waitFor(t, "the killed import's session to end", time.Minute, func() bool {
+		return count(t, staging.pool, fmt.Sprintf(`SELECT count(*) FROM pg_stat_activity WHERE application_name = 'wippidu-job:%d:1'`, s.JobID)) == 0
+	})
+	after := pgtest.Checksums(t, staging.pool)
+	for table, sum := range before {
+		if after[table] != sum {
+			t.Errorf("table %s changed by the killed import", table)
+		}
+	}
+	if state := str(t, staging.pool, fmt.Sprintf("SELECT state::text FROM river_job WHERE id = %d", s.JobID)); state != "running" {
+		t.Fatalf("job state after the kill: %s, want running (nobody has noticed yet)", state)
+	}
+
+	killedAt := time.Now()
+	second := startWorker(t, staging, "second")
+	waitFor(t, "the import to succeed on the second worker", 3*time.Minute, func() bool {
+		return str(t, staging.pool, fmt.Sprintf("SELECT state::text FROM river_job WHERE id = %d", s.JobID)) == "completed"
+	})
+	t.Logf("noticed, re-run and finished in %s", time.Since(killedAt).Round(time.Second))
+	_ = second.Process.Signal(syscall.SIGTERM)
+	_ = second.Wait()
+
+	if n := count(t, staging.pool, fmt.Sprintf("SELECT attempt FROM river_job WHERE id = %d", s.JobID)); n != 2 {
+		t.Errorf("attempts: got %d, want 2", n)
+	}
+	if e := str(t, staging.pool, fmt.Sprintf("SELECT errors[1]->>'error' FROM river_job WHERE id = %d", s.JobID)); !strings.Contains(e, "worker lost") {
+		t.Errorf("first attempt's error: %q", e)
+	}
+	if n := count(t, staging.pool, "SELECT count(*) FROM import_export_audits WHERE kind = 'import' AND status = 'succeeded'"); n != 1 {
+		t.Errorf("succeeded import audits: got %d, want 1", n)
+	}
+	if n := count(t, staging.pool, "SELECT count(*) FROM messages"); n != 100004 {
+		t.Errorf("messages: got %d, want 100004", n)
+	}
+}
+
+func startWorker(t *testing.T, in *instance, name string) *exec.Cmd {
+	t.Helper()
+	c := in.cmd("run")
+	logf, err := os.Create(filepath.Join(t.TempDir(), name+".log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Stdout, c.Stderr = logf, logf
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = c.Process.Kill()
+		_, _ = c.Process.Wait()
+		if t.Failed() || os.Getenv("WIPPIDU_SHOW_WORKER_LOGS") != "" {
+			b, _ := os.ReadFile(logf.Name())
+			t.Logf("%s worker log (tail):\n%s", name, tail(string(b), 4000))
+		}
+		logf.Close()
+	})
+	return c
+}
+
+func submitter(t *testing.T, in *instance) *jobs.Submitter {
+	t.Helper()
+	cfg, err := config.Parse(func(k string) string { return in.env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps := &jobs.Deps{Pool: in.pool, Config: cfg, Policy: anonymizer.DefaultPolicy(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	client, err := jobs.NewClient(deps, jobs.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &jobs.Submitter{Pool: in.pool, Client: client, Config: cfg}
+}
+
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func count(t *testing.T, pool *pgxpool.Pool, q string) int64 {
+	t.Helper()
+	var n int64
+	if err := pool.QueryRow(context.Background(), q).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+
+func str(t *testing.T, pool *pgxpool.Pool, q string) string {
+	t.Helper()
+	var s *string
+	if err := pool.QueryRow(context.Background(), q).Scan(&s); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
