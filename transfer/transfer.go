@@ -36,7 +36,7 @@ type TableCount struct {
 }
 
 // ErrBusy is returned when another import holds the import lock.
-var ErrBusy = errors.New("Another import is already running on this instance.")
+var ErrBusy = errors.New("another import holds the import lock")
 
 // ErrBadDump is wrapped by errors that a retry cannot fix: the dump is malformed,
 // newer, or its data breaks the schema's rules (types, keys, constraints).

@@ -1,0 +1,50 @@
+# wippidu data refresh. `make demo` runs a whole refresh on this machine;
+# `make test` runs every test against a real PostgreSQL and a real S3 server.
+
+GO          ?= go
+BIN         := $(CURDIR)/.bin
+VERSITYGW   := $(BIN)/versitygw
+STATICCHECK := $(BIN)/staticcheck
+TEST_FLAGS  ?= -race -timeout 20m
+
+export PATH := $(BIN):$(PATH)
+
+.PHONY: all build test vet lint demo bench clean tools
+
+all: build
+
+build:
+	$(GO) build ./...
+
+# Tools the tests need, installed into .bin with the Go toolchain.
+$(VERSITYGW):
+	GOBIN=$(BIN) GOFLAGS= $(GO) install github.com/versity/versitygw/cmd/versitygw@v1.8.0
+
+$(STATICCHECK):
+	GOBIN=$(BIN) GOFLAGS= $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+tools: $(VERSITYGW) $(STATICCHECK)
+
+vet:
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+
+lint: vet $(STATICCHECK)
+	$(STATICCHECK) ./...
+
+# Uses TEST_DATABASE_URL when given; otherwise starts a private PostgreSQL cluster
+# from the machine's PostgreSQL binaries for the run.
+test: tools lint
+	VERSITYGW=$(VERSITYGW) scripts/with-postgres.sh $(GO) test $(TEST_FLAGS) ./...
+
+# One refresh on the embedded defaults: private PostgreSQL, file storage, demo
+# production data, an export, an anonymized import into a second database.
+demo:
+	scripts/demo.sh
+
+# Export/import against pg_dump/pg_restore on a demo database of BENCH_USERS users.
+bench:
+	scripts/with-postgres.sh $(GO) run ./internal/cmd/bench $(BENCH_ARGS)
+
+clean:
+	rm -rf .tmp

@@ -1,0 +1,77 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestParseDefaults(t *testing.T) {
+	c, err := Parse(env(map[string]string{"DATABASE_URL": "postgres://x/y"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AllowProdImport || c.StorageURL != "file://./data/storage" || c.JobTimeout != 12*time.Hour ||
+		c.ExportRetention != 24*time.Hour || c.KeepImportedDumps || !c.SecureCookies || c.ListenAddr != ":8080" {
+		t.Errorf("defaults: %+v", c)
+	}
+}
+
+func TestParseFailsFast(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"no database", map[string]string{}, "DATABASE_URL is required"},
+		{"import without hostname", map[string]string{"DATABASE_URL": "x", "APP_ALLOW_PROD_IMPORT": "true", "ANONYMIZER_SALT": "s"}, "needs APP_HOSTNAME"},
+		{"import without salt", map[string]string{"DATABASE_URL": "x", "APP_ALLOW_PROD_IMPORT": "true", "APP_HOSTNAME": "h"}, "needs ANONYMIZER_SALT"},
+		{"bad bool", map[string]string{"DATABASE_URL": "x", "APP_ALLOW_PROD_IMPORT": "yes please"}, "APP_ALLOW_PROD_IMPORT"},
+		{"bad duration", map[string]string{"DATABASE_URL": "x", "JOB_TIMEOUT": "forever"}, "JOB_TIMEOUT"},
+		{"bad storage", map[string]string{"DATABASE_URL": "x", "STORAGE_URL": "ftp://x"}, "STORAGE_URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse(env(tt.env))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want an error mentioning %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestHostMatches(t *testing.T) {
+	tests := []struct {
+		typed, actual string
+		want          bool
+	}{
+		{"staging.wippidu.net", "staging.wippidu.net", true},
+		{"Staging.Wippidu.NET", "staging.wippidu.net:8443", true},
+		{" staging.wippidu.net:443 ", "staging.wippidu.net", true},
+		{"staging.wippidu.net.", "staging.wippidu.net", true},
+		{"app.wippidu.net", "staging.wippidu.net", false},
+		{"", "", false},
+		{"staging.wippidu.net.evil.com", "staging.wippidu.net", false},
+		{"[::1]:8080", "[::1]", true},
+	}
+	for _, tt := range tests {
+		if got := HostMatches(tt.typed, tt.actual); got != tt.want {
+			t.Errorf("HostMatches(%q, %q) = %v, want %v", tt.typed, tt.actual, got, tt.want)
+		}
+	}
+}
+
+func TestReadmeDocumentsEveryVariable(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range Vars {
+		if !strings.Contains(string(readme), "`"+v.Name+"`") {
+			t.Errorf("README does not document %s", v.Name)
+		}
+	}
+}
