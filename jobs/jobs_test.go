@@ -160,6 +160,10 @@ func TestExportThenImportThroughJobs(t *testing.T) {
 		t.Fatal("export size 0")
 	}
 	in := upload(t, prod, staging, key)
+	// Staging's own history from before the refresh.
+	if _, err := staging.pool.Exec(context.Background(), `INSERT INTO import_export_audits (kind, status, requested_by, error_message) VALUES ('import', 'failed', 'earlier', 'old failure')`); err != nil {
+		t.Fatal(err)
+	}
 
 	s, err := staging.sub.Import(context.Background(), importRequest(in))
 	if err != nil {
@@ -190,6 +194,12 @@ func TestExportThenImportThroughJobs(t *testing.T) {
 	}
 	if a.Status != jobs.StatusSucceeded || a.Attempts != 1 || len(a.Result) == 0 || a.ErrorMessage != nil {
 		t.Errorf("audit: status %s attempts %d result %s", a.Status, a.Attempts, a.Result)
+	}
+	if n := countAudits(t, staging.pool, "requested_by = 'earlier' AND error_message = 'old failure'"); n != 1 {
+		t.Errorf("staging's earlier audit rows: got %d, want 1 (the import keeps local history)", n)
+	}
+	if n := countAudits(t, staging.pool, "true"); n != 2 {
+		t.Errorf("staging audit rows: got %d, want 2 (the old one and the import's own)", n)
 	}
 	// The dump held production personal data: it is gone once imported.
 	if _, err := staging.store.Stat(context.Background(), in); !errors.Is(err, os.ErrNotExist) {

@@ -401,3 +401,42 @@ func queryStrings(t *testing.T, pool *pgxpool.Pool, q string) []string {
 	}
 	return out
 }
+
+func TestExportIsOneConsistentSnapshot(t *testing.T) {
+	src := pgtest.NewPool(t, pgtest.NewDB(t))
+	seed(t, src)
+	ctx := context.Background()
+	var buf bytes.Buffer
+	wrote := false
+	_, err := transfer.Export(ctx, conn(t, src), &buf, transfer.ExportOptions{
+		IncludeAttachments: true,
+		Progress: func(p transfer.Progress) {
+			// Once the export is under way, another session commits new rows into
+			// a table the export has not reached yet.
+			if p.Phase == transfer.PhaseExporting && p.Table == "users" && !wrote {
+				wrote = true
+				if _, err := src.Exec(ctx, `INSERT INTO letter_acknowledgements (parental_letter_id, parent_id, student_id) VALUES (2, 3, 1);
+					UPDATE messages SET subject = 'changed' WHERE id = 1`); err != nil {
+					t.Error(err)
+				}
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !wrote {
+		t.Fatal("progress never reported the users table")
+	}
+	js := string(gunzip(t, buf.Bytes()))
+	if strings.Contains(js, `"changed"`) {
+		t.Error("export saw an update committed after its snapshot")
+	}
+	dst := pgtest.NewPool(t, pgtest.NewDB(t))
+	if _, err := importDump(t, dst, buf.Bytes(), anon(t, anonymizer.Keys...)); err != nil {
+		t.Fatal(err)
+	}
+	if n := queryStrings(t, dst, "SELECT count(*)::text FROM letter_acknowledgements"); n[0] != "3" {
+		t.Errorf("acknowledgements in the dump: got %s, want 3 (the row committed later is not in the snapshot)", n[0])
+	}
+}
