@@ -197,3 +197,5 @@ func readAll(b []byte) error {
 		}
 	}
 }
+
+func newTestGzip(w io.Writer) *gzip.Writer { return gzip.NewWriter(w) }
