@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -18,10 +16,9 @@ import (
 // memory flat.
 const flushSize = 256 << 10
 
-// rowWriter builds COPY text-format rows
-// (https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.2) into a
-// buffer and flushes it to w. Fields are appended in column order; each value
-// method writes the value and a tab, and endRow turns the last tab into a newline.
+// rowWriter buffers one table's COPY data and flushes it to w. Generators append
+// values in column order with the methods of copytext.go (text format) or
+// copybinary.go (binary format).
 type rowWriter struct {
 	ctx   context.Context
 	w     io.Writer
@@ -44,100 +41,6 @@ func newRowWriter(ctx context.Context, w io.Writer, logger *slog.Logger, table s
 		ctx: ctx, w: w, buf: make([]byte, 0, flushSize+64<<10),
 		logger: logger, table: table, want: want, lastLog: time.Now(),
 	}
-}
-
-func (rw *rowWriter) null() { rw.buf = append(rw.buf, '\\', 'N', '\t') }
-
-func (rw *rowWriter) int(v int64) {
-	rw.buf = strconv.AppendInt(rw.buf, v, 10)
-	rw.buf = append(rw.buf, '\t')
-}
-
-// intOrNull writes v, or NULL when v is 0 (ids start at 1).
-func (rw *rowWriter) intOrNull(v int64) {
-	if v == 0 {
-		rw.null()
-		return
-	}
-	rw.int(v)
-}
-
-func (rw *rowWriter) bool(v bool) {
-	if v {
-		rw.buf = append(rw.buf, 't', '\t')
-	} else {
-		rw.buf = append(rw.buf, 'f', '\t')
-	}
-}
-
-// raw writes s unescaped; only for values known to hold no special characters.
-func (rw *rowWriter) raw(s string) {
-	rw.buf = append(rw.buf, s...)
-	rw.buf = append(rw.buf, '\t')
-}
-
-func (rw *rowWriter) text(s string) {
-	rw.buf = appendEscaped(rw.buf, s)
-	rw.buf = append(rw.buf, '\t')
-}
-
-func (rw *rowWriter) textBytes(b []byte) {
-	rw.buf = appendEscaped(rw.buf, b)
-	rw.buf = append(rw.buf, '\t')
-}
-
-// ts writes a timestamptz given as microseconds since the Unix epoch (UTC).
-func (rw *rowWriter) ts(us int64) {
-	rw.buf = appendTimestamp(rw.buf, us)
-	rw.buf = append(rw.buf, '\t')
-}
-
-// tsOrNull writes NULL for 0.
-func (rw *rowWriter) tsOrNull(us int64) {
-	if us == 0 {
-		rw.null()
-		return
-	}
-	rw.ts(us)
-}
-
-// date writes a date given as days since the Unix epoch.
-func (rw *rowWriter) date(days int64) {
-	y, m, d := civil(days)
-	rw.buf = appendDate(rw.buf, y, m, d)
-	rw.buf = append(rw.buf, '\t')
-}
-
-// textArray writes a one-dimensional text[] literal, quoting every element (which
-// is always allowed) and escaping it for both the array and the COPY layer.
-func (rw *rowWriter) textArray(elems []string) {
-	rw.buf = append(rw.buf, '{')
-	for i, e := range elems {
-		if i > 0 {
-			rw.buf = append(rw.buf, ',')
-		}
-		rw.buf = append(rw.buf, '"')
-		for j := 0; j < len(e); j++ {
-			c := e[j]
-			if c == '"' || c == '\\' {
-				// Array-level backslash, itself escaped for COPY.
-				rw.buf = append(rw.buf, '\\', '\\')
-			}
-			rw.buf = appendEscapedByte(rw.buf, c)
-		}
-		rw.buf = append(rw.buf, '"')
-	}
-	rw.buf = append(rw.buf, '}', '\t')
-}
-
-// endRow terminates the row and flushes the buffer when it is full.
-func (rw *rowWriter) endRow() error {
-	rw.buf[len(rw.buf)-1] = '\n'
-	rw.rows++
-	if len(rw.buf) >= flushSize {
-		return rw.flush()
-	}
-	return nil
 }
 
 // flush hands the buffer to the connection. It is also where generators notice
@@ -163,107 +66,6 @@ func (rw *rowWriter) flush() error {
 	return err
 }
 
-// appendEscaped escapes the characters COPY's text format treats specially:
-// backslash, tab, newline and carriage return.
-func appendEscaped[S string | []byte](dst []byte, s S) []byte {
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '\\' && c != '\t' && c != '\n' && c != '\r' {
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		dst = appendEscapedByte(dst, c)
-		start = i + 1
-	}
-	return append(dst, s[start:]...)
-}
-
-func appendEscapedByte(dst []byte, c byte) []byte {
-	switch c {
-	case '\\':
-		return append(dst, '\\', '\\')
-	case '\t':
-		return append(dst, '\\', 't')
-	case '\n':
-		return append(dst, '\\', 'n')
-	case '\r':
-		return append(dst, '\\', 'r')
-	}
-	return append(dst, c)
-}
-
-// appendTimestamp formats microseconds since the epoch as
-// "2026-11-25 13:14:15.123456+00".
-func appendTimestamp(dst []byte, us int64) []byte {
-	secs := floorDiv(us, 1e6)
-	frac := us - secs*1e6
-	days := floorDiv(secs, 86400)
-	sod := secs - days*86400
-	y, m, d := civil(days)
-	dst = appendDate(dst, y, m, d)
-	dst = append(dst, ' ')
-	dst = append2(dst, int(sod/3600))
-	dst = append(dst, ':')
-	dst = append2(dst, int(sod/60%60))
-	dst = append(dst, ':')
-	dst = append2(dst, int(sod%60))
-	dst = append(dst, '.')
-	f := int(frac)
-	dst = append(dst, byte('0'+f/100000), byte('0'+f/10000%10), byte('0'+f/1000%10),
-		byte('0'+f/100%10), byte('0'+f/10%10), byte('0'+f%10))
-	return append(dst, '+', '0', '0')
-}
-
-func appendDate(dst []byte, y, m, d int) []byte {
-	dst = append(dst, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-')
-	dst = append2(dst, m)
-	dst = append(dst, '-')
-	return append2(dst, d)
-}
-
-func append2(dst []byte, v int) []byte { return append(dst, byte('0'+v/10), byte('0'+v%10)) }
-
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if (a%b != 0) && ((a < 0) != (b < 0)) {
-		q--
-	}
-	return q
-}
-
-// civil converts days since 1970-01-01 to a proleptic Gregorian date (Howard
-// Hinnant's algorithm), avoiding time.Time on the hot path.
-func civil(days int64) (y, m, d int) {
-	z := days + 719468
-	era := floorDiv(z, 146097)
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	yy := yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	dd := doy - (153*mp+2)/5 + 1
-	mm := mp + 3
-	if mm > 12 {
-		mm -= 12
-	}
-	if mm <= 2 {
-		yy++
-	}
-	return int(yy), int(mm), int(dd)
-}
-
-// truncateRunes cuts s to at most n bytes without splitting a UTF-8 sequence.
-func truncateRunes(s []byte, n int) []byte {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
 // table is one table's load: its name, columns, expected row count (for progress)
 // and a generator that writes its rows.
 type table struct {
@@ -277,7 +79,7 @@ type table struct {
 // errCopyAborted unblocks a generator whose COPY ended early.
 var errCopyAborted = errors.New("copy aborted")
 
-// copyTable streams a table's rows into PostgreSQL: a goroutine generates COPY text
+// copyTable streams a table's rows into PostgreSQL: a goroutine generates COPY data
 // into one end of a pipe while the connection sends the other end to the server.
 func copyTable(ctx context.Context, tx pgx.Tx, t table, logger *slog.Logger) (TableStats, error) {
 	start := time.Now()

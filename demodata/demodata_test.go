@@ -167,7 +167,7 @@ func TestGenerate(t *testing.T) {
 		for _, q := range []string{
 			// Every child is six when starting grade 1, give or take a year.
 			`SELECT count(*) FROM students s JOIN school_classes c ON c.id = s.school_class_id
-			 WHERE s.birth_date IS NOT NULL AND date_part('year', age(make_date(split_part(c.school_year, '/', 1)::int, 8, 1), s.birth_date)) NOT BETWEEN c.grade + 3 AND c.grade + 6`,
+			 WHERE s.birth_date IS NOT NULL AND date_part('year', age(make_date(split_part(c.school_year, '/', 1)::int, 8, 1), s.birth_date)) NOT BETWEEN c.grade + 4 AND c.grade + 7`,
 			`SELECT count(*) FROM students s WHERE NOT EXISTS (SELECT 1 FROM guardianships g WHERE g.student_id = s.id)`,
 			`SELECT count(*) FROM letter_acknowledgements a WHERE NOT EXISTS (SELECT 1 FROM guardianships g WHERE g.student_id = a.student_id AND g.parent_id = a.parent_id)`,
 			`SELECT count(*) FROM letter_acknowledgements a JOIN parental_letters l ON l.id = a.parental_letter_id JOIN students s ON s.id = a.student_id

@@ -77,11 +77,10 @@ func (g *generator) letters(rw *rowWriter) error {
 			rw.textBytes(tb.letterBody(r, name, title, first, last))
 			rw.tsOrNull(published)
 			rw.bool(requiresAck)
-			base := max(published, created)
-			switch {
-			case requiresAck && chance(r, 0.75), chance(r, 0.1):
-				rw.date(day(base) + 7 + r.Int64N(15))
-			default:
+			// Most letters that ask for a signature set a deadline; a few others do too.
+			if requiresAck && chance(r, 0.75) || !requiresAck && chance(r, 0.1) {
+				rw.date(day(max(published, created)) + 7 + r.Int64N(15))
+			} else {
 				rw.null()
 			}
 			switch x := r.IntN(100); {

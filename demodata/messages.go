@@ -96,7 +96,7 @@ func (g *generator) messages(rw *rowWriter) error {
 		age := p.now - created
 		if chance(r, 0.85) || age > 30*microsPerDay && chance(r, 0.9) {
 			x := r.Float64()
-			read = created + int64(x*x*x*float64(min(age, 14*microsPerDay))) + r.Int64N(microsPerSecond)
+			read = min(created+int64(x*x*x*float64(min(age, 14*microsPerDay)))+r.Int64N(microsPerSecond), p.now)
 		}
 		deleted := int64(0)
 		if chance(r, softDeleteRate) {
@@ -113,11 +113,8 @@ func (g *generator) messages(rw *rowWriter) error {
 		fromFirst, fromLast := g.userName(sender)
 		toFirst, toLast := g.userName(recipient)
 		child := ""
-		if p.child[sender-1] != 0 {
-			child = pick(r, g.v.female)
-			if chance(r, 0.5) {
-				child = pick(r, g.v.male)
-			}
+		if c := p.child[sender-1]; c != 0 {
+			child = g.studentFirstName(c)
 		}
 		rw.text(subject(r, child))
 		voice := teacherSentences

@@ -43,6 +43,8 @@ type plan struct {
 	// Per student, indexed by id-1.
 	studentClass  []int32 // 0: no class
 	studentParent []int32 // first guardian
+	studentFemale []bool
+	studentFirst  []uint16 // index into vocab.female or vocab.male
 }
 
 type household struct {
@@ -131,7 +133,7 @@ func newPlan(cfg Config, v *vocab, now time.Time) *plan {
 	}
 
 	p.planClasses(r)
-	p.planFamilies(r)
+	p.planFamilies(r, v)
 	return p
 }
 
@@ -169,7 +171,7 @@ func (p *plan) planClasses(r *rand.Rand) {
 
 // planFamilies groups the parents into households of one or two with one to four
 // children (about 1.3 children per parent) and seats every child in a class.
-func (p *plan) planFamilies(r *rand.Rand) {
+func (p *plan) planFamilies(r *rand.Rand, v *vocab) {
 	next := int32(1)
 	for i := 0; i < len(p.parents); {
 		h := household{surname: p.lastName[p.parents[i]-1], firstChild: next}
@@ -199,6 +201,13 @@ func (p *plan) planFamilies(r *rand.Rand) {
 			}
 			p.studentClass = append(p.studentClass, cls)
 			p.studentParent = append(p.studentParent, h.parents[0])
+			female := r.Float64() < 0.5
+			p.studentFemale = append(p.studentFemale, female)
+			if female {
+				p.studentFirst = append(p.studentFirst, uint16(r.IntN(len(v.female))))
+			} else {
+				p.studentFirst = append(p.studentFirst, uint16(r.IntN(len(v.male))))
+			}
 		}
 		for _, parent := range h.parents {
 			if parent != 0 {

@@ -102,11 +102,7 @@ func (g *generator) students(rw *rowWriter) error {
 			} else {
 				rw.null()
 			}
-			if chance(r, 0.5) {
-				rw.text(pick(r, g.v.female))
-			} else {
-				rw.text(pick(r, g.v.male))
-			}
+			rw.text(g.studentFirstName(id))
 			last := g.v.last[h.surname]
 			if h.parents[1] != 0 && chance(r, 0.05) {
 				_, other := g.userName(h.parents[1])

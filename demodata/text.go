@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Message bodies are 50–2000 characters long, most of them a few hundred.
@@ -69,7 +70,7 @@ func (tb *textBuilder) messageBody(r *rand.Rand, voice []string, fromFirst, from
 	crlf := r.IntN(20) == 0
 	switch r.IntN(6) {
 	case 0:
-		tb.buf = append(tb.buf, "Hallo "...)
+		tb.str("Hallo ")
 		tb.str(toFirst)
 		tb.str(",\n\n")
 	case 1:
@@ -95,10 +96,10 @@ func (tb *textBuilder) messageBody(r *rand.Rand, voice []string, fromFirst, from
 }
 
 // letterBody writes a parental letter: longer and more formal than a message.
-func (tb *textBuilder) letterBody(r *rand.Rand, className, title, authorFirst, authorLast string) []byte {
+func (tb *textBuilder) letterBody(r *rand.Rand, class, title, authorFirst, authorLast string) []byte {
 	tb.reset()
 	tb.str("Liebe Eltern der Klasse ")
-	tb.str(className)
+	tb.str(class)
 	tb.str(",\n\n")
 	tb.str(title)
 	tb.str(":\n")
@@ -296,4 +297,15 @@ func metadataDocs(r *rand.Rand) []string {
 		docs = append(docs, jsonDoc(m))
 	}
 	return docs
+}
+
+// truncateRunes cuts s to at most n bytes without splitting a UTF-8 sequence.
+func truncateRunes(s []byte, n int) []byte {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

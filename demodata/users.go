@@ -26,6 +26,14 @@ func (g *generator) userName(id int32) (first, last string) {
 	return first, g.v.last[g.p.lastName[i]]
 }
 
+// studentFirstName returns a student's first name.
+func (g *generator) studentFirstName(id int32) string {
+	if g.p.studentFemale[id-1] {
+		return g.v.female[g.p.studentFirst[id-1]]
+	}
+	return g.v.male[g.p.studentFirst[id-1]]
+}
+
 func (g *generator) users(rw *rowWriter) error {
 	r := newRand(g.cfg.Seed, streamUsers)
 	p := g.p

@@ -25,7 +25,11 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+	err := run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "demodata:", err)
 		os.Exit(1)
 	}
@@ -34,6 +38,11 @@ func main() {
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demodata", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: DATABASE_URL=postgres://… demodata --users N [flags]")
+		fmt.Fprintln(stderr, "Fills an empty, migrated wippidu database with production-like demo data.")
+		fs.PrintDefaults()
+	}
 	var cfg demodata.Config
 	fs.IntVar(&cfg.Users, "users", 0, "number of users to create (required)")
 	fs.IntVar(&cfg.AttachmentKB, "attachment-kb", demodata.DefaultAttachmentKB, "average attachment size in KiB")
