@@ -1,6 +1,7 @@
 package dump
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -736,24 +737,30 @@ func (r *Reader) hex4() (rune, error) {
 	return v, nil
 }
 
-// skipString scans past a string whose opening quote was consumed.
+// skipString scans past a string whose opening quote was consumed. Skipped values
+// are mostly attachments' base64, so it looks for the closing quote with
+// bytes.IndexByte rather than byte by byte.
 func (r *Reader) skipString() error {
 	for {
-		for r.pos < r.end {
-			c := r.buf[r.pos]
-			r.pos++
-			switch {
-			case c == '"':
-				return nil
-			case c == '\\':
-				if r.pos >= r.end && !r.fill() {
-					return r.formatErr("unexpected end of file inside a string")
-				}
-				r.pos++ // the escaped byte; \uXXXX digits are plain bytes
-			case c < 0x20:
-				return r.formatErr("control character 0x%02x inside a string", c)
-			}
+		seg := r.buf[r.pos:r.end]
+		q := bytes.IndexByte(seg, '"')
+		upto := q
+		if q < 0 {
+			upto = len(seg)
 		}
+		if bs := bytes.IndexByte(seg[:upto], '\\'); bs >= 0 {
+			r.pos += bs + 1
+			if r.pos >= r.end && !r.fill() {
+				return r.formatErr("unexpected end of file inside a string")
+			}
+			r.pos++ // the escaped byte; \uXXXX digits are plain bytes
+			continue
+		}
+		if q >= 0 {
+			r.pos += q + 1
+			return nil
+		}
+		r.pos = r.end
 		if !r.fill() {
 			if r.err != nil {
 				return r.err

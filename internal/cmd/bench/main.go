@@ -40,8 +40,8 @@ type measurement struct {
 }
 
 func main() {
-	users := flag.Int("users", 30000, "demo users (about 10 messages each)")
-	attachKB := flag.Int("attachment-kb", 256, "average attachment size in KiB")
+	users := flag.Int("users", 20000, "demo users (about 10 messages each)")
+	attachKB := flag.Int("attachment-kb", 64, "average attachment size in KiB")
 	sizes := flag.String("rss-sizes", "4", "also measure peak RSS on a demo database this many times smaller (comma-separated divisors, empty for none)")
 	flag.Parse()
 	if err := run(*users, *attachKB, *sizes); err != nil {
