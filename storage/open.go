@@ -54,6 +54,15 @@ func Open(ctx context.Context, rawURL string) (Storage, error) {
 }
 
 func openFile(u *url.URL) (Storage, error) {
+	if u.Host == "." && u.User == nil && u.RawQuery == "" && u.Fragment == "" {
+		// file://./data/storage: relative to the working directory (the default,
+		// handy for a first run; deployments give an absolute path).
+		abs, err := filepath.Abs("." + filepath.FromSlash(u.Path))
+		if err != nil {
+			return nil, fmt.Errorf("open storage %q: %w", u.Redacted(), err)
+		}
+		u = &url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}
+	}
 	switch {
 	case u.Opaque != "":
 		return nil, fmt.Errorf("open storage %q: want an absolute path, as in file:///var/lib/wippidu", u.Redacted())

@@ -1,6 +1,7 @@
 package storage_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -135,5 +136,19 @@ func TestOpenS3Server(t *testing.T) {
 	}
 	if obj.Size != 5 {
 		t.Errorf("Stat(%q).Size = %d, want 5", "hello.txt", obj.Size)
+	}
+}
+
+func TestOpenRelativeFileURL(t *testing.T) {
+	t.Chdir(t.TempDir())
+	st, err := storage.Open(context.Background(), "file://./data/storage")
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if _, err := st.Put(context.Background(), "a/b", strings.NewReader("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join("data", "storage", "a", "b")); err != nil {
+		t.Errorf("object not under ./data/storage: %v", err)
 	}
 }
