@@ -102,8 +102,8 @@ func run(users, attachKB int, sizes string) error {
 
 // bench builds a demo database and measures everything on it.
 func bench(ctx context.Context, server, work, pgBin string, users, attachKB int, label string, compare bool) ([]string, error) {
-	src, ours, theirs := "bench_src_"+label, "bench_ours_"+label, "bench_pgrestore_"+label
-	for _, db := range []string{src, ours, theirs} {
+	src, ours, oursKept, theirs := "bench_src_"+label, "bench_ours_"+label, "bench_ours_kept_"+label, "bench_pgrestore_"+label
+	for _, db := range []string{src, ours, oursKept, theirs} {
 		_ = pgcluster.DropDatabase(ctx, server, db)
 		if err := pgcluster.CreateDatabase(ctx, server, db, ""); err != nil {
 			return nil, err
@@ -180,7 +180,7 @@ func bench(ctx context.Context, server, work, pgBin string, users, attachKB int,
 		fmt.Sprintf("database %s: %.2f GB on disk, %d rows; dump %.1f MB", label, float64(dbBytes)/1e9, rows, float64(exp.bytes)/1e6),
 	}
 	line := func(m measurement) string {
-		s := fmt.Sprintf("  %-66s %7.1f s  %9.0f rows/s  %7.1f MB/s", m.name, m.seconds, float64(rows)/m.seconds, float64(dbBytes)/1e6/m.seconds)
+		s := fmt.Sprintf("  %-66s %7.1f s  %9.0f rows/s  %7.1f MB/s of database", m.name, m.seconds, float64(rows)/m.seconds, float64(dbBytes)/1e6/m.seconds)
 		if m.rssMB > 0 {
 			s += fmt.Sprintf("  peak RSS %5.0f MB", m.rssMB)
 		}
@@ -189,6 +189,17 @@ func bench(ctx context.Context, server, work, pgBin string, users, attachKB int,
 	if !compare {
 		return append(out, line(exp), line(imp)), nil
 	}
+
+	step("wippidu import (every anonymizer off, for a like-for-like comparison)")
+	kept, err := worker(work, dbURL(server, oursKept), storage+"-staging", stagingEnv, "import", "--inline", "--confirm-host", "staging.localhost",
+		"--keep", "emails,names,contacts,passwords,bodies,attachments", "--risk-ack", "I_UNDERSTAND_THE_PII_RISK", dumpFile)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(kept.note), &result); err != nil {
+		return nil, fmt.Errorf("import output: %w: %s", err, kept.note)
+	}
+	keptJob := measurement{name: "wippidu import, anonymizers off (job)", seconds: result.Result.DurationSeconds}
 
 	step("pg_dump -Fc")
 	pgDumpFile := filepath.Join(work, "pgdump-"+label+".dump")
@@ -214,8 +225,9 @@ func bench(ctx context.Context, server, work, pgBin string, users, attachKB int,
 	out = append(out,
 		line(exp), line(pd),
 		fmt.Sprintf("  export: wippidu %.1f s vs pg_dump %.1f s → %.2f× (higher is faster); files %.1f MB vs %.1f MB", exp.seconds, pd.seconds, pd.seconds/exp.seconds, float64(exp.bytes)/1e6, float64(pd.bytes)/1e6),
-		line(impJob), line(imp), line(pr),
-		fmt.Sprintf("  import: wippidu job %.1f s vs pg_restore %.1f s → %.2f× (higher is faster); with upload %.2f×", impJob.seconds, pr.seconds, pr.seconds/impJob.seconds, pr.seconds/imp.seconds),
+		line(impJob), line(imp), line(keptJob), line(pr),
+		fmt.Sprintf("  import: wippidu job %.1f s vs pg_restore %.1f s → %.2f× (higher is faster); with upload %.2f×; anonymizers off %.2f×",
+			impJob.seconds, pr.seconds, pr.seconds/impJob.seconds, pr.seconds/imp.seconds, pr.seconds/keptJob.seconds),
 	)
 	return out, nil
 }
