@@ -2,7 +2,10 @@ package jobs_test
 
 import (
 	"context"
+	"errors"
+	"io"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +15,8 @@ import (
 	"github.com/wippidu/wippidu/internal/pgtest"
 	"github.com/wippidu/wippidu/internal/testdb"
 	"github.com/wippidu/wippidu/jobs"
+	"github.com/wippidu/wippidu/storage"
+	"github.com/wippidu/wippidu/storage/file"
 )
 
 // fixedRetry retries after a fixed delay, long enough to look at staging between
@@ -160,5 +165,121 @@ func TestLivenessRescuesOnlyJobsWithoutTheirSession(t *testing.T) {
 	}
 	if n, _ := jobs.RescueLostJobs(ctx, staging.deps, time.Minute); n != 0 {
 		t.Errorf("rescued a job within its grace: %d", n)
+	}
+}
+
+func TestCancelledImportRollsBack(t *testing.T) {
+	prod := newInstance(t, instanceOpts{})
+	testdb.Fixture(t, prod.pool)
+	testdb.BulkMessages(t, prod.pool, 50000)
+	staging := newInstance(t, instanceOpts{allowImport: true})
+	testdb.Fixture(t, staging.pool)
+	testdb.SlowInserts(t, staging.pool, "messages")
+	before := pgtest.Checksums(t, staging.pool)
+	delete(before, "import_export_audits")
+	ctx := context.Background()
+
+	key, _ := prod.exportFile(t)
+	s, err := staging.sub.Import(ctx, importRequest(upload(t, prod, staging, key)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "rows loading", time.Minute, func() bool {
+		st, err := jobs.GetStatus(ctx, staging.client, staging.pool, s.JobID)
+		return err == nil && st.Phase == "loading" && st.RowsDone > 0
+	})
+	if _, err := staging.client.JobCancel(ctx, s.JobID); err != nil {
+		t.Fatal(err)
+	}
+	st := staging.wait(t, s.JobID)
+	if st.Succeeded || st.State != string(rivertype.JobStateCancelled) {
+		t.Fatalf("cancelled import: state %s", st.State)
+	}
+	a, _ := jobs.GetAudit(ctx, staging.pool, s.AuditID)
+	if a.Status != jobs.StatusCancelled || a.ErrorMessage == nil || !strings.Contains(*a.ErrorMessage, "cancelled") {
+		t.Errorf("audit: %s %v", a.Status, a.ErrorMessage)
+	}
+	after := pgtest.Checksums(t, staging.pool)
+	for table, sum := range before {
+		if after[table] != sum {
+			t.Errorf("table %s changed by the cancelled import", table)
+		}
+	}
+}
+
+// flakyStore is the real file store whose downloads break once, part-way through,
+// the way a storage server that goes away mid-download does.
+type flakyStore struct {
+	storage.Storage
+	failAfter int64
+	failed    atomic.Bool
+}
+
+func (f *flakyStore) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	rc, err := f.Storage.Open(ctx, key)
+	if err != nil || f.failed.Swap(true) {
+		return rc, err
+	}
+	return &breakingReader{ReadCloser: rc, left: f.failAfter}, nil
+}
+
+type breakingReader struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *breakingReader) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, errors.New("read tcp 127.0.0.1:9000: connection reset by peer")
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+func TestStorageFailureMidDownloadRollsBackThenRetrySucceeds(t *testing.T) {
+	prod := newInstance(t, instanceOpts{})
+	testdb.Fixture(t, prod.pool)
+	testdb.BulkMessages(t, prod.pool, 20000)
+	files, err := file.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &flakyStore{Storage: files}
+	staging := newInstance(t, instanceOpts{allowImport: true, store: store, retry: fixedRetry(3 * time.Second)})
+	testdb.Fixture(t, staging.pool)
+	before := pgtest.Checksums(t, staging.pool)
+	delete(before, "import_export_audits")
+	ctx := context.Background()
+
+	key, size := prod.exportFile(t)
+	store.failAfter = size / 2
+	s, err := staging.sub.Import(ctx, importRequest(upload(t, prod, staging, key)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "attempt 1 to fail", time.Minute, func() bool {
+		j, err := staging.client.JobGet(ctx, s.JobID)
+		return err == nil && len(j.Errors) == 1 && j.State != rivertype.JobStateRunning
+	})
+	after := pgtest.Checksums(t, staging.pool)
+	for table, sum := range before {
+		if after[table] != sum {
+			t.Errorf("table %s changed by the broken download", table)
+		}
+	}
+	j, _ := staging.client.JobGet(ctx, s.JobID)
+	if !strings.Contains(j.Errors[0].Error, "connection reset") {
+		t.Errorf("first attempt's error: %q", j.Errors[0].Error)
+	}
+	st := staging.wait(t, s.JobID)
+	if !st.Succeeded || st.Attempt != 2 {
+		t.Fatalf("after retry: succeeded %v attempt %d (%s)", st.Succeeded, st.Attempt, st.Error)
+	}
+	if n := countAudits(t, staging.pool, "kind = 'import' AND status = 'succeeded'"); n != 1 {
+		t.Errorf("succeeded import audits: got %d, want 1", n)
 	}
 }

@@ -190,13 +190,8 @@ func TestWorkerKilledMidImportRetriesOnAnotherWorker(t *testing.T) {
 	testdb.BulkMessages(t, prod.pool, 100000)
 	testdb.Fixture(t, staging.pool)
 	ctx := context.Background()
-	// A trigger that makes each row slow, so the import is still loading when the
-	// worker is killed.
-	if _, err := staging.pool.Exec(ctx, `CREATE FUNCTION slow_row() RETURNS trigger LANGUAGE plpgsql AS
-		$$ BEGIN IF NEW.id % 50 = 0 THEN PERFORM pg_sleep(0.004); END IF; RETURN NEW; END $$;
-		CREATE TRIGGER slow_messages BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION slow_row()`); err != nil {
-		t.Fatal(err)
-	}
+	// Slow inserts keep the import loading while the worker is killed.
+	testdb.SlowInserts(t, staging.pool, "messages")
 	dumpFile := filepath.Join(t.TempDir(), "prod.json.gz")
 	if code, _, stderr := prod.run(t, "export", "--inline", "--out", dumpFile); code != 0 {
 		t.Fatalf("export: exit %d\n%s", code, stderr)

@@ -7,6 +7,7 @@ import (
 	_ "embed"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -34,5 +35,17 @@ func BulkMessages(t testing.TB, pool *pgxpool.Pool, n int) {
 		FROM generate_series(1, $1) g`, n)
 	if err != nil {
 		t.Fatalf("testdb: bulk messages: %v", err)
+	}
+}
+
+// SlowInserts makes inserts into table slow (a trigger sleeps on every 50th row), so
+// that a test can act while an import is still loading it.
+func SlowInserts(t testing.TB, pool *pgxpool.Pool, table string) {
+	t.Helper()
+	_, err := pool.Exec(context.Background(), `CREATE OR REPLACE FUNCTION testdb_slow_row() RETURNS trigger LANGUAGE plpgsql AS
+		$$ BEGIN IF NEW.id % 50 = 0 THEN PERFORM pg_sleep(0.004); END IF; RETURN NEW; END $$;
+		CREATE TRIGGER testdb_slow BEFORE INSERT ON `+pgx.Identifier{table}.Sanitize()+` FOR EACH ROW EXECUTE FUNCTION testdb_slow_row()`)
+	if err != nil {
+		t.Fatalf("testdb: slow inserts: %v", err)
 	}
 }
