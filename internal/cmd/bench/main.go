@@ -43,14 +43,15 @@ func main() {
 	users := flag.Int("users", 20000, "demo users (about 10 messages each)")
 	attachKB := flag.Int("attachment-kb", 64, "average attachment size in KiB")
 	sizes := flag.String("rss-sizes", "4", "also measure peak RSS on a demo database this many times smaller (comma-separated divisors, empty for none)")
+	bigKB := flag.Int("big-attachment-kb", 8192, "also measure peak RSS with attachments this big on average (0 for none)")
 	flag.Parse()
-	if err := run(*users, *attachKB, *sizes); err != nil {
+	if err := run(*users, *attachKB, *sizes, *bigKB); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(users, attachKB int, sizes string) error {
+func run(users, attachKB int, sizes string, bigKB int) error {
 	server := os.Getenv("TEST_DATABASE_URL")
 	if server == "" {
 		return fmt.Errorf("TEST_DATABASE_URL is required (make bench starts a private PostgreSQL)")
@@ -87,6 +88,14 @@ func run(users, attachKB int, sizes string) error {
 			}
 			rssRows = append(rssRows, r...)
 		}
+	}
+	if bigKB > 0 {
+		// Few users, huge attachments: rows of several megabytes each.
+		r, err := bench(ctx, server, work, pgBin, 150, bigKB, "bigattach", false)
+		if err != nil {
+			return err
+		}
+		rssRows = append(rssRows, r...)
 	}
 	rows, err := bench(ctx, server, work, pgBin, users, attachKB, "full", true)
 	if err != nil {
