@@ -1,0 +1,72 @@
+package jobs_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wippidu/wippidu/jobs"
+	"github.com/wippidu/wippidu/storage/file"
+)
+
+func TestHousekeepingDeletesWhatIsNoLongerNeeded(t *testing.T) {
+	root := t.TempDir()
+	store, err := file.New(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := newInstance(t, instanceOpts{allowImport: true, store: store})
+	ctx := context.Background()
+	now := time.Now()
+	put := func(key string, age time.Duration) {
+		t.Helper()
+		if _, err := store.Put(ctx, key, strings.NewReader("dump")); err != nil {
+			t.Fatal(err)
+		}
+		mt := now.Add(-age)
+		if err := os.Chtimes(filepath.Join(root, filepath.FromSlash(key)), mt, mt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	audit := func(key, status string) {
+		t.Helper()
+		if _, err := in.pool.Exec(ctx, `INSERT INTO import_export_audits (kind, status, requested_by, object_key) VALUES ('import', $1, 'x', $2)`, status, key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("exports/1/wippidu-export-old.json.gz", 25*time.Hour)
+	put("exports/2/wippidu-export-new.json.gz", time.Hour)
+	put("imports/imported.json.gz", time.Minute)
+	audit("imports/imported.json.gz", jobs.StatusSucceeded)
+	put("imports/queued.json.gz", 30*time.Hour)
+	audit("imports/queued.json.gz", jobs.StatusQueued)
+	put("imports/failed-old.json.gz", 30*time.Hour)
+	audit("imports/failed-old.json.gz", jobs.StatusFailed)
+	put("imports/abandoned.json.gz", 7*time.Hour)
+	put("imports/uploading.json.gz", time.Minute)
+
+	if err := jobs.Housekeep(ctx, in.deps, now); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{
+		"exports/1/wippidu-export-old.json.gz": false, // past EXPORT_RETENTION (24h)
+		"exports/2/wippidu-export-new.json.gz": true,
+		"imports/imported.json.gz":             false, // production PII, already imported
+		"imports/queued.json.gz":               true,  // still waiting for its job
+		"imports/failed-old.json.gz":           false,
+		"imports/abandoned.json.gz":            false, // no job, old
+		"imports/uploading.json.gz":            true,  // no job yet, maybe still being submitted
+	}
+	for key, keep := range want {
+		_, err := store.Stat(ctx, key)
+		if exists := err == nil; exists != keep {
+			t.Errorf("%s: exists %v, want %v (%v)", key, exists, keep, err)
+		} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s: %v", key, err)
+		}
+	}
+}
