@@ -9,7 +9,7 @@ TEST_FLAGS  ?= -race -timeout 20m
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all build test vet lint demo bench clean tools
+.PHONY: all build test vet lint demo bench clean tools chromium
 
 all: build
 
@@ -23,7 +23,15 @@ $(VERSITYGW):
 $(STATICCHECK):
 	GOBIN=$(BIN) GOFLAGS= $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-tools: $(VERSITYGW) $(STATICCHECK)
+tools: $(VERSITYGW) $(STATICCHECK) chromium
+
+# The browser tests drive the machine's Chromium; install it from the system
+# packages when it is missing (needs root and apt, as on CI).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; } || \
+	  echo "warning: no Chromium and no way to install it; browser tests will be skipped" >&2
 
 vet:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
