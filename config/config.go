@@ -30,6 +30,7 @@ type Config struct {
 	MaxUploadBytes    int64
 	WorkerConcurrency int
 	LogLevel          string
+	MetricsAddr       string
 	SecureCookies     bool
 	OTelTracing       bool
 }
@@ -54,6 +55,7 @@ var Vars = []Var{
 	{"JOB_LIVENESS_GRACE", "45s", "both", "How long a running job may lack its database session before it counts as lost (its worker died) and is retried."},
 	{"MAX_UPLOAD_BYTES", "53687091200", "staging", "Largest dump the web tier accepts (default 50 GiB)."},
 	{"WORKER_CONCURRENCY", "2", "both", "Jobs one worker process runs at once (imports are one at a time regardless)."},
+	{"METRICS_ADDR", "(off)", "both", "Where `worker run` serves /metrics and /healthz, e.g. :9090."},
 	{"LOG_LEVEL", "info", "both", "debug, info, warn or error; logs are JSON on stderr."},
 	{"SECURE_COOKIES", "true", "both", "Mark session cookies Secure (set false only for plain-HTTP local demos)."},
 	{"OTEL_TRACING", "false", "both", "true emits OpenTelemetry traces of jobs (exporter configured by the standard OTEL_* variables)."},
@@ -110,6 +112,7 @@ func Parse(getenv func(string) string) (Config, error) {
 		MaxUploadBytes:    intVar("MAX_UPLOAD_BYTES", "53687091200"),
 		WorkerConcurrency: int(intVar("WORKER_CONCURRENCY", "2")),
 		LogLevel:          strings.ToLower(get("LOG_LEVEL", "info")),
+		MetricsAddr:       get("METRICS_ADDR", ""),
 		SecureCookies:     boolVar("SECURE_COOKIES", true),
 		OTelTracing:       boolVar("OTEL_TRACING", false),
 	}

@@ -2,10 +2,19 @@ package workercmd
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/riverqueue/river"
 
 	"github.com/wippidu/wippidu/jobs"
 	"github.com/wippidu/wippidu/schema"
@@ -44,6 +53,13 @@ func (a *app) runWorker(ctx context.Context, args []string) error {
 	}
 	a.logger.InfoContext(ctx, "worker started", slog.Bool("imports_allowed", a.cfg.AllowProdImport),
 		slog.String("hostname", a.cfg.Hostname))
+	if a.cfg.MetricsAddr != "" {
+		srv, err := a.serveMetrics(client)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+	}
 	<-ctx.Done()
 
 	a.logger.Info("shutting down: no new jobs, draining running ones", slog.Duration("drain", *drain))
@@ -61,4 +77,36 @@ func (a *app) runWorker(ctx context.Context, args []string) error {
 	}
 	a.logger.Info("worker stopped")
 	return nil
+}
+
+// serveMetrics serves the worker's Prometheus metrics and a liveness endpoint that
+// fails once the River client has stopped.
+func (a *app) serveMetrics(client *river.Client[pgx.Tx]) (*http.Server, error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := jobs.RegisterMetrics(reg); err != nil {
+		return nil, fmt.Errorf("register metrics: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		select {
+		case <-client.Stopped():
+			http.Error(w, "stopped", http.StatusServiceUnavailable)
+		default:
+			_, _ = w.Write([]byte("ok\n"))
+		}
+	})
+	ln, err := net.Listen("tcp", a.cfg.MetricsAddr)
+	if err != nil {
+		return nil, fmt.Errorf("METRICS_ADDR: %w", err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.logger.Error("metrics server", slog.Any("error", err))
+		}
+	}()
+	a.logger.Info("serving metrics", slog.String("addr", ln.Addr().String()))
+	return srv, nil
 }
