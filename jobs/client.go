@@ -9,6 +9,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/riverqueue/rivercontrib/otelriver"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wippidu/wippidu/anonymizer"
 	"github.com/wippidu/wippidu/config"
@@ -22,6 +25,9 @@ type Deps struct {
 	Config  config.Config
 	Policy  *anonymizer.Policy
 	Logger  *slog.Logger
+	// TracerProvider receives the jobs' OpenTelemetry spans when
+	// Config.OTelTracing is on; nil means the global provider.
+	TracerProvider trace.TracerProvider
 }
 
 // RescueMargin is how much longer than JobTimeout River waits before it rescues a
@@ -69,6 +75,13 @@ func NewClient(deps *Deps, opts ClientOptions) (*river.Client[pgx.Tx], error) {
 		RescueStuckJobsAfter:        deps.Config.JobTimeout + RescueMargin,
 		CompletedJobRetentionPeriod: 24 * time.Hour,
 		RetryPolicy:                 opts.RetryPolicy,
+	}
+	if deps.Config.OTelTracing {
+		cfg.Middleware = []rivertype.Middleware{otelriver.NewMiddleware(&otelriver.MiddlewareConfig{
+			EnableWorkSpanJobKindSuffix: true,
+			EnableTracePropagation:      true,
+			TracerProvider:              deps.TracerProvider,
+		})}
 	}
 	if opts.Periodic {
 		cfg.PeriodicJobs = []*river.PeriodicJob{

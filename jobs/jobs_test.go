@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wippidu/wippidu"
 	"github.com/wippidu/wippidu/anonymizer"
@@ -42,6 +43,7 @@ type instanceOpts struct {
 	allowImport bool
 	store       storage.Storage
 	retry       river.ClientRetryPolicy
+	tracer      trace.TracerProvider // non-nil switches OTEL_TRACING on
 }
 
 func newInstance(t *testing.T, o instanceOpts) *instance {
@@ -58,13 +60,14 @@ func newInstance(t *testing.T, o instanceOpts) *instance {
 		return map[string]string{
 			"DATABASE_URL": "unused", "APP_ALLOW_PROD_IMPORT": map[bool]string{true: "true", false: "false"}[o.allowImport],
 			"APP_HOSTNAME": "staging.wippidu.net", "ANONYMIZER_SALT": "salt",
+			"OTEL_TRACING": map[bool]string{true: "true", false: "false"}[o.tracer != nil],
 		}[k]
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	deps := &jobs.Deps{Pool: pool, Storage: store, Config: cfg, Policy: anonymizer.DefaultPolicy(),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), TracerProvider: o.tracer}
 	client, err := jobs.NewClient(deps, jobs.ClientOptions{Queues: jobs.DefaultQueues(2), RetryPolicy: o.retry})
 	if err != nil {
 		t.Fatal(err)

@@ -91,6 +91,11 @@ func run(ctx context.Context, env Env) error {
 	}
 	quiet := cmd == "export" || cmd == "import" || cmd == "jobs"
 	logger := newLogger(env.Stderr, cfg.LogLevel, quiet)
+	shutdownTracing, err := setupTracing(ctx, cfg.OTelTracing)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = shutdownTracing(context.WithoutCancel(ctx)) }()
 	app, err := open(ctx, cfg, logger)
 	if err != nil {
 		return err
