@@ -109,7 +109,7 @@ func auditSucceeded(ctx context.Context, db execer, auditID int64, result any, o
 		return fmt.Errorf("encode result: %w", err)
 	}
 	_, err = db.Exec(ctx, `UPDATE import_export_audits
-		SET status = 'succeeded', result = $2, error_message = NULL, finished_at = now(), updated_at = now(),
+		SET status = 'succeeded', result = $2, error_message = NULL, finished_at = clock_timestamp(), updated_at = clock_timestamp(),
 		    object_key = COALESCE(NULLIF($3, ''), object_key), file_name = COALESCE(NULLIF($4, ''), file_name),
 		    size_bytes = COALESCE(NULLIF($5, 0), size_bytes)
 		WHERE id = $1`, auditID, res, objectKey, fileName, size)
@@ -128,7 +128,7 @@ func auditEnded(ctx context.Context, db execer, auditID int64, status string, ca
 	}
 	_, err := db.Exec(ctx, `UPDATE import_export_audits
 		SET status = $2, error_message = NULLIF($3, ''), updated_at = now(),
-		    finished_at = CASE WHEN $2 IN ('failed', 'cancelled') THEN now() ELSE NULL END
+		    finished_at = CASE WHEN $2 IN ('failed', 'cancelled') THEN clock_timestamp() ELSE NULL END
 		WHERE id = $1`, auditID, status, msg)
 	if err != nil {
 		return fmt.Errorf("mark audit %d %s: %w", auditID, status, err)
