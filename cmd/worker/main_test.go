@@ -142,9 +142,16 @@ func TestCommandLineRefresh(t *testing.T) {
 		t.Errorf("refused imports stored %d files", len(entries))
 	}
 
+	staging.env["LOG_LEVEL"] = "debug" // everything the worker can log
 	code, stdout, stderr := staging.run(t, "import", "--inline", "--confirm-host", "Staging.Wippidu.Net", dumpFile)
 	if code != 0 {
 		t.Fatalf("import: exit %d\n%s", code, stderr)
+	}
+	// Secrets and production personal data never reach the logs.
+	for _, secret := range []string{staging.env["ANONYMIZER_SALT"], "$2a$10$", "paula.parent@example.org", "Päßler"} {
+		if strings.Contains(stderr, secret) || strings.Contains(stdout, secret) {
+			t.Errorf("worker output contains %q", secret)
+		}
 	}
 	var out struct {
 		JobID  int64 `json:"job_id"`
