@@ -9,7 +9,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+
+	"github.com/wippidu/wippidu/storage"
 )
+
+// IncompleteUploadAge is how long an interrupted upload's leftovers (temp files,
+// incomplete multipart uploads) are kept before they are swept.
+const IncompleteUploadAge = 24 * time.Hour
 
 // AbandonedUploadAge is how old an uploaded dump without a job must be before it is
 // deleted (an upload that was cut off, or refused after storing).
@@ -77,6 +83,15 @@ func Housekeep(ctx context.Context, deps *Deps, now time.Time) error {
 			continue
 		}
 		deps.Logger.InfoContext(ctx, "deleted dump", slog.String("key", o.Key), slog.String("reason", reason))
+	}
+	if sw, ok := deps.Storage.(storage.Sweeper); ok {
+		n, err := sw.SweepIncomplete(ctx, now.Add(-IncompleteUploadAge))
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if n > 0 {
+			deps.Logger.InfoContext(ctx, "swept interrupted uploads", slog.Int("count", n))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -49,6 +49,16 @@ func TestHousekeepingDeletesWhatIsNoLongerNeeded(t *testing.T) {
 	put("imports/abandoned.json.gz", 7*time.Hour)
 	put("imports/uploading.json.gz", time.Minute)
 
+	// A temp file left by a process killed in the middle of an upload.
+	killed := filepath.Join(root, "imports", ".tmp-killed-upload")
+	if err := os.WriteFile(killed, []byte("partial"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := now.Add(-30 * time.Hour)
+	if err := os.Chtimes(killed, old, old); err != nil {
+		t.Fatal(err)
+	}
+
 	if err := jobs.Housekeep(ctx, in.deps, now); err != nil {
 		t.Fatal(err)
 	}
@@ -60,6 +70,9 @@ func TestHousekeepingDeletesWhatIsNoLongerNeeded(t *testing.T) {
 		"imports/failed-old.json.gz":           false,
 		"imports/abandoned.json.gz":            false, // no job, old
 		"imports/uploading.json.gz":            true,  // no job yet, maybe still being submitted
+	}
+	if _, err := os.Stat(killed); !os.IsNotExist(err) {
+		t.Errorf("temp file of a killed upload not swept: %v", err)
 	}
 	for key, keep := range want {
 		_, err := store.Stat(ctx, key)

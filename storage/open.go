@@ -17,6 +17,8 @@ import (
 var (
 	_ Storage = (*file.Store)(nil)
 	_ Storage = (*s3.Store)(nil)
+	_ Sweeper = (*file.Store)(nil)
+	_ Sweeper = (*s3.Store)(nil)
 )
 
 // s3Params are the query parameters an s3:// URL may carry.

@@ -9,6 +9,7 @@ package storage
 import (
 	"context"
 	"io"
+	"time"
 
 	"github.com/wippidu/wippidu/storage/internal/object"
 )
@@ -60,4 +61,13 @@ var ErrInvalidKey = object.ErrInvalidKey
 // applies it; callers may use it to refuse a key before doing any work.
 func ValidateKey(key string) error {
 	return object.ValidateKey(key)
+}
+
+// Sweeper is implemented by backends that can find what interrupted uploads left
+// behind (a process killed mid-Put cannot clean up after itself): temp files of the
+// file backend, incomplete multipart uploads on S3. Housekeeping calls it.
+type Sweeper interface {
+	// SweepIncomplete removes leftovers of uploads started before olderThan and
+	// returns how many it removed.
+	SweepIncomplete(ctx context.Context, olderThan time.Time) (int, error)
 }

@@ -80,3 +80,5 @@ func TestPingMissingRoot(t *testing.T) {
 		t.Errorf("Ping with the root removed: got nil, want an error")
 	}
 }
+
+func bytesReader(s string) *strings.Reader { return strings.NewReader(s) }

@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -291,4 +292,35 @@ func (s *Store) mapNotExist(err error, key string) error {
 		return fmt.Errorf("object %q in bucket %q: %w", s.ObjectKey(key), s.bucket, fs.ErrNotExist)
 	}
 	return err
+}
+
+// SweepIncomplete aborts multipart uploads under the store's prefix that were
+// started before olderThan (left behind when a process was killed mid-Put).
+func (s *Store) SweepIncomplete(ctx context.Context, olderThan time.Time) (int, error) {
+	n := 0
+	in := &awss3.ListMultipartUploadsInput{Bucket: aws.String(s.bucket)}
+	if s.prefix != "" {
+		in.Prefix = aws.String(s.prefix)
+	}
+	for {
+		out, err := s.client.ListMultipartUploads(ctx, in)
+		if err != nil {
+			return n, fmt.Errorf("list multipart uploads: %w", err)
+		}
+		for _, u := range out.Uploads {
+			if u.Initiated == nil || !u.Initiated.Before(olderThan) {
+				continue
+			}
+			if _, err := s.client.AbortMultipartUpload(ctx, &awss3.AbortMultipartUploadInput{
+				Bucket: aws.String(s.bucket), Key: u.Key, UploadId: u.UploadId,
+			}); err != nil {
+				return n, fmt.Errorf("abort multipart upload of %q: %w", aws.ToString(u.Key), err)
+			}
+			n++
+		}
+		if !aws.ToBool(out.IsTruncated) {
+			return n, nil
+		}
+		in.KeyMarker, in.UploadIdMarker = out.NextKeyMarker, out.NextUploadIdMarker
+	}
 }
