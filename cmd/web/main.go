@@ -1,72 +1,44 @@
-// Command web is wippidu's thin web tier. For now it serves the health endpoints
-// that deployments probe; the Import/Export pages come next.
+// Command web is wippidu's thin web tier: login, the Import/Export page, JSON
+// progress, streamed uploads and export downloads, the River UI and health and
+// metrics endpoints. It enqueues jobs; worker processes run them.
 package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wippidu/wippidu/config"
-	"github.com/wippidu/wippidu/storage"
+	"github.com/wippidu/wippidu/web"
 )
 
 func main() {
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	if err := run(logger); err != nil {
-		logger.Error("web", slog.Any("error", err))
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "web:", err)
 		os.Exit(1)
 	}
 }
 
-func run(logger *slog.Logger) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+func run() error {
 	cfg, err := config.FromEnv()
 	if err != nil {
 		return err
 	}
-	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
-	if err != nil {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return fmt.Errorf("log level: %w", err)
+	}
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := web.NewMain(cfg, logger)
+	if err := m.Run(ctx); err != nil {
 		return err
 	}
-	defer pool.Close()
-	store, err := storage.Open(ctx, cfg.StorageURL)
-	if err != nil {
-		return err
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		c, cancel := context.WithTimeout(r.Context(), 3*time.Second)
-		defer cancel()
-		if err := pool.Ping(c); err != nil {
-			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
-			return
-		}
-		if err := store.Ping(c); err != nil {
-			http.Error(w, "storage unreachable", http.StatusServiceUnavailable)
-			return
-		}
-		_, _ = w.Write([]byte("ready\n"))
-	})
-	srv := &http.Server{Addr: cfg.ListenAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}()
-	logger.Info("web listening", slog.String("addr", cfg.ListenAddr))
-	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	<-ctx.Done()
+	logger.Info("web shutting down")
+	return m.Close()
 }

@@ -1,0 +1,186 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/wippidu/wippidu/internal/testdb"
+)
+
+// findChromium returns the machine's Chromium. Without one the browser test is
+// skipped, except on CI (CI=true), where it must run.
+func findChromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("no Chromium binary found, and CI=true requires the browser test (apt-get install chromium)")
+	}
+	t.Skip("no Chromium binary found (apt-get install chromium); skipping the browser test")
+	return ""
+}
+
+// TestBrowserRefreshStagingFromProduction walks the seed's workflow in a real
+// browser against two in-process instances: export on production, import into
+// staging with the defaults, the result panel, the banner, and a login as a
+// former production user with the staging password.
+func TestBrowserRefreshStagingFromProduction(t *testing.T) {
+	chromium := findChromium(t)
+	prod := newEnv(t, envOpts{work: true, fixture: true, hostname: "app.wippidu.net", plainHTTP: true})
+	testdb.BulkMessages(t, prod.pool, 20000)
+	staging := newEnv(t, envOpts{work: true, allowImport: true, plainHTTP: true})
+	testdb.SlowInserts(t, staging.pool, "messages") // long enough to see progress
+	prodSrv := httptest.NewServer(prod.handler)
+	t.Cleanup(prodSrv.Close)
+	stagingSrv := httptest.NewServer(staging.handler)
+	t.Cleanup(stagingSrv.Close)
+	// Different host names keep the two instances' cookies apart.
+	prodURL := strings.Replace(prodSrv.URL, "127.0.0.1", "localhost", 1)
+	stagingURL := stagingSrv.URL
+
+	actx, cancel := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true), chromedp.Flag("disable-quic", true),
+		chromedp.WindowSize(1280, 1000))
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+
+	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+	shot := func(name string) {
+		t.Helper()
+		if os.Getenv("WIPPIDU_SCREENSHOTS") != "1" {
+			return
+		}
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join("..", "docs", "screenshots", name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	login := func(base, email, password string) {
+		t.Helper()
+		run("log in as "+email,
+			chromedp.Navigate(base+"/login"),
+			chromedp.SendKeys(chromedp.CSS(`input[name=email]`), email),
+			chromedp.SendKeys(chromedp.CSS(`input[name=password]`), password),
+			chromedp.Click(chromedp.CSS(`button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.ID("logout")))
+	}
+
+	// Step 1: export from production through the gear menu.
+	downloads := t.TempDir()
+	login(prodURL, adminEmail, testPassword)
+	run("open Import/Export",
+		chromedp.Click(chromedp.CSS(".gear summary")),
+		chromedp.Click(chromedp.ID("menu-import-export")),
+		chromedp.WaitVisible(chromedp.ID("export-button")),
+		func(ctx context.Context, _ *chromedp.Target) (chromedp.Void, error) {
+			_, err := chromedp.CallBrowser(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+				Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads})
+			return chromedp.Void{}, err
+		})
+	if strings.Contains(text("main"), "Start import") {
+		t.Error("production shows an import section")
+	}
+	run("download export", chromedp.Click(chromedp.ID("export-button")))
+	file := waitDownload(t, downloads)
+
+	// Step 2: import into staging with the defaults.
+	login(stagingURL, adminEmail, testPassword)
+	run("open staging Import/Export", chromedp.Navigate(stagingURL+"/admin/data"), chromedp.WaitVisible(chromedp.ID("import-button")))
+	shot("import-export-before")
+	go acceptDialogs(ctx)
+	run("start import",
+		chromedp.SendKeys(chromedp.CSS(`input[name=confirm_host]`), "127.0.0.1"),
+		chromedp.SetUploadFiles(chromedp.CSS(`input[name=dump]`), []string{file}),
+		chromedp.Click(chromedp.ID("import-button")),
+		chromedp.WaitVisible(chromedp.ID("job")))
+	// Best effort: wait until rows are counted, so the screenshot shows progress.
+	_, _ = chromedp.Run(ctx, chromedp.Poll[bool](`(document.getElementById("job-rows") || {}).textContent !== "0"`,
+		chromedp.WithPollingTimeout(5*time.Second)))
+	shot("import-progress")
+
+	// Step 3: the result panel, then the banner on the home page.
+	run("result panel", chromedp.WaitVisible(chromedp.ID("import-result")))
+	shot("import-result")
+	result := text("#import-result")
+	for _, want := range []string{"app.wippidu.net", "staging123", "messages", "emails"} {
+		if !strings.Contains(result, want) {
+			t.Errorf("result panel lacks %q: %s", want, result)
+		}
+	}
+	run("home banner", chromedp.Navigate(stagingURL+"/"), chromedp.WaitVisible(chromedp.CSS(".staging-banner")))
+
+	// Log out, and log in as a former production user with the staging password.
+	run("log out", chromedp.Click(chromedp.ID("logout")), chromedp.WaitVisible(chromedp.CSS(`input[name=email]`)))
+	login(stagingURL, "user-3@staging.local", "staging123")
+	if got := text("main h1"); !strings.Contains(got, "user-3@staging.local") {
+		t.Errorf("home after login: %q", got)
+	}
+}
+
+// acceptDialogs accepts the import's confirm() dialog.
+func acceptDialogs(ctx context.Context) {
+	for _, err := range chromedp.Events(ctx, page.JavascriptDialogOpening) {
+		if err != nil {
+			return
+		}
+		go func() {
+			_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
+		}()
+	}
+}
+
+// waitDownload waits for the export file to be complete in dir.
+func waitDownload(t *testing.T, dir string) string {
+	t.Helper()
+	name := regexp.MustCompile(`^wippidu-export-\d{8}-\d{6}\.json\.gz$`)
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if name.MatchString(e.Name()) {
+				return filepath.Join(dir, e.Name())
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	entries, _ := os.ReadDir(dir)
+	t.Fatalf("no export downloaded; folder holds %v", fmt.Sprint(entries))
+	return ""
+}

@@ -1,0 +1,115 @@
+package web
+
+import (
+	"encoding/json"
+	"net"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wippidu/wippidu/anonymizer"
+	"github.com/wippidu/wippidu/jobs"
+	"github.com/wippidu/wippidu/transfer"
+)
+
+// historyLimit is how many audit rows the Import/Export page lists.
+const historyLimit = 50
+
+// anonymizerOption is one checkbox of the import form.
+type anonymizerOption struct {
+	Key, Field, Label string
+}
+
+// dataPage is Datenmanagement → Import/Export. The import section exists only
+// where imports are allowed; elsewhere nothing on the page mentions it.
+func (s *Server) dataPage(c *gin.Context) {
+	s.renderData(c, http.StatusOK, nil)
+}
+
+// renderData shows the Import/Export page, with a refusal when err is set.
+func (s *Server) renderData(c *gin.Context, status int, err error) {
+	ctx := c.Request.Context()
+	audits, lerr := jobs.ListAudits(ctx, s.pool, historyLimit)
+	if lerr != nil {
+		s.fail(c, lerr)
+		return
+	}
+	if wantsJSON(c) {
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"audits": audits})
+		return
+	}
+	data := map[string]any{"Audits": audits, "ImportEnabled": s.app.AllowProdImport}
+	if err != nil {
+		s.logIfInternal(c, err)
+		data["Error"] = errorMessage(err)
+	}
+	var exports []*jobs.Audit
+	for _, a := range audits {
+		if a.Kind == "export" && a.Status == jobs.StatusSucceeded && a.ObjectKey != nil {
+			exports = append(exports, a)
+		}
+	}
+	data["Exports"] = exports
+	if s.app.AllowProdImport {
+		var opts []anonymizerOption
+		for _, k := range anonymizer.Keys {
+			opts = append(opts, anonymizerOption{Key: k, Field: "anonymize_" + k, Label: anonymizer.Descriptions[k]})
+		}
+		data["Anonymizers"] = opts
+		data["ExpectedHost"] = requestHost(c.Request)
+		data["RiskAck"] = anonymizer.RiskAck
+	}
+	if id, perr := strconv.ParseInt(c.Query("job"), 10, 64); perr == nil && id > 0 {
+		if st, serr := jobs.GetStatus(ctx, s.river, s.pool, id); serr == nil {
+			data["Job"] = st
+			if a, aerr := jobs.GetAudit(ctx, s.pool, st.AuditID); aerr == nil {
+				data["JobCreated"] = a.CreatedAt.UnixMilli()
+				if a.FinishedAt != nil {
+					data["JobFinished"] = a.FinishedAt.UnixMilli()
+				}
+			}
+			if st.Kind == "import" && st.Succeeded {
+				var r transfer.ImportResult
+				if json.Unmarshal(st.Result, &r) == nil {
+					data["ImportResult"] = &r
+				}
+			}
+		}
+	}
+	s.render(c, status, "data.html", s.page(c, "Import/Export", data))
+}
+
+// jobStatus is the progress of one export or import job (jobs.GetStatus).
+func (s *Server) jobStatus(c *gin.Context) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		s.fail(c, jobs.ErrNotFound)
+		return
+	}
+	st, err := jobs.GetStatus(c.Request.Context(), s.river, s.pool, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if !wantsJSON(c) {
+		c.Redirect(http.StatusSeeOther, "/admin/data?job="+strconv.FormatInt(id, 10))
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, st)
+}
+
+// requestHost is the request's Host without its port: what an admin must type to
+// confirm an import. Forwarded headers are never consulted.
+func requestHost(r *http.Request) string {
+	h := r.Host
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		h = host
+	}
+	return h
+}

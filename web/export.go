@@ -1,0 +1,104 @@
+package web
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wippidu/wippidu/jobs"
+)
+
+// startExport enqueues an export of this instance. Browsers are sent back to the
+// page, which follows the job and then downloads the file.
+func (s *Server) startExport(c *gin.Context) {
+	req := jobs.ExportRequest{
+		RequestedBy:        currentSession(c).Email,
+		IncludeAttachments: formBool(c.PostForm("include_attachments")),
+		SourceHost:         s.app.Hostname,
+	}
+	if req.SourceHost == "" {
+		req.SourceHost = requestHost(c.Request)
+	}
+	sub, err := s.sub.Export(c.Request.Context(), req)
+	if err != nil {
+		s.failData(c, err)
+		return
+	}
+	s.logger.InfoContext(c.Request.Context(), "export enqueued", "job_id", sub.JobID, "audit_id", sub.AuditID,
+		"requested_by", req.RequestedBy, "include_attachments", req.IncludeAttachments)
+	s.submitted(c, sub)
+}
+
+// submitted answers a successful export or import post.
+func (s *Server) submitted(c *gin.Context, sub jobs.Submitted) {
+	if wantsJSON(c) {
+		c.JSON(http.StatusAccepted, sub)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/admin/data?job="+strconv.FormatInt(sub.JobID, 10))
+}
+
+// failData answers a refused export or import: JSON, or the page with the message.
+func (s *Server) failData(c *gin.Context, err error) {
+	if wantsJSON(c) {
+		s.fail(c, err)
+		return
+	}
+	c.Abort()
+	s.renderData(c, httpStatus(err), err)
+}
+
+// download streams a finished export from storage.
+func (s *Server) download(c *gin.Context) {
+	ctx := c.Request.Context()
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		s.fail(c, errNotExport)
+		return
+	}
+	a, err := jobs.GetAudit(ctx, s.pool, id)
+	if errors.Is(err, jobs.ErrNotFound) || (err == nil && (a.Kind != "export" || a.Status != jobs.StatusSucceeded || a.ObjectKey == nil || a.FileName == nil)) {
+		s.fail(c, errNotExport)
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	obj, err := s.store.Stat(ctx, *a.ObjectKey)
+	var r io.ReadCloser
+	if err == nil {
+		r, err = s.store.Open(ctx, *a.ObjectKey)
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		s.fail(c, errNotExport) // housekeeping deleted it after the retention period
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	defer r.Close()
+	h := c.Writer.Header()
+	h.Set("Content-Type", "application/gzip")
+	h.Set("Content-Disposition", `attachment; filename="`+*a.FileName+`"`)
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.FormatInt(obj.Size, 10))
+	c.Status(http.StatusOK)
+	if n, err := io.Copy(c.Writer, r); err != nil {
+		s.logger.WarnContext(ctx, "download cut off", "audit_id", id, "bytes", n, "error", err)
+	}
+}
+
+// formBool reads an HTML checkbox: present and not "false"/"off"/"0" is on.
+func formBool(v string) bool {
+	switch v {
+	case "", "0", "false", "off":
+		return false
+	}
+	return true
+}

@@ -1,0 +1,165 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"path"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wippidu/wippidu"
+	"github.com/wippidu/wippidu/anonymizer"
+	"github.com/wippidu/wippidu/jobs"
+)
+
+// maxFieldBytes bounds each text field of the import form.
+const maxFieldBytes = 64 << 10
+
+// startImport takes the import form as a stream. The form puts every text field
+// before the file, so all gates are checked when the file part begins, before a
+// single byte of it is stored; the file then goes straight into storage.
+func (s *Server) startImport(c *gin.Context) {
+	if !s.app.AllowProdImport {
+		s.failData(c, wippidu.ErrImportDisabled)
+		return
+	}
+	mr, err := c.Request.MultipartReader()
+	if err != nil {
+		s.failCSRFOr(c, nil, errNoFile)
+		return
+	}
+	fields := map[string]string{}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			s.failCSRFOr(c, fields, errNoFile)
+			return
+		}
+		if err != nil {
+			s.failData(c, errUploadCut)
+			return
+		}
+		if part.FormName() == "dump" {
+			s.importFile(c, fields, part)
+			return
+		}
+		v, err := io.ReadAll(io.LimitReader(part, maxFieldBytes))
+		if err != nil {
+			s.failData(c, errUploadCut)
+			return
+		}
+		fields[part.FormName()] = string(v)
+	}
+}
+
+// failCSRFOr refuses a request without a valid CSRF token as such, else with err.
+func (s *Server) failCSRFOr(c *gin.Context, fields map[string]string, err error) {
+	if !sessionCSRFOK(c, fields[csrfField]) {
+		err = errCSRF
+	}
+	s.failData(c, err)
+}
+
+// importGate is what the form asks of the import gates.
+func importGate(c *gin.Context, fields map[string]string) jobs.ImportGate {
+	g := jobs.ImportGate{
+		ConfirmHost: strings.TrimSpace(fields["confirm_host"]),
+		ActualHost:  c.Request.Host, // never X-Forwarded-Host
+		RiskAck:     strings.TrimSpace(fields["risk_ack"]),
+	}
+	for _, k := range anonymizer.Keys {
+		if !formBool(fields["anonymize_"+k]) {
+			g.AnonymizersOff = append(g.AnonymizersOff, k)
+		}
+	}
+	return g
+}
+
+func (s *Server) importFile(c *gin.Context, fields map[string]string, part *multipart.Part) {
+	ctx := c.Request.Context()
+	if !sessionCSRFOK(c, fields[csrfField]) {
+		s.failData(c, errCSRF)
+		return
+	}
+	gate := importGate(c, fields)
+	if err := jobs.CheckImportGates(s.app, gate); err != nil {
+		s.failData(c, err)
+		return
+	}
+	if busy, err := s.sub.ImportActive(ctx); err != nil || busy {
+		s.failData(c, errOr(err, wippidu.ErrImportBusy))
+		return
+	}
+	fileName := path.Base(strings.ReplaceAll(part.FileName(), `\`, "/"))
+	if part.FileName() == "" {
+		s.failData(c, errNoFile)
+		return
+	}
+	limit := s.app.MaxUploadBytes
+	prefix := make([]byte, min(int64(s.cfg.HeaderBytes), limit+1))
+	n, err := io.ReadFull(part, prefix)
+	complete := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+	if err != nil && !complete {
+		s.failData(c, fmt.Errorf("read upload: %w", err))
+		return
+	}
+	prefix = prefix[:n]
+	if n == 0 {
+		s.failData(c, errNoFile)
+		return
+	}
+	if int64(n) > limit {
+		s.failData(c, errTooLarge(limit))
+		return
+	}
+	if err := checkDumpHeader(prefix, complete); err != nil {
+		s.failData(c, err)
+		return
+	}
+	key := jobs.NewImportKey()
+	body := &limitedReader{r: io.MultiReader(bytes.NewReader(prefix), part), limit: limit}
+	size, err := s.store.Put(ctx, key, body)
+	if err != nil {
+		s.discard(c, key)
+		var we *wippidu.Error
+		if !errors.As(err, &we) {
+			err = fmt.Errorf("store upload: %w", err)
+		}
+		s.failData(c, err)
+		return
+	}
+	sub, err := s.sub.Import(ctx, jobs.ImportRequest{
+		ImportGate: gate, RequestedBy: currentSession(c).Email,
+		FileName: fileName, ObjectKey: key, Size: size,
+	})
+	if err != nil {
+		s.discard(c, key)
+		s.failData(c, err)
+		return
+	}
+	s.logger.InfoContext(ctx, "import enqueued", "job_id", sub.JobID, "audit_id", sub.AuditID,
+		"requested_by", currentSession(c).Email, "file_name", fileName, "bytes", size,
+		"anonymizers_off", gate.AnonymizersOff)
+	s.submitted(c, sub)
+}
+
+// discard deletes an upload that will not be imported. Storage promises no
+// partial object after a failed Put; this also covers a refused Submit.
+func (s *Server) discard(c *gin.Context, key string) {
+	ctx := context.WithoutCancel(c.Request.Context())
+	if err := s.store.Delete(ctx, key); err != nil {
+		s.logger.WarnContext(c.Request.Context(), "delete refused upload", "key", key, "error", err)
+	}
+}
+
+func errOr(err, otherwise error) error {
+	if err != nil {
+		return err
+	}
+	return otherwise
+}

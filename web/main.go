@@ -1,0 +1,107 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/wippidu/wippidu/anonymizer"
+	"github.com/wippidu/wippidu/config"
+	"github.com/wippidu/wippidu/jobs"
+	"github.com/wippidu/wippidu/storage"
+)
+
+// ShutdownTimeout is how long Close lets requests in flight finish.
+const ShutdownTimeout = 25 * time.Second
+
+// Main is a whole web tier wired from its configuration: database pool, storage,
+// an insert-only River client and the HTTP server. cmd/web runs it; end-to-end
+// tests run it too.
+type Main struct {
+	Config config.Config
+	Logger *slog.Logger
+
+	pool   *pgxpool.Pool
+	srv    *http.Server
+	ln     net.Listener
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// NewMain returns a Main for cfg.
+func NewMain(cfg config.Config, logger *slog.Logger) *Main {
+	return &Main{Config: cfg, Logger: logger}
+}
+
+// Run connects everything and starts serving on Config.ListenAddr in the
+// background. Call Close to stop.
+func (m *Main) Run(ctx context.Context) (err error) {
+	if err := m.Config.RequireWeb(); err != nil {
+		return err
+	}
+	ctx, m.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	defer func() {
+		if err != nil {
+			_ = m.Close()
+		}
+	}()
+	if m.pool, err = pgxpool.New(ctx, m.Config.DatabaseURL); err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	store, err := storage.Open(ctx, m.Config.StorageURL)
+	if err != nil {
+		return fmt.Errorf("open storage: %w", err)
+	}
+	deps := &jobs.Deps{Pool: m.pool, Storage: store, Config: m.Config, Policy: anonymizer.DefaultPolicy(), Logger: m.Logger}
+	client, err := jobs.NewClient(deps, jobs.ClientOptions{}) // insert-only: the web tier never works jobs
+	if err != nil {
+		return err
+	}
+	h, err := New(ctx, Config{App: m.Config, Pool: m.pool, Storage: store, River: client, Logger: m.Logger})
+	if err != nil {
+		return err
+	}
+	if m.ln, err = net.Listen("tcp", m.Config.ListenAddr); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	// No read or write timeout: uploads and downloads of dumps may take hours.
+	m.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
+	m.done = make(chan error, 1)
+	go func() { m.done <- m.srv.Serve(m.ln) }()
+	m.Logger.InfoContext(ctx, "web listening", "addr", m.ln.Addr().String(),
+		"import_enabled", m.Config.AllowProdImport, "hostname", m.Config.Hostname)
+	return nil
+}
+
+// URL is the base URL the server listens on.
+func (m *Main) URL() string { return "http://" + m.ln.Addr().String() }
+
+// Close stops accepting requests, lets those in flight finish (up to
+// ShutdownTimeout) and closes the database pool.
+func (m *Main) Close() error {
+	var err error
+	if m.srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+		defer cancel()
+		err = m.srv.Shutdown(ctx)
+		if serr := <-m.done; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+			err = errors.Join(err, serr)
+		}
+		m.srv = nil
+	}
+	if m.cancel != nil {
+		m.cancel()
+	}
+	if m.pool != nil {
+		m.pool.Close()
+		m.pool = nil
+	}
+	return err
+}

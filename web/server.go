@@ -1,0 +1,145 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
+
+	"github.com/wippidu/wippidu/config"
+	"github.com/wippidu/wippidu/jobs"
+	"github.com/wippidu/wippidu/storage"
+)
+
+// Defaults of Config.
+const (
+	DefaultSessionTTL  = 12 * time.Hour
+	DefaultHeaderBytes = 64 << 10
+)
+
+// Config is what a Server needs. App, Pool, Storage and River are required.
+type Config struct {
+	App     config.Config         // the instance's configuration
+	Pool    *pgxpool.Pool         // the app database
+	Storage storage.Storage       // where dumps live
+	River   *river.Client[pgx.Tx] // an insert-only client is enough
+	Logger  *slog.Logger          // nil: discard
+
+	// Registry receives the HTTP and job metrics served at /metrics; nil makes a
+	// fresh one.
+	Registry *prometheus.Registry
+	// SessionTTL is how long a login lasts (DefaultSessionTTL when 0).
+	SessionTTL time.Duration
+	// HeaderBytes is how much of an upload is buffered to check the dump's header
+	// before anything is stored (DefaultHeaderBytes when 0).
+	HeaderBytes int
+	// Backoff slows down failed logins; nil uses NewBackoff's defaults.
+	Backoff *Backoff
+}
+
+// Server is the web tier's http.Handler.
+type Server struct {
+	cfg     Config
+	app     config.Config
+	pool    *pgxpool.Pool
+	store   storage.Storage
+	river   *river.Client[pgx.Tx]
+	sub     *jobs.Submitter
+	logger  *slog.Logger
+	backoff *Backoff
+	tmpl    map[string]*template.Template
+	metrics *httpMetrics
+	engine  *gin.Engine
+}
+
+// New returns a Server with every route. ctx bounds the background work of the
+// River UI, which stops when ctx is done.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Pool == nil || cfg.Storage == nil || cfg.River == nil {
+		return nil, errors.New("web: Pool, Storage and River are required")
+	}
+	if err := cfg.App.RequireWeb(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = DefaultSessionTTL
+	}
+	if cfg.HeaderBytes <= 0 {
+		cfg.HeaderBytes = DefaultHeaderBytes
+	}
+	if cfg.Backoff == nil {
+		cfg.Backoff = NewBackoff(BackoffConfig{})
+	}
+	tmpl, err := parseTemplates()
+	if err != nil {
+		return nil, err
+	}
+	metrics, err := newHTTPMetrics(cfg.Registry)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg: cfg, app: cfg.App, pool: cfg.Pool, store: cfg.Storage, river: cfg.River,
+		sub:    &jobs.Submitter{Pool: cfg.Pool, Client: cfg.River, Config: cfg.App},
+		logger: cfg.Logger, backoff: cfg.Backoff, tmpl: tmpl, metrics: metrics,
+	}
+	riverUI, err := newRiverUI(ctx, cfg.River, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	s.engine = s.routes(riverUI)
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+
+func (s *Server) routes(riverUI http.Handler) *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	// Client addresses come from the connection only: forwarded headers are not trusted.
+	_ = r.SetTrustedProxies(nil)
+	r.ForwardedByClientIP = false
+	r.HandleMethodNotAllowed = true
+	r.Use(s.recovery, s.observe)
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", gin.WrapH(s.metricsHandler()))
+	r.GET("/static/*file", s.static)
+
+	r.Use(s.loadSession)
+	r.GET("/login", s.loginPage)
+	r.POST("/login", s.login)
+	r.POST("/logout", s.requireLogin, s.checkCSRF, s.logout)
+	r.GET("/", s.requireLogin, s.home)
+
+	admin := r.Group("/admin", s.requireLogin, s.requireAdmin)
+	admin.GET("/data", s.dataPage)
+	admin.POST("/data/export", s.checkCSRF, s.startExport)
+	admin.GET("/data/exports/:id/download", s.download)
+	// The import reads its multipart body in order and checks the CSRF token
+	// itself, so that a refusal never waits for the file.
+	admin.POST("/data/import", s.startImport)
+	admin.GET("/data/jobs/:id", s.jobStatus)
+	admin.Any("/river/*path", s.checkRiverOrigin, gin.WrapH(riverUI))
+	admin.GET("/river", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/admin/river/") })
+
+	r.NoRoute(func(c *gin.Context) { s.fail(c, errNotFound) })
+	r.NoMethod(func(c *gin.Context) { s.fail(c, errMethod) })
+	return r
+}
