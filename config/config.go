@@ -47,7 +47,7 @@ var Vars = []Var{
 	{"APP_ALLOW_PROD_IMPORT", "false", "staging only", "true enables the import. Never set it on production."},
 	{"APP_HOSTNAME", "(required where imports are allowed)", "both", "This instance's hostname, e.g. staging.wippidu.net: written into exports, and what the CLI's --confirm-host must match."},
 	{"LISTEN_ADDR", ":8080", "both", "Address the web tier listens on."},
-	{"SESSION_SECRET", "(required by the web tier)", "both", "At least 32 bytes of secret used to sign session cookies."},
+	{"SESSION_SECRET", "(required by the web tier)", "both", "At least 32 bytes of secret; signs the login form's CSRF token (sessions themselves are server-side rows)."},
 	{"ANONYMIZER_SALT", "(required where imports are allowed)", "staging", "Key of the hash that picks fake names; changing it changes every fake name."},
 	{"EXPORT_RETENTION", "24h", "production", "How long finished exports stay in storage before housekeeping deletes them."},
 	{"KEEP_IMPORTED_DUMPS", "false", "staging", "Keep uploaded dumps after a successful import (they hold production personal data)."},

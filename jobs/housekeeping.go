@@ -38,7 +38,8 @@ func (w *HousekeepingWorker) Work(ctx context.Context, _ *river.Job[Housekeeping
 	return Housekeep(ctx, w.deps, time.Now())
 }
 
-// Housekeep deletes expired exports and finished or abandoned import dumps.
+// Housekeep deletes expired exports, finished or abandoned import dumps, leftovers
+// of interrupted uploads and expired web sessions.
 func Housekeep(ctx context.Context, deps *Deps, now time.Time) error {
 	var errs []error
 	exports, err := deps.Storage.List(ctx, "exports/")
@@ -83,6 +84,9 @@ func Housekeep(ctx context.Context, deps *Deps, now time.Time) error {
 			continue
 		}
 		deps.Logger.InfoContext(ctx, "deleted dump", slog.String("key", o.Key), slog.String("reason", reason))
+	}
+	if _, err := deps.Pool.Exec(ctx, `DELETE FROM web_sessions WHERE expires_at <= now()`); err != nil {
+		errs = append(errs, fmt.Errorf("delete expired sessions: %w", err))
 	}
 	if sw, ok := deps.Storage.(storage.Sweeper); ok {
 		n, err := sw.SweepIncomplete(ctx, now.Add(-IncompleteUploadAge))

@@ -59,6 +59,11 @@ func TestHousekeepingDeletesWhatIsNoLongerNeeded(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	if _, err := in.pool.Exec(ctx, `INSERT INTO web_sessions (token_hash, user_id, email, role, csrf_token, expires_at)
+		VALUES ('expired'::bytea, 1, 'a@b', 'admin', 'x', now() - interval '1 minute'), ('live'::bytea, 1, 'a@b', 'admin', 'y', now() + interval '1 hour')`); err != nil {
+		t.Fatal(err)
+	}
+
 	if err := jobs.Housekeep(ctx, in.deps, now); err != nil {
 		t.Fatal(err)
 	}
@@ -70,6 +75,16 @@ func TestHousekeepingDeletesWhatIsNoLongerNeeded(t *testing.T) {
 		"imports/failed-old.json.gz":           false,
 		"imports/abandoned.json.gz":            false, // no job, old
 		"imports/uploading.json.gz":            true,  // no job yet, maybe still being submitted
+	}
+	var sessions []string
+	rows, _ := in.pool.Query(ctx, "SELECT convert_from(token_hash, 'UTF8') FROM web_sessions")
+	for rows.Next() {
+		var s string
+		_ = rows.Scan(&s)
+		sessions = append(sessions, s)
+	}
+	if len(sessions) != 1 || sessions[0] != "live" {
+		t.Errorf("sessions after housekeeping: %v, want only the live one", sessions)
 	}
 	if _, err := os.Stat(killed); !os.IsNotExist(err) {
 		t.Errorf("temp file of a killed upload not swept: %v", err)
