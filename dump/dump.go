@@ -66,9 +66,15 @@ func KindOf(pgType string) Kind {
 var ErrNewerSchema = errors.New("newer dump schema version")
 
 // NewerSchemaError reports a dump whose schema_version is newer than SchemaVersion.
-type NewerSchemaError struct{ Version int64 }
+type NewerSchemaError struct {
+	Version int64  // -1 when the version does not fit an int64
+	Text    string // the version as written, when it does not fit
+}
 
 func (e *NewerSchemaError) Error() string {
+	if e.Text != "" {
+		return fmt.Sprintf("Dump schema version %s is newer than this instance supports.", e.Text)
+	}
 	return fmt.Sprintf("Dump schema version %d is newer than this instance supports.", e.Version)
 }
 

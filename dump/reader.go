@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
 )
 
@@ -17,8 +19,20 @@ import (
 // a message body). A larger value is refused instead of exhausting memory.
 const DefaultMaxValueBytes = 64 << 20
 
-// DefaultMaxNameBytes bounds table, column and type names.
+// DefaultMaxNameBytes bounds table, column and type names, object keys and header
+// values.
 const DefaultMaxNameBytes = 256
+
+// DefaultMaxRowBytes bounds the decoded values of one row taken together (skipped
+// values do not count: they are never held).
+const DefaultMaxRowBytes = 2 * DefaultMaxValueBytes
+
+// DefaultMaxTables bounds the number of tables in a dump. The app has about a dozen.
+const DefaultMaxTables = 10000
+
+// MaxWhitespace bounds a run of insignificant whitespace, so that a small gzip file
+// that expands to gigabytes of spaces is refused at once instead of being scanned.
+const MaxWhitespace = 1 << 20
 
 // ValueType is the JSON type of a value read from a dump.
 type ValueType uint8
@@ -53,6 +67,8 @@ type Table struct {
 // ReaderOptions bound what a Reader accepts.
 type ReaderOptions struct {
 	MaxValueBytes int // 0 means DefaultMaxValueBytes
+	MaxRowBytes   int // 0 means DefaultMaxRowBytes (at least MaxValueBytes)
+	MaxTables     int // 0 means DefaultMaxTables
 }
 
 // Reader reads a dump as a stream.
@@ -66,12 +82,16 @@ type Reader struct {
 	eof    bool
 	err    error
 
-	maxValue int
-	header   Header
-	table    *Table
-	state    int // 0 before first table, 1 in rows, 2 after rows, 3 done
-	row      []Value
-	arena    []byte
+	maxValue  int
+	maxRow    int
+	maxTables int
+	header    Header
+	table     *Table
+	tables    int
+	state     int
+	col       int // index of the value being read, -1 outside a row's values
+	row       []Value
+	arena     []byte
 }
 
 const (
@@ -84,12 +104,26 @@ const (
 // whose schema_version is newer than SchemaVersion yields a *NewerSchemaError.
 func NewReader(src io.Reader, opts ReaderOptions) (*Reader, error) {
 	zr, err := gzip.NewReader(src)
-	if err != nil {
+	switch {
+	case err == io.EOF:
+		return nil, fmt.Errorf("%w: the file is empty", ErrFormat)
+	case errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF):
 		return nil, fmt.Errorf("%w: not a gzip file: %v", ErrFormat, err)
+	case err != nil:
+		// The storage failed, not the file: a retry may succeed.
+		return nil, fmt.Errorf("read dump: %w", err)
 	}
-	r := &Reader{src: src, zr: zr, buf: make([]byte, 256<<10), maxValue: opts.MaxValueBytes}
+	r := &Reader{src: src, zr: zr, buf: make([]byte, 256<<10), col: -1,
+		maxValue: opts.MaxValueBytes, maxRow: opts.MaxRowBytes, maxTables: opts.MaxTables}
 	if r.maxValue <= 0 {
 		r.maxValue = DefaultMaxValueBytes
+	}
+	if r.maxRow <= 0 {
+		r.maxRow = DefaultMaxRowBytes
+	}
+	r.maxRow = max(r.maxRow, r.maxValue)
+	if r.maxTables <= 0 {
+		r.maxTables = DefaultMaxTables
 	}
 	if err := r.readHeader(); err != nil {
 		return nil, err
@@ -107,8 +141,20 @@ func (r *Reader) formatErr(format string, args ...any) error {
 	if r.err != nil {
 		return r.err
 	}
-	r.err = fmt.Errorf("%w: %s (at byte %d of the JSON)", ErrFormat, fmt.Sprintf(format, args...), r.Offset())
+	r.err = fmt.Errorf("%w: %s%s (at byte %d of the JSON)", ErrFormat, r.where(), fmt.Sprintf(format, args...), r.Offset())
 	return r.err
+}
+
+// where says which table, row and column the reader is in, for error messages.
+func (r *Reader) where() string {
+	if r.state != stateRows || r.table == nil {
+		return ""
+	}
+	t := r.table
+	if r.col >= 0 && r.col < len(t.Columns) {
+		return fmt.Sprintf("table %q row %d column %q: ", t.Name, t.Rows+1, t.Columns[r.col].Name)
+	}
+	return fmt.Sprintf("table %q row %d: ", t.Name, t.Rows+1)
 }
 
 // fill makes at least one more byte available; false at end of input or error.
@@ -130,9 +176,14 @@ func (r *Reader) fill() bool {
 			return n > 0
 		}
 		if err != nil {
-			if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) {
-				r.err = fmt.Errorf("%w: damaged gzip data at byte %d of the JSON: %v", ErrFormat, r.offset+int64(r.end), err)
-			} else {
+			var corrupt flate.CorruptInputError
+			switch {
+			case errors.Is(err, io.ErrUnexpectedEOF):
+				r.err = fmt.Errorf("%w: %sthe file is truncated: the gzip data ends after %d bytes of JSON", ErrFormat, r.where(), r.offset+int64(r.end))
+			case errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.As(err, &corrupt):
+				r.err = fmt.Errorf("%w: %sdamaged gzip data after %d bytes of JSON: %v", ErrFormat, r.where(), r.offset+int64(r.end), err)
+			default:
+				// The storage failed, not the file: a retry may succeed.
 				r.err = fmt.Errorf("read dump: %w", err)
 			}
 			return n > 0
@@ -144,15 +195,22 @@ func (r *Reader) fill() bool {
 	return true
 }
 
-// peek skips whitespace and returns the next byte without consuming it.
+// peek skips whitespace and returns the next byte without consuming it. A run of
+// whitespace longer than MaxWhitespace is refused; it is counted once per buffer,
+// not per byte.
 func (r *Reader) peek() (byte, error) {
+	ws := 0
 	for {
+		start := r.pos
 		for r.pos < r.end {
 			c := r.buf[r.pos]
 			if c != ' ' && c != '\n' && c != '\r' && c != '\t' {
 				return c, nil
 			}
 			r.pos++
+		}
+		if ws += r.pos - start; ws > MaxWhitespace {
+			return 0, r.formatErr("more than %d bytes of whitespace in a row", MaxWhitespace)
 		}
 		if !r.fill() {
 			if r.err != nil {
@@ -201,7 +259,10 @@ func (r *Reader) key() (string, error) {
 	if err := r.expect('"'); err != nil {
 		return "", err
 	}
-	b, err := r.readString(nil, DefaultMaxNameBytes, false)
+	b, err := r.readString(nil, DefaultMaxNameBytes)
+	if errors.Is(err, errTooLong) {
+		return "", r.formatErr("object key longer than %d bytes (starts with %q)", DefaultMaxNameBytes, prefix(b))
+	}
 	if err != nil {
 		return "", err
 	}
@@ -214,10 +275,13 @@ func (r *Reader) key() (string, error) {
 func (r *Reader) readHeader() error {
 	c, err := r.peek()
 	if err != nil {
-		return fmt.Errorf("%w: not a wippidu dump: %v", ErrFormat, errors.Unwrap(err))
+		if r.eof && r.offset == 0 && r.end == 0 {
+			return fmt.Errorf("%w: not a wippidu dump: the gzip file holds no data", ErrFormat)
+		}
+		return err
 	}
 	if c != '{' {
-		return r.formatErr("not a wippidu dump: the file is not a JSON object")
+		return r.formatErr("not a wippidu dump: the file holds %s, not a JSON object", jsonKind(c))
 	}
 	r.pos++
 	k, err := r.key()
@@ -228,17 +292,20 @@ func (r *Reader) readHeader() error {
 		return r.formatErr("not a wippidu dump: first key is %q, want \"schema_version\"", k)
 	}
 	v, err := r.scalar()
+	if errors.Is(err, errTooLong) {
+		return r.tooLong("schema_version")
+	}
 	if err != nil {
 		return err
 	}
 	if v.Type != Number {
-		return r.formatErr("schema_version must be a number")
+		return r.formatErr("schema_version must be a number, got %s", v.Type)
 	}
 	ver, err := strconv.ParseInt(string(v.Data), 10, 64)
 	if err != nil || ver < 1 {
-		if len(v.Data) > 0 && v.Data[0] != '-' && err != nil {
-			// Larger than int64: certainly newer.
-			return &NewerSchemaError{Version: -1}
+		if errors.Is(err, strconv.ErrRange) && v.Data[0] != '-' {
+			// A positive integer larger than int64: certainly newer.
+			return &NewerSchemaError{Version: -1, Text: string(v.Data)}
 		}
 		return r.formatErr("schema_version must be a positive integer, got %s", v.Data)
 	}
@@ -248,9 +315,12 @@ func (r *Reader) readHeader() error {
 	r.header.SchemaVersion = int(ver)
 	seen := map[string]bool{}
 	for {
-		if err := r.expect(','); err != nil {
+		if c, err := r.peek(); err != nil {
+			return err
+		} else if c != ',' {
 			return r.formatErr("header ends without a \"tables\" key")
 		}
+		r.pos++
 		k, err := r.key()
 		if err != nil {
 			return err
@@ -262,7 +332,13 @@ func (r *Reader) readHeader() error {
 		if k == "tables" {
 			break
 		}
+		if len(seen) > 64 {
+			return r.formatErr("more than 64 header keys")
+		}
 		v, err := r.scalar()
+		if errors.Is(err, errTooLong) {
+			return r.tooLong("header value " + strconv.Quote(k))
+		}
 		if err != nil {
 			return err
 		}
@@ -298,18 +374,72 @@ func (r *Reader) readHeader() error {
 	if r.header.App != App {
 		return r.formatErr("not a wippidu dump: the \"app\" key is missing")
 	}
-	if err := r.expect('['); err != nil {
+	if c, err := r.peek(); err != nil {
 		return err
+	} else if c != '[' {
+		return r.formatErr("\"tables\" must be an array, found %s", jsonKind(c))
 	}
+	r.pos++
 	r.state = stateTables
 	return nil
 }
 
-// scalar reads null, a boolean, a number or a (short) string.
+// jsonKind names the JSON value that starts with c.
+func jsonKind(c byte) string {
+	switch {
+	case c == '[':
+		return "a JSON array"
+	case c == '{':
+		return "a JSON object"
+	case c == '"':
+		return "a JSON string"
+	case c == '-' || (c >= '0' && c <= '9'):
+		return "a JSON number"
+	case c == 'n':
+		return "JSON null"
+	case c == 't' || c == 'f':
+		return "a JSON boolean"
+	}
+	return fmt.Sprintf("no JSON (first byte %q)", c)
+}
+
+// String names a value type in error messages.
+func (t ValueType) String() string {
+	switch t {
+	case Null:
+		return "null"
+	case Number:
+		return "a number"
+	case Bool:
+		return "a boolean"
+	case String:
+		return "a string"
+	}
+	return "an unknown type"
+}
+
+// prefix shortens a too-long name for an error message.
+func prefix(b []byte) string {
+	if len(b) > 40 {
+		b = b[:40]
+	}
+	return string(b) + "…"
+}
+
+// scalar reads null, a boolean, a number or a short string: a header value, a table
+// or column name. The value's Data is only valid until the next call. A string over
+// DefaultMaxNameBytes yields errTooLong, for the caller to turn into tooLong.
 func (r *Reader) scalar() (Value, error) {
 	var v Value
+	r.arena = r.arena[:0]
 	err := r.value(&v, DefaultMaxNameBytes, false)
 	return v, err
+}
+
+// tooLong is the error for a name or header value longer than DefaultMaxNameBytes;
+// what names it.
+func (r *Reader) tooLong(what string) error {
+	return r.formatErr("%s longer than %d bytes (starts with %q)", what, DefaultMaxNameBytes, prefix(r.arena))
 }
 
 // NextTable skips what is left of the current table and starts the next one. It
@@ -319,6 +449,14 @@ func (r *Reader) NextTable() (*Table, error) {
 		return nil, r.err
 	}
 	if r.state == stateRows {
+		// The rest of the table is only checked, never kept: skip every string.
+		t := r.table
+		if len(t.Skip) < len(t.Columns) {
+			t.Skip = make([]bool, len(t.Columns))
+		}
+		for i := range t.Skip {
+			t.Skip[i] = true
+		}
 		for {
 			if _, err := r.NextRow(); err == io.EOF {
 				break
@@ -336,22 +474,12 @@ func (r *Reader) NextTable() (*Table, error) {
 		return nil, err
 	}
 	if !ok {
-		if err := r.expect('}'); err != nil {
-			return nil, err
-		}
-		if _, err := r.peek(); err == nil {
-			return nil, r.formatErr("data after the end of the dump")
-		} else if r.err != nil && !errors.Is(r.err, ErrFormat) {
-			return nil, r.err
-		}
-		r.err = nil
-		// Read the gzip stream to its end so that its checksum is verified.
-		if _, err := io.Copy(io.Discard, r.zr); err != nil {
-			return nil, fmt.Errorf("%w: damaged gzip data: %v", ErrFormat, err)
-		}
-		r.state = stateDone
-		return nil, io.EOF
+		return nil, r.finish()
 	}
+	if r.tables >= r.maxTables {
+		return nil, r.formatErr("the dump has more than %d tables", r.maxTables)
+	}
+	r.tables++
 	if err := r.expect('{'); err != nil {
 		return nil, err
 	}
@@ -359,14 +487,21 @@ func (r *Reader) NextTable() (*Table, error) {
 	if k, err := r.key(); err != nil {
 		return nil, err
 	} else if k != "name" {
-		return nil, r.formatErr("table object: first key is %q, want \"name\"", k)
+		return nil, r.formatErr("table %d: first key is %q, want \"name\"", r.tables, k)
 	}
 	nv, err := r.scalar()
+	if errors.Is(err, errTooLong) {
+		return nil, r.tooLong(fmt.Sprintf("table %d: name", r.tables))
+	}
 	if err != nil {
 		return nil, err
 	}
 	if nv.Type != String || len(nv.Data) == 0 {
-		return nil, r.formatErr("table name must be a non-empty string")
+		got := nv.Type.String()
+		if nv.Type == String {
+			got = "an empty string"
+		}
+		return nil, r.formatErr("table %d: name must be a non-empty string, got %s", r.tables, got)
 	}
 	t.Name = string(nv.Data)
 	if err := r.expect(','); err != nil {
@@ -388,11 +523,15 @@ func (r *Reader) NextTable() (*Table, error) {
 	} else if k != "rows" {
 		return nil, r.formatErr("table %q: third key is %q, want \"rows\"", t.Name, k)
 	}
-	if err := r.expect('['); err != nil {
+	if c, err := r.peek(); err != nil {
 		return nil, err
+	} else if c != '[' {
+		return nil, r.formatErr("table %q: rows must be an array, found %s", t.Name, jsonKind(c))
 	}
+	r.pos++
 	r.table = t
 	r.state = stateRows
+	r.col = -1
 	if cap(r.row) < len(t.Columns) {
 		r.row = make([]Value, len(t.Columns))
 	}
@@ -400,10 +539,35 @@ func (r *Reader) NextTable() (*Table, error) {
 	return t, nil
 }
 
-func (r *Reader) columns(table string) ([]Column, error) {
-	if err := r.expect('['); err != nil {
-		return nil, err
+// finish checks the end of the dump after the tables array: the closing brace,
+// nothing but whitespace after it, and the gzip checksum.
+func (r *Reader) finish() error {
+	if err := r.expect('}'); err != nil {
+		return err
 	}
+	if _, err := r.peek(); err == nil {
+		return r.formatErr("data after the end of the dump")
+	} else if !r.eof || r.pos < r.end {
+		// Not a clean end of input: a damaged or truncated gzip stream, too much
+		// whitespace, or a storage error.
+		return err
+	}
+	r.err = nil
+	// Read the gzip stream to its end so that its checksum is verified.
+	if _, err := io.Copy(io.Discard, r.zr); err != nil {
+		return fmt.Errorf("%w: damaged gzip data: %v", ErrFormat, err)
+	}
+	r.state = stateDone
+	return io.EOF
+}
+
+func (r *Reader) columns(table string) ([]Column, error) {
+	if c, err := r.peek(); err != nil {
+		return nil, err
+	} else if c != '[' {
+		return nil, r.formatErr("table %q: columns must be an array, found %s", table, jsonKind(c))
+	}
+	r.pos++
 	var cols []Column
 	seen := map[string]bool{}
 	for first := true; ; first = false {
@@ -434,8 +598,14 @@ func (r *Reader) columns(table string) ([]Column, error) {
 				return nil, err
 			}
 			v, err := r.scalar()
+			if errors.Is(err, errTooLong) {
+				return nil, r.tooLong(fmt.Sprintf("table %q: column %d %s", table, len(cols)+1, k))
+			}
 			if err != nil {
 				return nil, err
+			}
+			if (k == "name" || k == "type") && v.Type != String {
+				return nil, r.formatErr("table %q: column %d: %s must be a string, got %s", table, len(cols)+1, k, v.Type)
 			}
 			switch k {
 			case "name":
@@ -477,9 +647,12 @@ func (r *Reader) NextRow() ([]Value, error) {
 		r.state = stateTables
 		return nil, io.EOF
 	}
-	if err := r.expect('['); err != nil {
+	if c, err := r.peek(); err != nil {
 		return nil, err
+	} else if c != '[' {
+		return nil, r.formatErr("a row must be an array, found %s", jsonKind(c))
 	}
+	r.pos++
 	r.arena = r.arena[:0]
 	row := r.row
 	n := 0
@@ -492,19 +665,30 @@ func (r *Reader) NextRow() ([]Value, error) {
 			break
 		}
 		if n >= len(row) {
-			return nil, r.formatErr("table %q row %d has more values than its %d columns", t.Name, t.Rows+1, len(row))
+			r.col = -1
+			return nil, r.formatErr("more values than the table's %d columns", len(row))
 		}
+		r.col = n
 		skip := n < len(t.Skip) && t.Skip[n]
-		if err := r.value(&row[n], r.maxValue, skip); err != nil {
+		limit := r.maxValue
+		if rest := r.maxRow - len(r.arena); rest < limit && !skip {
+			limit = rest
+		}
+		if err := r.value(&row[n], limit, skip); err != nil {
 			if errors.Is(err, errTooLong) {
-				return nil, r.formatErr("table %q row %d column %q: value longer than %d bytes", t.Name, t.Rows+1, t.Columns[n].Name, r.maxValue)
+				if limit < r.maxValue {
+					r.col = -1
+					return nil, r.formatErr("values longer than %d bytes together", r.maxRow)
+				}
+				return nil, r.formatErr("value longer than %d bytes", r.maxValue)
 			}
 			return nil, err
 		}
 		n++
 	}
+	r.col = -1
 	if n != len(row) {
-		return nil, r.formatErr("table %q row %d has %d values, want %d", t.Name, t.Rows+1, n, len(row))
+		return nil, r.formatErr("found %d values, want %d (one per column)", n, len(row))
 	}
 	t.Rows++
 	// Strings were appended to the arena, which may have moved while growing:
@@ -523,7 +707,7 @@ func (r *Reader) NextRow() ([]Value, error) {
 var errTooLong = errors.New("value too long")
 
 // value reads one JSON value that must be a scalar. Strings are decoded into the
-// arena unless skip is set.
+// arena unless skip is set; limit bounds the string's length either way.
 func (r *Reader) value(v *Value, limit int, skip bool) error {
 	c, err := r.peek()
 	if err != nil {
@@ -536,14 +720,14 @@ func (r *Reader) value(v *Value, limit int, skip bool) error {
 		v.Type = String
 		if skip {
 			v.Skipped = true
-			return r.skipString()
+			return r.skipString(limit)
 		}
 		start := len(r.arena)
-		a, err := r.readString(r.arena, limit, true)
+		a, err := r.readString(r.arena, limit)
+		r.arena = a
 		if err != nil {
 			return err
 		}
-		r.arena = a
 		v.Data = a[start:]
 		return nil
 	case c == 'n':
@@ -558,9 +742,9 @@ func (r *Reader) value(v *Value, limit int, skip bool) error {
 		v.Type = Number
 		return r.number(v)
 	case c == '[' || c == '{':
-		return r.formatErr("expected a value, found a nested array or object")
+		return r.formatErr("expected a value, found a nested %s", strings.TrimPrefix(jsonKind(c), "a JSON "))
 	}
-	return r.formatErr("unexpected %q", c)
+	return r.formatErr("expected a value, found %q", c)
 }
 
 func (r *Reader) literal(s string) error {
@@ -628,8 +812,9 @@ func (r *Reader) number(v *Value) error {
 
 // readString decodes a JSON string whose opening quote was consumed, appending its
 // bytes to dst. Lone surrogates are refused; other text is taken as is and checked
-// for UTF-8 validity by the caller that knows the column's type.
-func (r *Reader) readString(dst []byte, limit int, arena bool) ([]byte, error) {
+// for UTF-8 validity by the caller that knows the column's type. A string longer
+// than limit yields errTooLong, with no more than limit bytes appended.
+func (r *Reader) readString(dst []byte, limit int) ([]byte, error) {
 	base := len(dst)
 	for {
 		i := r.pos
@@ -640,14 +825,14 @@ func (r *Reader) readString(dst []byte, limit int, arena bool) ([]byte, error) {
 			}
 			i++
 		}
+		if len(dst)-base+i-r.pos > limit {
+			return append(dst, r.buf[r.pos:r.pos+max(0, limit-(len(dst)-base))]...), errTooLong
+		}
+		if cap(dst)-len(dst) < i-r.pos {
+			dst = grow(dst, i-r.pos, base+limit)
+		}
 		dst = append(dst, r.buf[r.pos:i]...)
 		r.pos = i
-		if len(dst)-base > limit {
-			if arena {
-				return dst, errTooLong
-			}
-			return dst, r.formatErr("name or header value longer than %d bytes", limit)
-		}
 		if r.pos >= r.end {
 			if !r.fill() {
 				if r.err != nil {
@@ -709,6 +894,19 @@ func (r *Reader) readString(dst []byte, limit int, arena bool) ([]byte, error) {
 	}
 }
 
+// grow makes room for n more bytes in b, doubling its capacity but never past
+// limit (the most b may hold), so that a huge value leaves less garbage behind than
+// append's own growth would.
+func grow(b []byte, n, limit int) []byte {
+	c := max(2*cap(b), len(b)+n, 4096)
+	if c > limit {
+		c = max(limit, len(b)+n)
+	}
+	nb := make([]byte, len(b), c)
+	copy(nb, b)
+	return nb
+}
+
 // consume takes the next byte if it is c.
 func (r *Reader) consume(c byte) bool {
 	if r.pos >= r.end && !r.fill() {
@@ -739,9 +937,14 @@ func (r *Reader) hex4() (rune, error) {
 
 // skipString scans past a string whose opening quote was consumed. Skipped values
 // are mostly attachments' base64, so it looks for the closing quote with
-// bytes.IndexByte rather than byte by byte.
-func (r *Reader) skipString() error {
+// bytes.IndexByte rather than byte by byte. A string longer than limit yields
+// errTooLong: it is not kept, but scanning it is not free either.
+func (r *Reader) skipString(limit int) error {
+	n := 0 // bytes scanned before r.pos
 	for {
+		if n > limit {
+			return errTooLong
+		}
 		seg := r.buf[r.pos:r.end]
 		q := bytes.IndexByte(seg, '"')
 		upto := q
@@ -749,6 +952,7 @@ func (r *Reader) skipString() error {
 			upto = len(seg)
 		}
 		if bs := bytes.IndexByte(seg[:upto], '\\'); bs >= 0 {
+			n += bs + 2
 			r.pos += bs + 1
 			if r.pos >= r.end && !r.fill() {
 				return r.formatErr("unexpected end of file inside a string")
@@ -757,9 +961,13 @@ func (r *Reader) skipString() error {
 			continue
 		}
 		if q >= 0 {
+			if n+q > limit {
+				return errTooLong
+			}
 			r.pos += q + 1
 			return nil
 		}
+		n += len(seg)
 		r.pos = r.end
 		if !r.fill() {
 			if r.err != nil {

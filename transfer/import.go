@@ -1,11 +1,13 @@
 package transfer
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -143,6 +145,9 @@ func load(ctx context.Context, tx pgx.Tx, r *dump.Reader, res *ImportResult, opt
 		if err != nil {
 			return badDump(err)
 		}
+		if err := checkNames(dt); err != nil {
+			return rejected(err)
+		}
 		if seen[dt.Name] {
 			return rejected(fmt.Errorf("table %q appears twice in the dump", dt.Name))
 		}
@@ -259,7 +264,11 @@ func copyTable(ctx context.Context, tx pgx.Tx, r *dump.Reader, dt *dump.Table, s
 		}
 	}
 
-	rs := &rowSource{r: r, table: st.Name, plan: plan, idIdx: idIdx, prog: prog, base: prog.state.RowsDone}
+	rs := &rowSource{r: r, table: st.Name, cols: dt.Columns, plan: plan, idIdx: idIdx, prog: prog, base: prog.state.RowsDone}
+	rs.kinds = make([]dump.Kind, len(dt.Columns))
+	for i, c := range dt.Columns {
+		rs.kinds[i] = dump.KindOf(c.Type)
+	}
 	sql := "COPY " + pgx.Identifier{st.Name}.Sanitize() + " (" + strings.Join(idents, ", ") + ") FROM STDIN"
 	_, err := tx.Conn().PgConn().CopyFrom(ctx, rs, sql)
 	// On a failed COPY, pgconn may return while its reading goroutine is still in
@@ -284,6 +293,8 @@ type rowSource struct {
 	closed  bool
 	r       *dump.Reader
 	table   string
+	cols    []dump.Column // the dump's columns
+	kinds   []dump.Kind   // their encodings, as the dump declares them
 	plan    []colPlan
 	idIdx   int
 	prog    *progressTracker
@@ -323,6 +334,10 @@ func (s *rowSource) Read(p []byte) (int, error) {
 				return 0, s.err
 			}
 			s.rows++
+			if err := s.checkTypes(row); err != nil {
+				s.err = rejected(err)
+				return 0, s.err
+			}
 			if s.buf, err = s.encode(s.buf, row); err != nil {
 				s.err = rejected(fmt.Errorf("table %q row %d: %w", s.table, s.rows, err))
 				return 0, s.err
@@ -338,6 +353,33 @@ func (s *rowSource) Read(p []byte) (int, error) {
 	n := copy(p, s.pending)
 	s.pending = s.pending[n:]
 	return n, nil
+}
+
+// checkTypes checks every value of a row, loaded or not, against the JSON type its
+// column's declared type calls for (docs/dump-format.md), so that a number never
+// becomes bytes of a bytea column and a string never reaches a bigint.
+func (s *rowSource) checkTypes(row []dump.Value) error {
+	for i, v := range row {
+		if v.Type == dump.Null {
+			continue
+		}
+		var want dump.ValueType
+		switch s.kinds[i] {
+		case dump.KindInt:
+			want = dump.Number
+			if v.Type == dump.Number && bytes.ContainsAny(v.Data, ".eE") {
+				return fmt.Errorf("table %q row %d column %q (%s): want an integer, got %s", s.table, s.rows, s.cols[i].Name, s.cols[i].Type, v.Data)
+			}
+		case dump.KindBool:
+			want = dump.Bool
+		default:
+			want = dump.String
+		}
+		if v.Type != want {
+			return fmt.Errorf("table %q row %d column %q (%s): want %s, got %s", s.table, s.rows, s.cols[i].Name, s.cols[i].Type, want, v.Type)
+		}
+	}
+	return nil
 }
 
 func (s *rowSource) encode(b []byte, row []dump.Value) ([]byte, error) {
@@ -381,7 +423,7 @@ func rejected(err error) error {
 	if errors.Is(err, ErrBadDump) {
 		return err
 	}
-	return &badDumpError{err}
+	return &badDumpError{err: err}
 }
 
 // badDump marks the dump reader's format errors as ones that a retry cannot fix;
@@ -392,24 +434,73 @@ func badDump(err error) error {
 	}
 	var newer *dump.NewerSchemaError
 	if errors.As(err, &newer) || errors.Is(err, dump.ErrFormat) {
-		return &badDumpError{err}
+		return &badDumpError{err: err}
 	}
 	return err
 }
 
 // pgDataError marks PostgreSQL's complaints about the data itself (class 22 data
-// exceptions, class 23 integrity violations) as bad-dump errors.
+// exceptions, class 23 integrity violations) as bad-dump errors, with PostgreSQL's
+// detail (which key) and context (which COPY line and column) in the message.
 func pgDataError(err error) error {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "22") || strings.HasPrefix(pgErr.Code, "23")) {
-		return &badDumpError{err}
+		var extra string
+		if pgErr.Detail != "" {
+			extra += "; " + pgErr.Detail
+		}
+		if pgErr.Where != "" {
+			extra += "; " + pgErr.Where
+		}
+		if len(extra) > maxDetailBytes {
+			extra = strings.ToValidUTF8(extra[:maxDetailBytes], "") + "…"
+		}
+		return &badDumpError{err: err, extra: extra}
 	}
 	return err
 }
 
-type badDumpError struct{ err error }
+// maxDetailBytes bounds what PostgreSQL's detail and context add to a message.
+const maxDetailBytes = 1000
 
-func (e *badDumpError) Error() string { return e.err.Error() }
+// maxIdentBytes is PostgreSQL's limit on identifiers (NAMEDATALEN - 1).
+const maxIdentBytes = 63
+
+// checkNames refuses table and column names that no wippidu schema can have:
+// the app's names are lowercase ASCII snake_case. Such names never reach SQL anyway
+// (only catalog names do), but a look-alike such as "u\u0455ers" listed as a skipped
+// table would mislead the admin reading the result.
+func checkNames(t *dump.Table) error {
+	if !validIdent(t.Name) {
+		return fmt.Errorf("table name %s is not a wippidu identifier (lowercase ASCII letters, digits and _, at most %d bytes)", strconv.QuoteToASCII(t.Name), maxIdentBytes)
+	}
+	for _, c := range t.Columns {
+		if !validIdent(c.Name) {
+			return fmt.Errorf("table %q: column name %s is not a wippidu identifier (lowercase ASCII letters, digits and _, at most %d bytes)", t.Name, strconv.QuoteToASCII(c.Name), maxIdentBytes)
+		}
+	}
+	return nil
+}
+
+func validIdent(s string) bool {
+	if s == "" || len(s) > maxIdentBytes {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '_' && (c < 'a' || c > 'z') && (i == 0 || c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+type badDumpError struct {
+	err   error
+	extra string // PostgreSQL's detail and context
+}
+
+func (e *badDumpError) Error() string { return e.err.Error() + e.extra }
 func (e *badDumpError) Unwrap() []error {
 	return []error{e.err, ErrBadDump}
 }
