@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-work=$root/.tmp/demo
+work=${DEMO_WORK:-$root/.tmp/demo}
 users=${DEMO_USERS:-2000}
 prod_port=${DEMO_PROD_PORT:-8081}
 staging_port=${DEMO_STAGING_PORT:-8082}

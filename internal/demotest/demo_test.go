@@ -1,0 +1,141 @@
+// Package demotest runs `make demo`'s script the way a newcomer does and drives both
+// instances over HTTP.
+package demotest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/wippidu/wippidu/internal/webclient"
+)
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// processesUnder lists the PIDs whose command line mentions dir.
+func processesUnder(dir string) []string {
+	var out []string
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		cmd, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && bytes.Contains(cmd, []byte(dir)) {
+			out = append(out, e.Name()+": "+strings.ReplaceAll(string(cmd), "\x00", " "))
+		}
+	}
+	return out
+}
+
+func TestDemoRefreshOverHTTP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole demo")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	prodPort, stagingPort := freePort(t), freePort(t)
+	cmd := exec.Command(filepath.Join(root, "scripts", "demo.sh"))
+	cmd.Env = append(os.Environ(), "DEMO_WORK="+work, "DEMO_USERS=300",
+		fmt.Sprintf("DEMO_PROD_PORT=%d", prodPort), fmt.Sprintf("DEMO_STAGING_PORT=%d", stagingPort))
+	cmd.Env = append(cmd.Env, "DATABASE_URL=") // the demo starts its own PostgreSQL
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	cmd.Stderr = &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // only if the test failed half-way
+	})
+	ready := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			log.WriteString(sc.Text() + "\n")
+			if sc.Text() == "READY" {
+				ready <- true
+			}
+		}
+		ready <- false
+	}()
+	select {
+	case ok := <-ready:
+		if !ok {
+			t.Fatalf("demo exited before it was ready:\n%s", log.String())
+		}
+	case <-time.After(4 * time.Minute):
+		t.Fatalf("demo not ready after 4 minutes:\n%s", log.String())
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	prod := webclient.New(fmt.Sprintf("127.0.0.1:%d", prodPort), fmt.Sprintf("app.localhost:%d", prodPort))
+	if err := prod.Login(ctx, "admin@wippidu.example", "wippidu"); err != nil {
+		t.Fatalf("production login: %v", err)
+	}
+	exp, err := prod.Export(ctx, true)
+	if err != nil {
+		t.Fatalf("export: %v", err)
+	}
+	if st, err := prod.Wait(ctx, exp.JobID); err != nil || !st.Succeeded {
+		t.Fatalf("export job: %+v, %v", st, err)
+	}
+	var dump bytes.Buffer
+	if n, err := prod.Download(ctx, exp.AuditID, &dump); err != nil || n == 0 {
+		t.Fatalf("download: %d bytes, %v", n, err)
+	}
+
+	staging := webclient.New(fmt.Sprintf("127.0.0.1:%d", stagingPort), fmt.Sprintf("staging.localhost:%d", stagingPort))
+	if err := staging.Login(ctx, "user-1@staging.local", "staging123"); err != nil {
+		t.Fatalf("staging login: %v", err)
+	}
+	imp, err := staging.Import(ctx, webclient.ImportForm{ConfirmHost: "staging.localhost"}, &dump)
+	if err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	st, err := staging.Wait(ctx, imp.JobID)
+	if err != nil || !st.Succeeded {
+		t.Fatalf("import job: %+v, %v", st, err)
+	}
+
+	// Ctrl-C: everything stops, nothing is left running.
+	if err := syscall.Kill(cmd.Process.Pid, syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(90 * time.Second):
+		t.Fatalf("demo did not stop after Ctrl-C:\n%s", log.String())
+	}
+	time.Sleep(500 * time.Millisecond)
+	if left := processesUnder(work); len(left) > 0 {
+		t.Errorf("processes left behind:\n%s", strings.Join(left, "\n"))
+	}
+	if _, err := os.Stat(filepath.Join(work, "pg", "data", "postmaster.pid")); err == nil {
+		t.Error("the demo's PostgreSQL is still running")
+	}
+}
