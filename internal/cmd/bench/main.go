@@ -44,12 +44,22 @@ func main() {
 	attachKB := flag.Int("attachment-kb", 64, "average attachment size in KiB")
 	sizes := flag.String("rss-sizes", "4", "also measure peak RSS on a demo database this many times smaller (comma-separated divisors, empty for none)")
 	bigKB := flag.Int("big-attachment-kb", 8192, "also measure peak RSS with attachments this big on average (0 for none)")
+	uploadGB := flag.Float64("upload-gb", 2, "measure the web tier's peak RSS while streaming an upload this big (0 for none)")
+	pollers := flag.Int("pollers", 50, "measure progress-poll latency from this many clients during an import (0 for none)")
 	flag.Parse()
+	webOpts = webOptions{uploadGB: *uploadGB, pollers: *pollers}
 	if err := run(*users, *attachKB, *sizes, *bigKB); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
+
+type webOptions struct {
+	uploadGB float64
+	pollers  int
+}
+
+var webOpts webOptions
 
 func run(users, attachKB int, sizes string, bigKB int) error {
 	server := os.Getenv("TEST_DATABASE_URL")
@@ -66,7 +76,7 @@ func run(users, attachKB int, sizes string, bigKB int) error {
 		return err
 	}
 	step("building the worker")
-	if out, err := exec.Command("go", "build", "-o", filepath.Join(work, "bin")+"/", "./cmd/worker", "./cmd/demodata").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", filepath.Join(work, "bin")+"/", "./cmd/worker", "./cmd/web", "./cmd/demodata").CombinedOutput(); err != nil {
 		return fmt.Errorf("build: %v\n%s", err, out)
 	}
 	pgBin, err := pgcluster.BinDir()
@@ -238,6 +248,13 @@ func bench(ctx context.Context, server, work, pgBin string, users, attachKB int,
 		fmt.Sprintf("  import: wippidu job %.1f s vs pg_restore %.1f s → %.2f× (higher is faster); with upload %.2f×; anonymizers off %.2f×",
 			impJob.seconds, pr.seconds, pr.seconds/impJob.seconds, pr.seconds/imp.seconds, pr.seconds/keptJob.seconds),
 	)
+	if webOpts.uploadGB > 0 || webOpts.pollers > 0 {
+		w, err := webBench(ctx, server, work, ours, dumpFile, webOpts.uploadGB, webOpts.pollers)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, w...)
+	}
 	return out, nil
 }
 
