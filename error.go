@@ -14,6 +14,11 @@ const (
 	ECONFLICT  = "conflict"  // another import is queued or running
 	ENOTFOUND  = "not_found"
 	EINTERNAL  = "internal"
+
+	EUNAUTHORIZED = "unauthorized"      // not logged in, or wrong credentials
+	ETOOLARGE     = "too_large"         // an upload above the configured limit
+	ETOOMANY      = "too_many_requests" // e.g. failed logins being slowed down
+	EMETHOD       = "method_not_allowed"
 )
 
 // Error is an error whose Message may be shown to a user as it is.

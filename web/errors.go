@@ -9,45 +9,36 @@ import (
 	"github.com/wippidu/wippidu"
 )
 
-// Error codes the web tier needs beyond package wippidu's (see the change request in
-// the report: they belong in error.go).
-const (
-	codeUnauthorized = "unauthorized"
-	codeTooLarge     = "too_large"
-	codeTooMany      = "too_many_requests"
-	codeMethod       = "method_not_allowed"
-)
-
 // Messages only the web tier shows. The gate messages come from package wippidu.
 var (
-	errLoginFailed  = &wippidu.Error{Code: codeUnauthorized, Message: "Invalid email or password."}
-	errLoginTooFast = &wippidu.Error{Code: codeTooMany, Message: "Too many failed logins. Wait a little and try again."}
-	errLoginNeeded  = &wippidu.Error{Code: codeUnauthorized, Message: "Please log in."}
+	errLoginFailed  = &wippidu.Error{Code: wippidu.EUNAUTHORIZED, Message: "Invalid email or password."}
+	errLoginTooFast = &wippidu.Error{Code: wippidu.ETOOMANY, Message: "Too many failed logins. Wait a little and try again."}
+	errLoginNeeded  = &wippidu.Error{Code: wippidu.EUNAUTHORIZED, Message: "Please log in."}
 	errNotAdmin     = &wippidu.Error{Code: wippidu.EFORBIDDEN, Message: "This page is for administrators only."}
 	errCSRF         = &wippidu.Error{Code: wippidu.EFORBIDDEN, Message: "The form has expired. Reload the page and try again."}
 	errNoFile       = &wippidu.Error{Code: wippidu.EINVALID, Message: "Choose an export file (.json.gz) to import."}
 	errNotFound     = &wippidu.Error{Code: wippidu.ENOTFOUND, Message: "Page not found."}
-	errMethod       = &wippidu.Error{Code: codeMethod, Message: "Method not allowed."}
+	errMethod       = &wippidu.Error{Code: wippidu.EMETHOD, Message: "Method not allowed."}
 	errUploadCut    = &wippidu.Error{Code: wippidu.EINVALID, Message: "The upload was cut off. Try again."}
 	errNotExport    = &wippidu.Error{Code: wippidu.ENOTFOUND, Message: "No such export file."}
 )
 
 // errTooLarge is the refusal of an upload above the configured limit.
 func errTooLarge(limit int64) error {
-	return wippidu.Errorf(codeTooLarge, "The file is larger than this instance accepts (%s). Raise MAX_UPLOAD_BYTES to import it.", humanBytes(limit))
+	return wippidu.Errorf(wippidu.ETOOLARGE, "The file is larger than this instance accepts (%s). Raise MAX_UPLOAD_BYTES to import it.", humanBytes(limit))
 }
 
 // statusOf is the one table from error codes to HTTP statuses.
 var statusOf = map[string]int{
-	wippidu.EINVALID:   http.StatusBadRequest,
-	codeUnauthorized:   http.StatusUnauthorized,
-	wippidu.EFORBIDDEN: http.StatusForbidden,
-	wippidu.ENOTFOUND:  http.StatusNotFound,
-	wippidu.ECONFLICT:  http.StatusConflict,
-	codeTooLarge:       http.StatusRequestEntityTooLarge,
-	codeTooMany:        http.StatusTooManyRequests,
-	codeMethod:         http.StatusMethodNotAllowed,
-	wippidu.EINTERNAL:  http.StatusInternalServerError,
+	wippidu.EINVALID:      http.StatusBadRequest,
+	wippidu.EUNAUTHORIZED: http.StatusUnauthorized,
+	wippidu.EFORBIDDEN:    http.StatusForbidden,
+	wippidu.ENOTFOUND:     http.StatusNotFound,
+	wippidu.ECONFLICT:     http.StatusConflict,
+	wippidu.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	wippidu.ETOOMANY:      http.StatusTooManyRequests,
+	wippidu.EMETHOD:       http.StatusMethodNotAllowed,
+	wippidu.EINTERNAL:     http.StatusInternalServerError,
 }
 
 // httpStatus returns the status for err.
