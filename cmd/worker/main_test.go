@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,16 +21,16 @@ import (
 	"github.com/wippidu/wippidu/internal/pgtest"
 	"github.com/wippidu/wippidu/internal/testdb"
 	"github.com/wippidu/wippidu/jobs"
-	"github.com/wippidu/wippidu/storage/file"
 )
 
-var workerBin string
+var workerBin, binDir string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "wippidu-worker-bin-")
 	if err != nil {
 		panic(err)
 	}
+	binDir = dir
 	workerBin = filepath.Join(dir, "worker")
 	if out, err := exec.Command("go", "build", "-o", workerBin, ".").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build worker: %v\n%s", err, out)
@@ -190,90 +189,10 @@ func TestCommandLineRefresh(t *testing.T) {
 	}
 }
 
-func TestWorkerKilledMidImportRetriesOnAnotherWorker(t *testing.T) {
-	prod := newInstance(t, false)
-	staging := newInstance(t, true)
-	testdb.Fixture(t, prod.pool)
-	testdb.BulkMessages(t, prod.pool, 100000)
-	testdb.Fixture(t, staging.pool)
-	ctx := context.Background()
-	// Slow inserts keep the import loading while the worker is killed.
-	testdb.SlowInserts(t, staging.pool, "messages")
-	dumpFile := filepath.Join(t.TempDir(), "prod.json.gz")
-	if code, _, stderr := prod.run(t, "export", "--inline", "--out", dumpFile); code != 0 {
-		t.Fatalf("export: exit %d\n%s", code, stderr)
-	}
-	before := pgtest.Checksums(t, staging.pool)
-	delete(before, "import_export_audits")
-
-	// Enqueue the import the way the web tier does, with no worker running yet.
-	sub := submitter(t, staging)
-	store, err := file.New(staging.storageDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(dumpFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := jobs.NewImportKey()
-	if _, err := store.Put(ctx, key, f); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	s, err := sub.Import(ctx, jobs.ImportRequest{ImportGate: jobs.ImportGate{ConfirmHost: "staging.wippidu.net", ActualHost: "staging.wippidu.net"},
-		RequestedBy: "admin", FileName: "prod.json.gz", ObjectKey: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	first := startWorker(t, staging, "first")
-	waitFor(t, "the import to be loading rows", 2*time.Minute, func() bool {
-		return count(t, staging.pool, fmt.Sprintf(`SELECT COALESCE((SELECT (metadata->'output'->>'rows_done')::bigint FROM river_job WHERE id = %d AND metadata->'output'->>'phase' = 'loading'), 0)`, s.JobID)) > 2000
-	})
-	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = first.Wait()
-	waitFor(t, "the killed import's session to end", time.Minute, func() bool {
-		return count(t, staging.pool, fmt.Sprintf(`SELECT count(*) FROM pg_stat_activity WHERE application_name = 'wippidu-job:%d:1'`, s.JobID)) == 0
-	})
-	after := pgtest.Checksums(t, staging.pool)
-	for table, sum := range before {
-		if after[table] != sum {
-			t.Errorf("table %s changed by the killed import", table)
-		}
-	}
-	if state := str(t, staging.pool, fmt.Sprintf("SELECT state::text FROM river_job WHERE id = %d", s.JobID)); state != "running" {
-		t.Fatalf("job state after the kill: %s, want running (nobody has noticed yet)", state)
-	}
-
-	killedAt := time.Now()
-	second := startWorker(t, staging, "second")
-	waitFor(t, "the import to succeed on the second worker", 3*time.Minute, func() bool {
-		return str(t, staging.pool, fmt.Sprintf("SELECT state::text FROM river_job WHERE id = %d", s.JobID)) == "completed"
-	})
-	t.Logf("noticed, re-run and finished in %s", time.Since(killedAt).Round(time.Second))
-	_ = second.Process.Signal(syscall.SIGTERM)
-	_ = second.Wait()
-
-	if n := count(t, staging.pool, fmt.Sprintf("SELECT attempt FROM river_job WHERE id = %d", s.JobID)); n != 2 {
-		t.Errorf("attempts: got %d, want 2", n)
-	}
-	if e := str(t, staging.pool, fmt.Sprintf("SELECT errors[1]->>'error' FROM river_job WHERE id = %d", s.JobID)); !strings.Contains(e, "worker lost") {
-		t.Errorf("first attempt's error: %q", e)
-	}
-	if n := count(t, staging.pool, "SELECT count(*) FROM import_export_audits WHERE kind = 'import' AND status = 'succeeded'"); n != 1 {
-		t.Errorf("succeeded import audits: got %d, want 1", n)
-	}
-	if n := count(t, staging.pool, "SELECT count(*) FROM messages"); n != 100004 {
-		t.Errorf("messages: got %d, want 100004", n)
-	}
-}
-
-func startWorker(t *testing.T, in *instance, name string) *exec.Cmd {
+// startWorker starts `worker run` with args; its log is shown when the test fails.
+func startWorker(t *testing.T, in *instance, name string, args ...string) *exec.Cmd {
 	t.Helper()
-	c := in.cmd("run")
+	c := in.cmd(append([]string{"run"}, args...)...)
 	logf, err := os.Create(filepath.Join(t.TempDir(), name+".log"))
 	if err != nil {
 		t.Fatal(err)

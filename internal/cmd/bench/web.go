@@ -85,13 +85,22 @@ func webBench(ctx context.Context, server, work, db, dumpFile string, uploadGB f
 			return nil, err
 		}
 		defer f.Close()
+		// The pollers log in first: logging in reads users, which the import replaces
+		// (sessions, once made, never read it again).
+		clients := make([]*webclient.Client, pollers)
+		for i := range clients {
+			clients[i] = webclient.New(addr, host)
+			if err := clients[i].Login(ctx, "user-1@staging.local", anonymizer.StagingPassword); err != nil {
+				return nil, fmt.Errorf("poller login: %w", err)
+			}
+		}
 		// Every anonymizer off: the longest import, the most time under load.
 		s, err := admin.Import(ctx, webclient.ImportForm{ConfirmHost: "staging.localhost", RiskAck: anonymizer.RiskAck,
 			AnonymizersOff: anonymizer.Keys, FileName: filepath.Base(dumpFile)}, f)
 		if err != nil {
 			return nil, fmt.Errorf("import upload: %w", err)
 		}
-		lat, polls, during, err := poll(ctx, addr, host, s.JobID, pollers)
+		lat, polls, during, err := poll(ctx, clients, s.JobID)
 		if err != nil {
 			return nil, err
 		}
@@ -103,16 +112,10 @@ func webBench(ctx context.Context, server, work, db, dumpFile string, uploadGB f
 	return out, nil
 }
 
-// poll runs n logged-in clients that poll a job's status until it is done, and
-// returns every latency measured while the job was running.
-func poll(ctx context.Context, addr, host string, jobID int64, n int) ([]time.Duration, int, time.Duration, error) {
-	clients := make([]*webclient.Client, n)
-	for i := range clients {
-		clients[i] = webclient.New(addr, host)
-		if err := clients[i].Login(ctx, "user-1@staging.local", anonymizer.StagingPassword); err != nil {
-			return nil, 0, 0, fmt.Errorf("poller login: %w", err)
-		}
-	}
+// poll has every logged-in client poll a job's status until it is done, and returns
+// every latency measured while the job was running.
+func poll(ctx context.Context, clients []*webclient.Client, jobID int64) ([]time.Duration, int, time.Duration, error) {
+	n := len(clients)
 	var mu sync.Mutex
 	var lat []time.Duration
 	var firstRunning, done time.Time
