@@ -6,12 +6,21 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/wippidu/wippidu/internal/workercmd"
 )
 
+// memoryLimit is the worker's soft memory limit when GOMEMLIMIT is not set: the
+// garbage collector works harder near it, so one multi-megabyte row after another
+// does not let the heap double before it is collected.
+const memoryLimit = 100 << 20
+
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := workercmd.Main(ctx, workercmd.Env{Args: os.Args[1:], Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
 	stop()
