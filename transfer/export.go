@@ -2,6 +2,7 @@ package transfer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -45,6 +46,18 @@ SET LOCAL client_encoding = 'UTF8'`
 // REPEATABLE READ transaction that first locks them against TRUNCATE, so the dump is
 // one consistent snapshot even while an import or writes run elsewhere.
 func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions) (*ExportResult, error) {
+	// The snapshot is taken by the transaction's first query, so the tables are
+	// locked before anything is read: a snapshot taken while an import holds them
+	// would, once the import commits, see its TRUNCATE but not its rows (empty
+	// tables). The table names are therefore read before the transaction.
+	pre, err := schema.LoadCatalog(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(pre.Tables))
+	for i, t := range pre.Tables {
+		names[i] = pgx.Identifier{t.Name}.Sanitize()
+	}
 	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, fmt.Errorf("begin snapshot: %w", err)
@@ -53,17 +66,21 @@ func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions
 	if _, err := tx.Exec(ctx, sessionSettingsSQL); err != nil {
 		return nil, fmt.Errorf("session settings: %w", err)
 	}
+	if len(names) > 0 {
+		if _, err := tx.Exec(ctx, "LOCK TABLE "+strings.Join(names, ", ")+" IN ACCESS SHARE MODE"); err != nil {
+			return nil, fmt.Errorf("lock tables: %w", err)
+		}
+	}
 	cat, err := schema.LoadCatalog(ctx, tx)
 	if err != nil {
 		return nil, err
 	}
-	if len(cat.Tables) > 0 {
-		names := make([]string, len(cat.Tables))
-		for i, t := range cat.Tables {
-			names[i] = pgx.Identifier{t.Name}.Sanitize()
-		}
-		if _, err := tx.Exec(ctx, "LOCK TABLE "+strings.Join(names, ", ")+" IN ACCESS SHARE MODE"); err != nil {
-			return nil, fmt.Errorf("lock tables: %w", err)
+	if len(cat.Tables) != len(pre.Tables) {
+		return nil, errors.New("the app tables changed while the export started; try again")
+	}
+	for i, t := range cat.Tables {
+		if t.Name != pre.Tables[i].Name {
+			return nil, errors.New("the app tables changed while the export started; try again")
 		}
 	}
 	var exportedAt time.Time

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
-	"path"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -95,7 +94,7 @@ func (s *Server) importFile(c *gin.Context, fields map[string]string, part *mult
 		s.failData(c, errOr(err, wippidu.ErrImportBusy))
 		return
 	}
-	fileName := path.Base(strings.ReplaceAll(part.FileName(), `\`, "/"))
+	fileName := uploadFileName(part.FileName())
 	if part.FileName() == "" {
 		s.failData(c, errNoFile)
 		return

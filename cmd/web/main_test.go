@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,7 +17,23 @@ import (
 	"github.com/wippidu/wippidu/web"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+// webBin is the web command, built once for the tests that run it as a process.
+var webBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "wippidu-web-bin-")
+	if err != nil {
+		panic(err)
+	}
+	webBin = filepath.Join(dir, "web")
+	if out, err := exec.Command("go", "build", "-o", webBin, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build web: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := pgtest.Main(m)
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
 
 // TestMainServesAndShutsDown wires the web tier from configuration alone, as the
 // command does, and checks that it is ready and stops cleanly.
