@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"time"
 
@@ -148,12 +147,6 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-// IsUserError reports whether err carries a message meant for the user.
-func IsUserError(err error) bool {
-	var e *wippidu.Error
-	return errors.As(err, &e)
 }
 
 // NewImportKey returns a fresh storage key for an uploaded dump.

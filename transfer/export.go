@@ -112,7 +112,7 @@ func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions
 			cols = append(cols, dump.Column{Name: c.Name, Type: c.Type})
 			idents = append(idents, pgx.Identifier{c.Name}.Sanitize())
 		}
-		prog.phase(ctx, PhaseExporting, t.Name)
+		prog.phase(PhaseExporting, t.Name)
 		tw, err := dw.BeginTable(t.Name, cols)
 		if err != nil {
 			return nil, fmt.Errorf("table %q: %w", t.Name, err)

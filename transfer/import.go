@@ -65,7 +65,7 @@ func Import(ctx context.Context, conn *pgx.Conn, src io.Reader, opts ImportOptio
 	}
 	var read atomic.Int64
 	prog := &progressTracker{fn: opts.Progress, bytes: &read}
-	prog.phase(ctx, PhaseReading, "")
+	prog.phase(PhaseReading, "")
 	r, err := dump.NewReader(countingReader{r: src, n: &read}, dump.ReaderOptions{MaxValueBytes: opts.MaxValueBytes})
 	if err != nil {
 		return nil, badDump(err)
@@ -110,7 +110,7 @@ func load(ctx context.Context, tx pgx.Tx, r *dump.Reader, res *ImportResult, opt
 	if _, err := tx.Exec(ctx, sessionSettingsSQL); err != nil {
 		return fmt.Errorf("session settings: %w", err)
 	}
-	prog.phase(ctx, PhasePreparing, "")
+	prog.phase(PhasePreparing, "")
 	cat, err := schema.LoadCatalog(ctx, tx)
 	if err != nil {
 		return err
@@ -157,7 +157,7 @@ func load(ctx context.Context, tx pgx.Tx, r *dump.Reader, res *ImportResult, opt
 			res.SkippedTables = append(res.SkippedTables, dt.Name)
 			continue
 		}
-		prog.phase(ctx, PhaseLoading, st.Name)
+		prog.phase(PhaseLoading, st.Name)
 		n, err := copyTable(ctx, tx, r, dt, st, res, opts.Anonymizer, prog)
 		if err != nil {
 			return err
@@ -172,10 +172,10 @@ func load(ctx context.Context, tx pgx.Tx, r *dump.Reader, res *ImportResult, opt
 		}
 	}
 
-	prog.phase(ctx, PhaseForeignKeys, "")
+	prog.phase(PhaseForeignKeys, "")
 	for _, t := range cat.Tables {
 		for _, fk := range t.ForeignKeys {
-			prog.phase(ctx, PhaseForeignKeys, t.Name)
+			prog.phase(PhaseForeignKeys, t.Name)
 			sql := "ALTER TABLE " + pgx.Identifier{t.Name}.Sanitize() + " ADD CONSTRAINT " + pgx.Identifier{fk.Name}.Sanitize() + " " + fk.Definition
 			if _, err := tx.Exec(ctx, sql); err != nil {
 				return pgDataError(fmt.Errorf("foreign key %q of table %q does not hold for the dump's rows: %w", fk.Name, t.Name, err))
@@ -183,7 +183,7 @@ func load(ctx context.Context, tx pgx.Tx, r *dump.Reader, res *ImportResult, opt
 		}
 	}
 
-	prog.phase(ctx, PhaseSequences, "")
+	prog.phase(PhaseSequences, "")
 	for _, t := range cat.Tables {
 		for _, s := range t.Sequences {
 			sql := "SELECT setval($1::regclass, COALESCE((SELECT MAX(" + pgx.Identifier{s.Column}.Sanitize() + ") FROM " +
@@ -193,7 +193,7 @@ func load(ctx context.Context, tx pgx.Tx, r *dump.Reader, res *ImportResult, opt
 			}
 		}
 	}
-	prog.phase(ctx, PhaseCommitting, "")
+	prog.phase(PhaseCommitting, "")
 	res.DurationSeconds = time.Since(start).Seconds()
 	if opts.BeforeCommit != nil {
 		return opts.BeforeCommit(ctx, tx, res)

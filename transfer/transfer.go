@@ -4,7 +4,6 @@
 package transfer
 
 import (
-	"context"
 	"errors"
 	"sync/atomic"
 	"time"
@@ -69,8 +68,7 @@ func (p *progressTracker) report(force bool) {
 }
 
 // phase switches to a new phase and reports it at once.
-func (p *progressTracker) phase(ctx context.Context, phase, table string) {
-	_ = ctx
+func (p *progressTracker) phase(phase, table string) {
 	p.state.Phase, p.state.Table = phase, table
 	p.report(true)
 }
