@@ -11,6 +11,7 @@ import (
 
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/wippidu/wippidu/internal/poll"
 	"github.com/wippidu/wippidu/internal/testdb"
 	"github.com/wippidu/wippidu/jobs"
 	"github.com/wippidu/wippidu/storage/file"
@@ -37,7 +38,7 @@ func TestExportOntoAFullDiskFailsCleanly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the export attempt to fail", time.Minute, func() bool {
+	poll.Until(t, "the export attempt to fail", time.Minute, func() bool {
 		j, err := prod.client.JobGet(ctx, s.JobID)
 		if err == nil && j.State == rivertype.JobStateCompleted {
 			t.Fatal("the export fit on the small disk; the test needs more data")

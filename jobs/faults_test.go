@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/wippidu/wippidu/internal/pgtest"
+	"github.com/wippidu/wippidu/internal/poll"
 	"github.com/wippidu/wippidu/internal/testdb"
 	"github.com/wippidu/wippidu/jobs"
 	"github.com/wippidu/wippidu/storage"
@@ -24,17 +25,6 @@ import (
 type fixedRetry time.Duration
 
 func (f fixedRetry) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(time.Duration(f)) }
-
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 func TestTerminatedConnectionRollsBackThenRetrySucceeds(t *testing.T) {
 	prod := newInstance(t, instanceOpts{})
@@ -51,7 +41,7 @@ func TestTerminatedConnectionRollsBackThenRetrySucceeds(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	waitFor(t, "rows loading", time.Minute, func() bool {
+	poll.Until(t, "rows loading", time.Minute, func() bool {
 		st, err := jobs.GetStatus(ctx, staging.client, staging.pool, s.JobID)
 		return err == nil && st.Phase == "loading" && st.RowsDone > 0
 	})
@@ -63,7 +53,7 @@ func TestTerminatedConnectionRollsBackThenRetrySucceeds(t *testing.T) {
 	if killed != 1 {
 		t.Fatalf("terminated %d sessions, want the import's one", killed)
 	}
-	waitFor(t, "attempt 1 to fail", time.Minute, func() bool {
+	poll.Until(t, "attempt 1 to fail", time.Minute, func() bool {
 		// River's scheduler may already have made it available again; the
 		// retry policy holds the next attempt back for a few seconds.
 		j, err := staging.client.JobGet(ctx, s.JobID)
@@ -184,7 +174,7 @@ func TestCancelledImportRollsBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "rows loading", time.Minute, func() bool {
+	poll.Until(t, "rows loading", time.Minute, func() bool {
 		st, err := jobs.GetStatus(ctx, staging.client, staging.pool, s.JobID)
 		return err == nil && st.Phase == "loading" && st.RowsDone > 0
 	})
@@ -261,7 +251,7 @@ func TestStorageFailureMidDownloadRollsBackThenRetrySucceeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "attempt 1 to fail", time.Minute, func() bool {
+	poll.Until(t, "attempt 1 to fail", time.Minute, func() bool {
 		j, err := staging.client.JobGet(ctx, s.JobID)
 		return err == nil && len(j.Errors) == 1 && j.State != rivertype.JobStateRunning
 	})

@@ -1,6 +1,7 @@
 package jobs_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -264,7 +265,7 @@ func TestBadDumpFailsOnceWithItsReason(t *testing.T) {
 	}
 	for body, want := range tests {
 		key := jobs.NewImportKey()
-		if _, err := staging.store.Put(context.Background(), key, strings.NewReader(gzipString(t, body))); err != nil {
+		if _, err := staging.store.Put(context.Background(), key, bytes.NewReader(testdb.Gzip(t, body))); err != nil {
 			t.Fatal(err)
 		}
 		s, err := staging.sub.Import(context.Background(), importRequest(key))

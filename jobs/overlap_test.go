@@ -10,6 +10,7 @@ import (
 
 	"github.com/wippidu/wippidu/dump"
 	"github.com/wippidu/wippidu/internal/pgtest"
+	"github.com/wippidu/wippidu/internal/poll"
 	"github.com/wippidu/wippidu/internal/testdb"
 	"github.com/wippidu/wippidu/jobs"
 )
@@ -34,7 +35,7 @@ func TestExportDuringImportIsOneSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the import to be loading messages", time.Minute, func() bool {
+	poll.Until(t, "the import to be loading messages", time.Minute, func() bool {
 		st, err := jobs.GetStatus(ctx, staging.client, staging.pool, imp.JobID)
 		return err == nil && st.Phase == "loading" && st.Table == "messages" && st.RowsDone > 0
 	})

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
+	"github.com/wippidu/wippidu/internal/testdb"
 )
 
 func gunzip(t *testing.T, b []byte) []byte {
@@ -22,19 +23,6 @@ func gunzip(t *testing.T, b []byte) []byte {
 	return out
 }
 
-func gzipString(t *testing.T, s string) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	zw := gzip.NewWriter(&b)
-	if _, err := zw.Write([]byte(s)); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
 // rewrite replaces one occurrence of old in a dump's JSON and gzips it again.
 func rewrite(t *testing.T, file []byte, old, new string) []byte {
 	t.Helper()
@@ -42,5 +30,5 @@ func rewrite(t *testing.T, file []byte, old, new string) []byte {
 	if !strings.Contains(s, old) {
 		t.Fatalf("dump does not contain %q", old)
 	}
-	return gzipString(t, strings.Replace(s, old, new, 1))
+	return testdb.Gzip(t, strings.Replace(s, old, new, 1))
 }

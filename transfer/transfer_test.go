@@ -341,7 +341,7 @@ func TestSchemaDrift(t *testing.T) {
 
 func TestNewerSchemaVersionRefused(t *testing.T) {
 	dst := pgtest.NewPool(t, pgtest.NewDB(t))
-	file := gzipString(t, `{"schema_version":2,"app":"wippidu","tables":[]}`)
+	file := testdb.Gzip(t, `{"schema_version":2,"app":"wippidu","tables":[]}`)
 	_, err := importDump(t, dst, file, anon(t))
 	if err == nil || err.Error() != "Dump schema version 2 is newer than this instance supports." {
 		t.Fatalf("got %v, want the exact newer-schema message", err)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/wippidu/wippidu"
+	"github.com/wippidu/wippidu/internal/poll"
 	"github.com/wippidu/wippidu/internal/webclient"
 	"github.com/wippidu/wippidu/internal/workercmd"
 )
@@ -86,7 +87,7 @@ func TestConcurrentImportSubmissionsAcceptOne(t *testing.T) {
 	close(start)
 	wg.Wait()
 	queued := func(r *cliResult) bool { return strings.Contains(r.stderr.String(), "import queued") }
-	waitForCond(t, "every command line submission to be answered", time.Minute, func() bool {
+	poll.Until(t, "every command line submission to be answered", time.Minute, func() bool {
 		for _, r := range cliRes {
 			select {
 			case <-r.done:
@@ -153,16 +154,5 @@ func TestConcurrentImportSubmissionsAcceptOne(t *testing.T) {
 	})
 	if files != 1 {
 		t.Errorf("files in storage: got %d, want 1 (refused uploads leave no temp files)", files)
-	}
-}
-
-func waitForCond(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }

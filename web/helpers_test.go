@@ -22,7 +22,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/klauspost/compress/gzip"
 	"github.com/riverqueue/river"
 	"golang.org/x/crypto/bcrypt"
 
@@ -317,21 +316,9 @@ func between(s, start, end string) string {
 	return v
 }
 
-// gz returns s gzipped.
-func gz(t *testing.T, s string) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	zw := gzip.NewWriter(&b)
-	_, _ = zw.Write([]byte(s))
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
 // smallDump is a valid dump with no tables.
 func smallDump(t *testing.T) []byte {
-	return gz(t, `{"schema_version": 1, "app": "wippidu", "source_host": "app.wippidu.net", "exported_at": "2026-11-25T10:11:12Z", "include_attachments": true, "tables": []}`)
+	return testdb.Gzip(t, `{"schema_version": 1, "app": "wippidu", "source_host": "app.wippidu.net", "exported_at": "2026-11-25T10:11:12Z", "include_attachments": true, "tables": []}`)
 }
 
 func jsonError(t *testing.T, rec *httptest.ResponseRecorder) string {
@@ -351,7 +338,7 @@ func bigDump(t *testing.T, v int) []byte {
 	t.Helper()
 	noise := make([]byte, 300<<10)
 	_, _ = rand.Read(noise)
-	return gz(t, fmt.Sprintf(`{"schema_version": %d, "app": "wippidu", "source_host": "app.wippidu.net", "exported_at": "2026-11-25T10:11:12Z", "include_attachments": true, "tables": [`+
+	return testdb.Gzip(t, fmt.Sprintf(`{"schema_version": %d, "app": "wippidu", "source_host": "app.wippidu.net", "exported_at": "2026-11-25T10:11:12Z", "include_attachments": true, "tables": [`+
 		`{"name": "no_such_table", "columns": [{"name": "id", "type": "bigint"}, {"name": "x", "type": "text"}], "rows": [[1, %q]]}]}`,
 		v, base64.StdEncoding.EncodeToString(noise)))
 }

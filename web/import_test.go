@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/wippidu/wippidu"
+	"github.com/wippidu/wippidu/internal/testdb"
 )
 
 func TestProductionRefusesImportOnEveryPath(t *testing.T) {
@@ -78,7 +79,7 @@ func TestImportGatesRefuseWithExactMessages(t *testing.T) {
 			http.StatusBadRequest, wippidu.ErrNotADump.Message},
 		{"newer schema version", func() importForm {
 			f := base
-			f.file = gz(t, `{"schema_version": 7, "app": "wippidu", "source_host": "app.wippidu.net", "exported_at": "2026-11-25T10:11:12Z", "include_attachments": true, "tables": [`+strings.Repeat(" ", 1<<20))
+			f.file = testdb.Gzip(t, `{"schema_version": 7, "app": "wippidu", "source_host": "app.wippidu.net", "exported_at": "2026-11-25T10:11:12Z", "include_attachments": true, "tables": [`+strings.Repeat(" ", 1<<20))
 			return f
 		}(), stagingHost, nil, http.StatusBadRequest, "Dump schema version 7 is newer than this instance supports."},
 		{"newer schema version, larger than the header buffer", func() importForm { f := base; f.file = bigDump(t, 2); return f }(),

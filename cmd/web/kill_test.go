@@ -25,6 +25,7 @@ import (
 	"github.com/wippidu/wippidu/anonymizer"
 	"github.com/wippidu/wippidu/config"
 	"github.com/wippidu/wippidu/internal/pgtest"
+	"github.com/wippidu/wippidu/internal/poll"
 	"github.com/wippidu/wippidu/internal/webclient"
 	"github.com/wippidu/wippidu/jobs"
 	"github.com/wippidu/wippidu/storage/file"
@@ -66,7 +67,7 @@ func TestWebKilledMidUploadLeavesNothing(t *testing.T) {
 	}()
 
 	var temp string
-	waitFor(t, "half of the upload to be in storage", time.Minute, func() bool {
+	poll.Until(t, "half of the upload to be in storage", time.Minute, func() bool {
 		temp = tempFile(t, storeDir)
 		fi, err := os.Stat(temp)
 		return err == nil && fi.Size() > total/2
@@ -212,15 +213,4 @@ func housekeepingDeps(t *testing.T, vars map[string]string, pool *pgxpool.Pool, 
 		t.Fatal(err)
 	}
 	return &jobs.Deps{Pool: pool, Storage: store, Config: cfg, Policy: anonymizer.DefaultPolicy(), Logger: slog.New(slog.DiscardHandler)}
-}
-
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

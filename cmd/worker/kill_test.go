@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wippidu/wippidu/internal/pgtest"
+	"github.com/wippidu/wippidu/internal/poll"
 	"github.com/wippidu/wippidu/internal/testdb"
 	"github.com/wippidu/wippidu/jobs"
 	"github.com/wippidu/wippidu/storage/file"
@@ -103,7 +104,7 @@ func (p *pendingImport) phase(t *testing.T) string {
 
 func (p *pendingImport) waitLoading(t *testing.T, rows int64) {
 	t.Helper()
-	waitFor(t, "the import to be loading rows", 2*time.Minute, func() bool {
+	poll.Until(t, "the import to be loading rows", 2*time.Minute, func() bool {
 		return count(t, p.staging.pool, fmt.Sprintf(`SELECT COALESCE((SELECT (metadata->'output'->>'rows_done')::bigint FROM river_job
 			WHERE id = %d AND metadata->'output'->>'phase' = 'loading'), 0)`, p.jobID)) > rows
 	})
@@ -122,7 +123,7 @@ func kill(t *testing.T, w *exec.Cmd) {
 // (and with it rolled back its transaction).
 func (p *pendingImport) waitSessionGone(t *testing.T) {
 	t.Helper()
-	waitFor(t, "the killed import's session to end", time.Minute, func() bool {
+	poll.Until(t, "the killed import's session to end", time.Minute, func() bool {
 		return count(t, p.staging.pool, fmt.Sprintf(`SELECT count(*) FROM pg_stat_activity WHERE application_name = '%s'`, p.sessionAttempt1)) == 0
 	})
 }
@@ -153,12 +154,12 @@ func (p *pendingImport) rescue(t *testing.T, attempts int64, firstError string) 
 		UPDATE river_leader SET expires_at = now() - interval '1 second'`); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the liveness grace to pass", time.Minute, func() bool {
+	poll.Until(t, "the liveness grace to pass", time.Minute, func() bool {
 		return count(t, p.staging.pool, fmt.Sprintf(`SELECT count(*) FROM river_job WHERE id = %d AND attempted_at < now() - interval '3.5 seconds'`, p.jobID)) == 1
 	})
 	start := time.Now()
 	second := startWorker(t, p.staging, "second")
-	waitFor(t, "the import to succeed on the second worker", 3*time.Minute, func() bool {
+	poll.Until(t, "the import to succeed on the second worker", 3*time.Minute, func() bool {
 		return str(t, p.staging.pool, fmt.Sprintf("SELECT state::text FROM river_job WHERE id = %d", p.jobID)) == "completed"
 	})
 	t.Logf("second worker completed the import in %s", time.Since(start).Round(100*time.Millisecond))
@@ -232,7 +233,7 @@ func (p *pendingImport) waitBlocked(t *testing.T, b *blocker, phase, lockWhere, 
 		  AND strpos(a.query, '%s') > 0
 		  AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND NOT l.granted AND %s)`,
 		p.sessionAttempt1, b.pid, query, lockWhere)
-	waitFor(t, "the import to wait for the blocking lock", time.Minute, func() bool { return count(t, p.staging.pool, q) == 1 })
+	poll.Until(t, "the import to wait for the blocking lock", time.Minute, func() bool { return count(t, p.staging.pool, q) == 1 })
 	if got := p.phase(t); got != phase {
 		t.Fatalf("phase while blocked: got %q, want %q", got, phase)
 	}
@@ -329,7 +330,7 @@ func TestWorkerDrainsThenCancelsOnSIGTERM(t *testing.T) {
 func TestWorkerExitsPromptlyOnSIGTERMWhenIdle(t *testing.T) {
 	in := newInstance(t, true)
 	w := startWorker(t, in, "idle")
-	waitFor(t, "the worker to start", time.Minute, func() bool {
+	poll.Until(t, "the worker to start", time.Minute, func() bool {
 		return count(t, in.pool, `SELECT count(*) FROM river_leader`) == 1
 	})
 	if err := w.Process.Signal(syscall.SIGTERM); err != nil {

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -100,7 +99,9 @@ func TestCommandLineRefresh(t *testing.T) {
 		t.Fatalf("export: exit %d\n%s", code, stderr)
 	}
 	newer := filepath.Join(t.TempDir(), "newer.json.gz")
-	writeGzip(t, newer, `{"schema_version":3,"app":"wippidu","tables":[]}`)
+	if err := os.WriteFile(newer, testdb.Gzip(t, `{"schema_version":3,"app":"wippidu","tables":[]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	notDump := filepath.Join(t.TempDir(), "notes.txt")
 	if err := os.WriteFile(notDump, []byte("hello"), 0o644); err != nil {
 		t.Fatal(err)
@@ -225,17 +226,6 @@ func submitter(t *testing.T, in *instance) *jobs.Submitter {
 		t.Fatal(err)
 	}
 	return &jobs.Submitter{Pool: in.pool, Client: client, Config: cfg}
-}
-
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 func count(t *testing.T, pool *pgxpool.Pool, q string) int64 {

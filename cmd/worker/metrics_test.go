@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wippidu/wippidu/internal/poll"
 	"github.com/wippidu/wippidu/internal/testdb"
 )
 
@@ -34,7 +35,7 @@ func TestWorkerServesMetricsAndStopsOnSIGTERM(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	waitFor(t, "the metrics endpoint", 30*time.Second, func() bool { code, _ := get("/healthz"); return code == 200 })
+	poll.Until(t, "the metrics endpoint", 30*time.Second, func() bool { code, _ := get("/healthz"); return code == 200 })
 
 	// An export run by this worker shows up in its metrics.
 	if code, _, stderr := prod.run(t, "export", "--out", t.TempDir()); code != 0 {

@@ -3,12 +3,14 @@
 package testdb
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/klauspost/compress/gzip"
 )
 
 //go:embed fixture.sql
@@ -48,4 +50,18 @@ func SlowInserts(t testing.TB, pool *pgxpool.Pool, table string) {
 	if err != nil {
 		t.Fatalf("testdb: slow inserts: %v", err)
 	}
+}
+
+// Gzip returns s gzipped: a dump file made by hand, e.g. a broken or a newer one.
+func Gzip(t testing.TB, s string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	if _, err := zw.Write([]byte(s)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
