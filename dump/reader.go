@@ -484,10 +484,8 @@ func (r *Reader) NextTable() (*Table, error) {
 		return nil, err
 	}
 	t := &Table{}
-	if k, err := r.key(); err != nil {
+	if err := r.tableKey(fmt.Sprintf("table %d", r.tables), "first", "name"); err != nil {
 		return nil, err
-	} else if k != "name" {
-		return nil, r.formatErr("table %d: first key is %q, want \"name\"", r.tables, k)
 	}
 	nv, err := r.scalar()
 	if errors.Is(err, errTooLong) {
@@ -507,10 +505,8 @@ func (r *Reader) NextTable() (*Table, error) {
 	if err := r.expect(','); err != nil {
 		return nil, err
 	}
-	if k, err := r.key(); err != nil {
+	if err := r.tableKey(fmt.Sprintf("table %q", t.Name), "second", "columns"); err != nil {
 		return nil, err
-	} else if k != "columns" {
-		return nil, r.formatErr("table %q: second key is %q, want \"columns\"", t.Name, k)
 	}
 	if t.Columns, err = r.columns(t.Name); err != nil {
 		return nil, err
@@ -518,10 +514,8 @@ func (r *Reader) NextTable() (*Table, error) {
 	if err := r.expect(','); err != nil {
 		return nil, err
 	}
-	if k, err := r.key(); err != nil {
+	if err := r.tableKey(fmt.Sprintf("table %q", t.Name), "third", "rows"); err != nil {
 		return nil, err
-	} else if k != "rows" {
-		return nil, r.formatErr("table %q: third key is %q, want \"rows\"", t.Name, k)
 	}
 	if c, err := r.peek(); err != nil {
 		return nil, err
@@ -624,6 +618,19 @@ func (r *Reader) columns(table string) ([]Column, error) {
 		cols = append(cols, c)
 	}
 	return cols, nil
+}
+
+// tableKey reads the next key of a table object, which must be want: a table's keys
+// come in a fixed order so that its columns are known before its rows.
+func (r *Reader) tableKey(table, nth, want string) error {
+	k, err := r.key()
+	if err != nil {
+		return err
+	}
+	if k != want {
+		return r.formatErr("%s: %s key is %q, want %q", table, nth, k, want)
+	}
+	return nil
 }
 
 // NextRow returns the next row of the current table, or io.EOF after its last row.
