@@ -5,6 +5,8 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/wippidu/wippidu"
 )
 
 // Queues used by wippidu's jobs.
@@ -25,7 +27,7 @@ type ExportArgs struct {
 }
 
 // Kind implements river.JobArgs.
-func (ExportArgs) Kind() string { return "export" }
+func (ExportArgs) Kind() string { return wippidu.KindExport }
 
 // InsertOpts implements river.JobArgsWithInsertOpts.
 func (ExportArgs) InsertOpts() river.InsertOpts {
@@ -42,10 +44,11 @@ type ImportArgs struct {
 }
 
 // Kind implements river.JobArgs.
-func (ImportArgs) Kind() string { return "import" }
+func (ImportArgs) Kind() string { return wippidu.KindImport }
 
-// activeStates are the states in which an import counts as queued or running.
-var activeStates = []rivertype.JobState{
+// ActiveStates are the job states in which an export or import counts as queued
+// or running: the one list the unique-import rule and every query use.
+var ActiveStates = []rivertype.JobState{
 	rivertype.JobStateAvailable,
 	rivertype.JobStatePending,
 	rivertype.JobStateRetryable,
@@ -59,7 +62,7 @@ func (ImportArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{
 		Queue:       QueueImports,
 		MaxAttempts: MaxAttempts,
-		UniqueOpts:  river.UniqueOpts{ByState: activeStates},
+		UniqueOpts:  river.UniqueOpts{ByState: ActiveStates},
 	}
 }
 

@@ -21,7 +21,22 @@ var (
 	})
 )
 
-// RegisterMetrics registers the job metrics with a Prometheus registry.
+// CountAttempt counts an export or import attempt that ended with outcome (an
+// audit status).
+func CountAttempt(kind, outcome string) { metricJobs.WithLabelValues(kind, outcome).Inc() }
+
+// CountRows counts rows exported or imported.
+func CountRows(kind string, n int64) { metricRows.WithLabelValues(kind).Add(float64(n)) }
+
+// CountBytes counts compressed dump bytes exported or imported.
+func CountBytes(kind string, n int64) { metricBytes.WithLabelValues(kind).Add(float64(n)) }
+
+// CountRescued counts a job handed back because its worker was lost.
+func CountRescued() { metricRescued.Inc() }
+
+// RegisterMetrics registers the job metrics with a Prometheus registry: the
+// worker's, where they move, and the web tier's, so that one dashboard finds them
+// on either.
 func RegisterMetrics(reg prometheus.Registerer) error {
 	for _, c := range []prometheus.Collector{metricJobs, metricRows, metricBytes, metricRescued} {
 		if err := reg.Register(c); err != nil {

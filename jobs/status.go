@@ -9,19 +9,20 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/wippidu/wippidu"
+	"github.com/wippidu/wippidu/audit"
 )
 
 // Status is what an admin polling a job sees (GET /admin/data/jobs/{id}).
 type Status struct {
-	JobID       int64           `json:"job_id"`
-	AuditID     int64           `json:"audit_id"`
-	Kind        string          `json:"kind"`
-	State       string          `json:"state"`        // River's job state, or the audit status once the row is gone
-	AuditStatus string          `json:"audit_status"` // queued, running, succeeded, failed, cancelled
-	Phase       string          `json:"phase"`
-	Table       string          `json:"table"`
-	RowsDone    int64           `json:"rows_done"`
-	BytesDone   int64           `json:"bytes_done"`
+	JobID   int64  `json:"job_id"`
+	AuditID int64  `json:"audit_id"`
+	Kind    string `json:"kind"`
+	State   string `json:"state"` // River's job state, or the audit status once the row is gone
+	// AuditStatus is queued, running, succeeded, failed or cancelled.
+	AuditStatus string `json:"audit_status"`
+	wippidu.Progress
 	BytesTotal  int64           `json:"bytes_total"`
 	Attempt     int             `json:"attempt"`
 	MaxAttempts int             `json:"max_attempts"`
@@ -34,62 +35,70 @@ type Status struct {
 
 // GetStatus combines a job's row (live progress) with its audit row (the lasting
 // record, which outlives River's deletion of finished jobs).
-func GetStatus(ctx context.Context, client *river.Client[pgx.Tx], db querier, jobID int64) (*Status, error) {
-	st := &Status{JobID: jobID}
+func GetStatus(ctx context.Context, client *river.Client[pgx.Tx], db audit.DB, jobID int64) (*Status, error) {
 	job, err := client.JobGet(ctx, jobID)
 	if err != nil && !errors.Is(err, river.ErrNotFound) {
 		return nil, fmt.Errorf("read job %d: %w", jobID, err)
 	}
-	audit, aerr := AuditByJob(ctx, db, jobID)
-	if aerr != nil && !errors.Is(aerr, ErrNotFound) {
+	rec, aerr := audit.ByJob(ctx, db, jobID)
+	if aerr != nil && !errors.Is(aerr, audit.ErrNotFound) {
 		return nil, aerr
 	}
-	if job == nil && audit == nil {
-		return nil, ErrNotFound
+	if job == nil && rec == nil {
+		return nil, audit.ErrNotFound
 	}
+	st := &Status{JobID: jobID}
 	if job != nil {
-		if job.Kind != "export" && job.Kind != "import" {
-			return nil, ErrNotFound
+		if job.Kind != wippidu.KindExport && job.Kind != wippidu.KindImport {
+			return nil, audit.ErrNotFound
 		}
-		st.Kind, st.State, st.Attempt, st.MaxAttempts = job.Kind, string(job.State), job.Attempt, job.MaxAttempts
-		var out Output
-		if raw := job.Output(); len(raw) > 0 {
-			if err := json.Unmarshal(raw, &out); err == nil {
-				st.Phase, st.Table, st.RowsDone, st.BytesDone, st.BytesTotal = out.Phase, out.Table, out.RowsDone, out.BytesDone, out.BytesTotal
-			}
-		}
-		if n := len(job.Errors); n > 0 {
-			st.Error = job.Errors[n-1].Error
-		}
-		switch job.State {
-		case rivertype.JobStateCompleted:
-			st.Done, st.Succeeded = true, true
-		case rivertype.JobStateCancelled, rivertype.JobStateDiscarded:
-			st.Done = true
-		}
+		st.fromJob(job)
 	}
-	if audit != nil {
-		st.AuditID, st.Kind, st.AuditStatus = audit.ID, audit.Kind, audit.Status
-		if audit.FileName != nil {
-			st.FileName = *audit.FileName
-		}
-		if audit.ErrorMessage != nil && (st.Error == "" || audit.Status == StatusFailed) {
-			st.Error = *audit.ErrorMessage
-		}
-		if len(audit.Result) > 0 && string(audit.Result) != "null" {
-			st.Result = audit.Result
-		}
-		if job == nil {
-			st.State = audit.Status
-			st.Done = audit.Status == StatusSucceeded || audit.Status == StatusFailed || audit.Status == StatusCancelled
-			st.Succeeded = audit.Status == StatusSucceeded
-			if st.Done {
-				st.Phase = PhaseDone
-			}
-		}
+	if rec != nil {
+		st.fromAudit(rec, job == nil)
 	}
 	if st.Succeeded {
-		st.Phase, st.Table, st.Error = PhaseDone, "", ""
+		st.Phase, st.Table, st.Error = wippidu.PhaseDone, "", ""
 	}
 	return st, nil
+}
+
+func (st *Status) fromJob(job *rivertype.JobRow) {
+	st.Kind, st.State, st.Attempt, st.MaxAttempts = job.Kind, string(job.State), job.Attempt, job.MaxAttempts
+	var out Output
+	if raw := job.Output(); len(raw) > 0 && json.Unmarshal(raw, &out) == nil {
+		st.Progress, st.BytesTotal = out.Progress, out.BytesTotal
+	}
+	if n := len(job.Errors); n > 0 {
+		st.Error = job.Errors[n-1].Error
+	}
+	switch job.State {
+	case rivertype.JobStateCompleted:
+		st.Done, st.Succeeded = true, true
+	case rivertype.JobStateCancelled, rivertype.JobStateDiscarded:
+		st.Done = true
+	}
+}
+
+// fromAudit adds what the audit row knows; without a job row (River deleted it) the
+// audit row alone says how the job ended.
+func (st *Status) fromAudit(rec *audit.Record, jobGone bool) {
+	st.AuditID, st.Kind, st.AuditStatus = rec.ID, rec.Kind, rec.Status
+	if rec.FileName != nil {
+		st.FileName = *rec.FileName
+	}
+	if rec.ErrorMessage != nil && (st.Error == "" || rec.Status == audit.StatusFailed) {
+		st.Error = *rec.ErrorMessage
+	}
+	if len(rec.Result) > 0 && string(rec.Result) != "null" {
+		st.Result = rec.Result
+	}
+	if jobGone {
+		st.State = rec.Status
+		st.Done = audit.Ended(rec.Status)
+		st.Succeeded = rec.Status == audit.StatusSucceeded
+		if st.Done {
+			st.Phase = wippidu.PhaseDone
+		}
+	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/wippidu/wippidu"
 	"github.com/wippidu/wippidu/anonymizer"
+	"github.com/wippidu/wippidu/audit"
 	"github.com/wippidu/wippidu/config"
 )
 
@@ -44,22 +45,22 @@ type Submitted struct {
 func (s *Submitter) Export(ctx context.Context, req ExportRequest) (Submitted, error) {
 	var out Submitted
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		opts := map[string]any{"include_attachments": req.IncludeAttachments}
-		id, err := createAudit(ctx, tx, "export", req.RequestedBy, "", "", 0, opts)
+		id, err := audit.Create(ctx, tx, audit.New{Kind: wippidu.KindExport, RequestedBy: req.RequestedBy,
+			Options: map[string]any{"include_attachments": req.IncludeAttachments}})
 		if err != nil {
 			return err
 		}
 		args := ExportArgs{AuditID: id, IncludeAttachments: req.IncludeAttachments, SourceHost: req.SourceHost}
-		io := args.InsertOpts()
+		opts := args.InsertOpts()
 		if req.Queue != "" {
-			io.Queue = req.Queue
+			opts.Queue = req.Queue
 		}
-		res, err := s.Client.InsertTx(ctx, tx, args, &io)
+		res, err := s.Client.InsertTx(ctx, tx, args, &opts)
 		if err != nil {
 			return fmt.Errorf("enqueue export: %w", err)
 		}
 		out = Submitted{JobID: res.Job.ID, AuditID: id}
-		return setAuditJob(ctx, tx, id, res.Job.ID)
+		return audit.LinkJob(ctx, tx, id, res.Job.ID)
 	})
 	return out, err
 }
@@ -102,22 +103,23 @@ func (s *Submitter) Import(ctx context.Context, req ImportRequest) (Submitted, e
 	}
 	var out Submitted
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		opts := map[string]any{
-			"anonymizers_off":   nonNil(req.AnonymizersOff),
-			"risk_acknowledged": len(req.AnonymizersOff) > 0,
-			"confirm_host":      req.ConfirmHost,
-		}
-		id, err := createAudit(ctx, tx, "import", req.RequestedBy, req.FileName, req.ObjectKey, req.Size, opts)
+		id, err := audit.Create(ctx, tx, audit.New{Kind: wippidu.KindImport, RequestedBy: req.RequestedBy,
+			FileName: req.FileName, ObjectKey: req.ObjectKey, SizeBytes: req.Size,
+			Options: map[string]any{
+				"anonymizers_off":   nonNil(req.AnonymizersOff),
+				"risk_acknowledged": len(req.AnonymizersOff) > 0,
+				"confirm_host":      req.ConfirmHost,
+			}})
 		if err != nil {
 			return err
 		}
 		args := ImportArgs{AuditID: id, ObjectKey: req.ObjectKey, FileName: req.FileName,
 			AnonymizersOff: req.AnonymizersOff, RiskAck: req.RiskAck}
-		io := args.InsertOpts()
+		opts := args.InsertOpts()
 		if req.Queue != "" {
-			io.Queue = req.Queue
+			opts.Queue = req.Queue
 		}
-		res, err := s.Client.InsertTx(ctx, tx, args, &io)
+		res, err := s.Client.InsertTx(ctx, tx, args, &opts)
 		if err != nil {
 			return fmt.Errorf("enqueue import: %w", err)
 		}
@@ -125,7 +127,7 @@ func (s *Submitter) Import(ctx context.Context, req ImportRequest) (Submitted, e
 			return wippidu.ErrImportBusy
 		}
 		out = Submitted{JobID: res.Job.ID, AuditID: id}
-		return setAuditJob(ctx, tx, id, res.Job.ID)
+		return audit.LinkJob(ctx, tx, id, res.Job.ID)
 	})
 	return out, err
 }
@@ -134,12 +136,20 @@ func (s *Submitter) Import(ctx context.Context, req ImportRequest) (Submitted, e
 // upload can be refused before its bytes are stored.
 func (s *Submitter) ImportActive(ctx context.Context) (bool, error) {
 	var active bool
-	err := s.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM river_job WHERE kind = 'import'
-		AND state IN ('available', 'pending', 'retryable', 'running', 'scheduled'))`).Scan(&active)
+	err := s.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM river_job WHERE kind = $1 AND state = ANY($2::river_job_state[]))`,
+		wippidu.KindImport, stateNames(ActiveStates)).Scan(&active)
 	if err != nil {
 		return false, fmt.Errorf("check active imports: %w", err)
 	}
 	return active, nil
+}
+
+func stateNames(states []rivertype.JobState) []string {
+	out := make([]string, len(states))
+	for i, st := range states {
+		out[i] = string(st)
+	}
+	return out
 }
 
 func nonNil(s []string) []string {
@@ -158,21 +168,12 @@ func NewImportKey() string {
 
 // SyncAuditAfterOps brings an audit row in line after an operator retried or
 // cancelled its job (a running job's own worker records its cancellation).
-func SyncAuditAfterOps(ctx context.Context, db execer, job *rivertype.JobRow) error {
-	var status string
+func SyncAuditAfterOps(ctx context.Context, db audit.DB, job *rivertype.JobRow) error {
 	switch job.State {
 	case rivertype.JobStateAvailable, rivertype.JobStateScheduled, rivertype.JobStateRetryable:
-		status = StatusQueued
+		return audit.SetStatusByJob(ctx, db, job.ID, audit.StatusQueued)
 	case rivertype.JobStateCancelled:
-		status = StatusCancelled
-	default:
-		return nil
-	}
-	_, err := db.Exec(ctx, `UPDATE import_export_audits SET status = $2, updated_at = now(),
-		finished_at = CASE WHEN $2 = 'cancelled' THEN now() ELSE NULL END
-		WHERE river_job_id = $1 AND status <> 'succeeded'`, job.ID, status)
-	if err != nil {
-		return fmt.Errorf("update audit of job %d: %w", job.ID, err)
+		return audit.SetStatusByJob(ctx, db, job.ID, audit.StatusCancelled)
 	}
 	return nil
 }

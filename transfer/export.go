@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/wippidu/wippidu"
 	"github.com/wippidu/wippidu/dump"
 	"github.com/wippidu/wippidu/schema"
 )
@@ -20,17 +21,7 @@ type ExportOptions struct {
 	SourceHost         string
 	IncludeAttachments bool
 	Level              int // gzip level; 0 means dump.DefaultLevel
-	Progress           func(Progress)
-}
-
-// ExportResult summarises a finished export.
-type ExportResult struct {
-	SourceHost         string       `json:"source_host"`
-	ExportedAt         time.Time    `json:"exported_at"`
-	IncludeAttachments bool         `json:"include_attachments"`
-	Tables             []TableCount `json:"tables"`
-	Rows               int64        `json:"rows"`
-	Bytes              int64        `json:"bytes"`
+	Progress           func(wippidu.Progress)
 }
 
 // sessionSettingsSQL fixes the text forms of values, so that a dump reads the same
@@ -45,7 +36,7 @@ SET LOCAL client_encoding = 'UTF8'`
 // Export writes a dump of every app table to w, reading through conn. All tables are read in one
 // REPEATABLE READ transaction that first locks them against TRUNCATE, so the dump is
 // one consistent snapshot even while an import or writes run elsewhere.
-func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions) (*ExportResult, error) {
+func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions) (*wippidu.ExportResult, error) {
 	// The snapshot is taken by the transaction's first query, so the tables are
 	// locked before anything is read: a snapshot taken while an import holds them
 	// would, once the import commits, see its TRUNCATE but not its rows (empty
@@ -88,7 +79,7 @@ func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions
 		return nil, fmt.Errorf("read snapshot time: %w", err)
 	}
 
-	res := &ExportResult{SourceHost: opts.SourceHost, ExportedAt: exportedAt.UTC(), IncludeAttachments: opts.IncludeAttachments}
+	res := &wippidu.ExportResult{SourceHost: opts.SourceHost, ExportedAt: exportedAt.UTC(), IncludeAttachments: opts.IncludeAttachments}
 	var written atomic.Int64
 	prog := &progressTracker{fn: opts.Progress, bytes: &written}
 	dw, err := dump.NewWriter(countingWriter{w: w, n: &written}, dump.Header{
@@ -112,7 +103,7 @@ func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions
 			cols = append(cols, dump.Column{Name: c.Name, Type: c.Type})
 			idents = append(idents, pgx.Identifier{c.Name}.Sanitize())
 		}
-		prog.phase(PhaseExporting, t.Name)
+		prog.phase(wippidu.PhaseExporting, t.Name)
 		tw, err := dw.BeginTable(t.Name, cols)
 		if err != nil {
 			return nil, fmt.Errorf("table %q: %w", t.Name, err)
@@ -127,7 +118,7 @@ func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions
 		if err := tw.Close(); err != nil {
 			return nil, fmt.Errorf("table %q: %w", t.Name, err)
 		}
-		res.Tables = append(res.Tables, TableCount{Name: t.Name, Rows: tw.Rows()})
+		res.Tables = append(res.Tables, wippidu.TableCount{Name: t.Name, Rows: tw.Rows()})
 		res.Rows += tw.Rows()
 		prog.state.RowsDone = res.Rows
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/wippidu/wippidu"
 	"github.com/wippidu/wippidu/anonymizer"
 	"github.com/wippidu/wippidu/dump"
 	"github.com/wippidu/wippidu/schema"
@@ -29,43 +30,25 @@ const ImportLockKey int64 = 0x77697070_696d7074 // "wippimpt"
 type ImportOptions struct {
 	Anonymizer    *anonymizer.Anonymizer // required
 	MaxValueBytes int                    // 0 means dump.DefaultMaxValueBytes
-	Progress      func(Progress)
+	Progress      func(wippidu.Progress)
 	// BeforeCommit runs inside the import transaction after the data is loaded and
 	// checked: whatever it writes commits atomically with the data.
-	BeforeCommit func(ctx context.Context, tx pgx.Tx, res *ImportResult) error
+	BeforeCommit func(ctx context.Context, tx pgx.Tx, res *wippidu.ImportResult) error
 	// BeforeLoad, if set, runs once the dump's header has been read.
 	BeforeLoad func(h dump.Header) error
-}
-
-// ImportResult is what an import did; it is shown to the admin and kept in the audit.
-type ImportResult struct {
-	SourceHost         string       `json:"source_host"`
-	ExportedAt         time.Time    `json:"exported_at"`
-	SchemaVersion      int          `json:"schema_version"`
-	IncludeAttachments bool         `json:"include_attachments"`
-	Tables             []TableCount `json:"tables"`
-	Rows               int64        `json:"rows"`
-	AnonymizersRun     []string     `json:"anonymizers_run"`
-	AnonymizersSkipped []string     `json:"anonymizers_skipped"`
-	SkippedTables      []string     `json:"skipped_tables"`
-	MissingTables      []string     `json:"missing_tables"`
-	SkippedColumns     []string     `json:"skipped_columns"`
-	MissingColumns     []string     `json:"missing_columns"`
-	PasswordsReset     bool         `json:"passwords_reset"`
-	DurationSeconds    float64      `json:"duration_seconds"`
 }
 
 // Import replaces every app table's rows with the dump's, in one transaction on
 // conn: any error leaves the database exactly as it was. Foreign keys are dropped for
 // the load and added back, which checks every row; sequences end past MAX(id).
-func Import(ctx context.Context, conn *pgx.Conn, src io.Reader, opts ImportOptions) (*ImportResult, error) {
+func Import(ctx context.Context, conn *pgx.Conn, src io.Reader, opts ImportOptions) (*wippidu.ImportResult, error) {
 	start := time.Now()
 	if opts.Anonymizer == nil {
 		return nil, errors.New("import: no anonymizer configured")
 	}
 	var read atomic.Int64
 	prog := &progressTracker{fn: opts.Progress, bytes: &read}
-	prog.phase(PhaseReading, "")
+	prog.phase(wippidu.PhaseReading, "")
 	r, err := dump.NewReader(countingReader{r: src, n: &read}, dump.ReaderOptions{MaxValueBytes: opts.MaxValueBytes})
 	if err != nil {
 		return nil, badDump(err)
@@ -76,7 +59,7 @@ func Import(ctx context.Context, conn *pgx.Conn, src io.Reader, opts ImportOptio
 			return nil, err
 		}
 	}
-	res := &ImportResult{
+	res := &wippidu.ImportResult{
 		SourceHost:         h.SourceHost,
 		ExportedAt:         h.ExportedAt,
 		SchemaVersion:      h.SchemaVersion,
@@ -84,7 +67,7 @@ func Import(ctx context.Context, conn *pgx.Conn, src io.Reader, opts ImportOptio
 		AnonymizersRun:     opts.Anonymizer.Ran(),
 		AnonymizersSkipped: opts.Anonymizer.Skipped(),
 		PasswordsReset:     !slices.Contains(opts.Anonymizer.Skipped(), anonymizer.Passwords),
-		Tables:             []TableCount{},
+		Tables:             []wippidu.TableCount{},
 		SkippedTables:      []string{},
 		MissingTables:      []string{},
 		SkippedColumns:     []string{},
@@ -99,7 +82,7 @@ func Import(ctx context.Context, conn *pgx.Conn, src io.Reader, opts ImportOptio
 	return res, nil
 }
 
-func load(ctx context.Context, tx pgx.Tx, r *dump.Reader, res *ImportResult, opts ImportOptions, prog *progressTracker, start time.Time) error {
+func load(ctx context.Context, tx pgx.Tx, r *dump.Reader, res *wippidu.ImportResult, opts ImportOptions, prog *progressTracker, start time.Time) error {
 	var locked bool
 	if err := tx.QueryRow(ctx, "SELECT pg_try_advisory_xact_lock($1)", ImportLockKey).Scan(&locked); err != nil {
 		return fmt.Errorf("take import lock: %w", err)
@@ -110,7 +93,7 @@ func load(ctx context.Context, tx pgx.Tx, r *dump.Reader, res *ImportResult, opt
 	if _, err := tx.Exec(ctx, sessionSettingsSQL); err != nil {
 		return fmt.Errorf("session settings: %w", err)
 	}
-	prog.phase(PhasePreparing, "")
+	prog.phase(wippidu.PhasePreparing, "")
 	cat, err := schema.LoadCatalog(ctx, tx)
 	if err != nil {
 		return err
@@ -157,25 +140,25 @@ func load(ctx context.Context, tx pgx.Tx, r *dump.Reader, res *ImportResult, opt
 			res.SkippedTables = append(res.SkippedTables, dt.Name)
 			continue
 		}
-		prog.phase(PhaseLoading, st.Name)
+		prog.phase(wippidu.PhaseLoading, st.Name)
 		n, err := copyTable(ctx, tx, r, dt, st, res, opts.Anonymizer, prog)
 		if err != nil {
 			return err
 		}
-		res.Tables = append(res.Tables, TableCount{Name: st.Name, Rows: n})
+		res.Tables = append(res.Tables, wippidu.TableCount{Name: st.Name, Rows: n})
 		res.Rows += n
 	}
 	for _, t := range cat.Tables {
 		if !seen[t.Name] {
 			res.MissingTables = append(res.MissingTables, t.Name)
-			res.Tables = append(res.Tables, TableCount{Name: t.Name})
+			res.Tables = append(res.Tables, wippidu.TableCount{Name: t.Name})
 		}
 	}
 
-	prog.phase(PhaseForeignKeys, "")
+	prog.phase(wippidu.PhaseForeignKeys, "")
 	for _, t := range cat.Tables {
 		for _, fk := range t.ForeignKeys {
-			prog.phase(PhaseForeignKeys, t.Name)
+			prog.phase(wippidu.PhaseForeignKeys, t.Name)
 			sql := "ALTER TABLE " + pgx.Identifier{t.Name}.Sanitize() + " ADD CONSTRAINT " + pgx.Identifier{fk.Name}.Sanitize() + " " + fk.Definition
 			if _, err := tx.Exec(ctx, sql); err != nil {
 				return pgDataError(fmt.Errorf("foreign key %q of table %q does not hold for the dump's rows: %w", fk.Name, t.Name, err))
@@ -183,7 +166,7 @@ func load(ctx context.Context, tx pgx.Tx, r *dump.Reader, res *ImportResult, opt
 		}
 	}
 
-	prog.phase(PhaseSequences, "")
+	prog.phase(wippidu.PhaseSequences, "")
 	for _, t := range cat.Tables {
 		for _, s := range t.Sequences {
 			sql := "SELECT setval($1::regclass, COALESCE((SELECT MAX(" + pgx.Identifier{s.Column}.Sanitize() + ") FROM " +
@@ -193,7 +176,7 @@ func load(ctx context.Context, tx pgx.Tx, r *dump.Reader, res *ImportResult, opt
 			}
 		}
 	}
-	prog.phase(PhaseCommitting, "")
+	prog.phase(wippidu.PhaseCommitting, "")
 	res.DurationSeconds = time.Since(start).Seconds()
 	if opts.BeforeCommit != nil {
 		return opts.BeforeCommit(ctx, tx, res)
@@ -211,7 +194,7 @@ type colPlan struct {
 }
 
 func copyTable(ctx context.Context, tx pgx.Tx, r *dump.Reader, dt *dump.Table, st *schema.Table,
-	res *ImportResult, anon *anonymizer.Anonymizer, prog *progressTracker) (int64, error) {
+	res *wippidu.ImportResult, anon *anonymizer.Anonymizer, prog *progressTracker) (int64, error) {
 	rules := anon.Rules(st.Name)
 	srcIdx := map[string]int{}
 	for i, c := range dt.Columns {

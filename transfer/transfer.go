@@ -7,32 +7,9 @@ import (
 	"errors"
 	"sync/atomic"
 	"time"
+
+	"github.com/wippidu/wippidu"
 )
-
-// Phases reported through Progress.
-const (
-	PhaseExporting   = "exporting"
-	PhaseReading     = "reading"
-	PhasePreparing   = "preparing"
-	PhaseLoading     = "loading"
-	PhaseForeignKeys = "checking_foreign_keys"
-	PhaseSequences   = "resetting_sequences"
-	PhaseCommitting  = "committing"
-)
-
-// Progress is a snapshot of a running export or import.
-type Progress struct {
-	Phase     string `json:"phase"`
-	Table     string `json:"table,omitempty"`
-	RowsDone  int64  `json:"rows_done"`
-	BytesDone int64  `json:"bytes_done"`
-}
-
-// TableCount is the number of rows exported or imported for one table.
-type TableCount struct {
-	Name string `json:"name"`
-	Rows int64  `json:"rows"`
-}
 
 // ErrBusy is returned when another import holds the import lock.
 var ErrBusy = errors.New("another import holds the import lock")
@@ -46,9 +23,9 @@ const progressEvery = 500 * time.Millisecond
 
 // progressTracker throttles progress callbacks.
 type progressTracker struct {
-	fn    func(Progress)
+	fn    func(wippidu.Progress)
 	last  time.Time
-	state Progress
+	state wippidu.Progress
 	bytes *atomic.Int64
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/wippidu/wippidu"
 	"github.com/wippidu/wippidu/anonymizer"
 	"github.com/wippidu/wippidu/dump"
 	"github.com/wippidu/wippidu/internal/pgtest"
@@ -42,7 +43,7 @@ func anon(t *testing.T, off ...string) *anonymizer.Anonymizer {
 	return a
 }
 
-func importDump(t *testing.T, pool *pgxpool.Pool, file []byte, a *anonymizer.Anonymizer) (*transfer.ImportResult, error) {
+func importDump(t *testing.T, pool *pgxpool.Pool, file []byte, a *anonymizer.Anonymizer) (*wippidu.ImportResult, error) {
 	t.Helper()
 	return transfer.Import(context.Background(), conn(t, pool), bytes.NewReader(file), transfer.ImportOptions{Anonymizer: a})
 }
@@ -410,10 +411,10 @@ func TestExportIsOneConsistentSnapshot(t *testing.T) {
 	wrote := false
 	_, err := transfer.Export(ctx, conn(t, src), &buf, transfer.ExportOptions{
 		IncludeAttachments: true,
-		Progress: func(p transfer.Progress) {
+		Progress: func(p wippidu.Progress) {
 			// Once the export is under way, another session commits new rows into
 			// a table the export has not reached yet.
-			if p.Phase == transfer.PhaseExporting && p.Table == "users" && !wrote {
+			if p.Phase == wippidu.PhaseExporting && p.Table == "users" && !wrote {
 				wrote = true
 				if _, err := src.Exec(ctx, `INSERT INTO letter_acknowledgements (parental_letter_id, parent_id, student_id) VALUES (2, 3, 1);
 					UPDATE messages SET subject = 'changed' WHERE id = 1`); err != nil {

@@ -17,7 +17,7 @@ import (
 	"github.com/wippidu/wippidu"
 	"github.com/wippidu/wippidu/internal/poll"
 	"github.com/wippidu/wippidu/internal/webclient"
-	"github.com/wippidu/wippidu/internal/workercmd"
+	"github.com/wippidu/wippidu/worker"
 )
 
 // TestConcurrentImportSubmissionsAcceptOne submits 20 imports at once over HTTP,
@@ -77,7 +77,7 @@ func TestConcurrentImportSubmissionsAcceptOne(t *testing.T) {
 		go func() {
 			defer close(r.done)
 			<-start
-			r.code = workercmd.Main(cliCtx, workercmd.Env{
+			r.code = worker.Command(cliCtx, worker.Env{
 				Args:   []string{"import", "--confirm-host", stagingHost, dumpFile},
 				Stdout: &syncBuffer{}, Stderr: r.stderr,
 				Getenv: func(k string) string { return l.vars[k] },

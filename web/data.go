@@ -8,9 +8,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/wippidu/wippidu"
 	"github.com/wippidu/wippidu/anonymizer"
+	"github.com/wippidu/wippidu/audit"
 	"github.com/wippidu/wippidu/jobs"
-	"github.com/wippidu/wippidu/transfer"
 )
 
 // historyLimit is how many audit rows the Import/Export page lists.
@@ -30,7 +31,7 @@ func (s *Server) dataPage(c *gin.Context) {
 // renderData shows the Import/Export page, with a refusal when err is set.
 func (s *Server) renderData(c *gin.Context, status int, err error) {
 	ctx := c.Request.Context()
-	audits, lerr := jobs.ListAudits(ctx, s.pool, historyLimit)
+	audits, lerr := audit.List(ctx, s.pool, historyLimit)
 	if lerr != nil {
 		s.fail(c, lerr)
 		return
@@ -48,9 +49,9 @@ func (s *Server) renderData(c *gin.Context, status int, err error) {
 		s.logIfInternal(c, err)
 		data["Error"] = errorMessage(err)
 	}
-	var exports []*jobs.Audit
+	var exports []*audit.Record
 	for _, a := range audits {
-		if a.Kind == "export" && a.Status == jobs.StatusSucceeded && a.ObjectKey != nil {
+		if a.Kind == wippidu.KindExport && a.Status == audit.StatusSucceeded && a.ObjectKey != nil {
 			exports = append(exports, a)
 		}
 	}
@@ -67,14 +68,14 @@ func (s *Server) renderData(c *gin.Context, status int, err error) {
 	if id, perr := strconv.ParseInt(c.Query("job"), 10, 64); perr == nil && id > 0 {
 		if st, serr := jobs.GetStatus(ctx, s.river, s.pool, id); serr == nil {
 			data["Job"] = st
-			if a, aerr := jobs.GetAudit(ctx, s.pool, st.AuditID); aerr == nil {
+			if a, aerr := audit.Get(ctx, s.pool, st.AuditID); aerr == nil {
 				data["JobCreated"] = a.CreatedAt.UnixMilli()
 				if a.FinishedAt != nil {
 					data["JobFinished"] = a.FinishedAt.UnixMilli()
 				}
 			}
-			if st.Kind == "import" && st.Succeeded {
-				var r transfer.ImportResult
+			if st.Kind == wippidu.KindImport && st.Succeeded {
+				var r wippidu.ImportResult
 				if json.Unmarshal(st.Result, &r) == nil {
 					data["ImportResult"] = &r
 				}
@@ -88,7 +89,7 @@ func (s *Server) renderData(c *gin.Context, status int, err error) {
 func (s *Server) jobStatus(c *gin.Context) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		s.fail(c, jobs.ErrNotFound)
+		s.fail(c, audit.ErrNotFound)
 		return
 	}
 	st, err := jobs.GetStatus(c.Request.Context(), s.river, s.pool, id)

@@ -9,6 +9,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/wippidu/wippidu"
+	"github.com/wippidu/wippidu/audit"
 	"github.com/wippidu/wippidu/jobs"
 )
 
@@ -60,8 +62,8 @@ func (s *Server) download(c *gin.Context) {
 		s.fail(c, errNotExport)
 		return
 	}
-	a, err := jobs.GetAudit(ctx, s.pool, id)
-	if errors.Is(err, jobs.ErrNotFound) || (err == nil && (a.Kind != "export" || a.Status != jobs.StatusSucceeded || a.ObjectKey == nil || a.FileName == nil)) {
+	a, err := audit.Get(ctx, s.pool, id)
+	if errors.Is(err, audit.ErrNotFound) || (err == nil && (a.Kind != wippidu.KindExport || a.Status != audit.StatusSucceeded || a.ObjectKey == nil || a.FileName == nil)) {
 		s.fail(c, errNotExport)
 		return
 	}

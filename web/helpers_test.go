@@ -27,11 +27,12 @@ import (
 
 	"github.com/wippidu/wippidu/anonymizer"
 	"github.com/wippidu/wippidu/config"
+	"github.com/wippidu/wippidu/dump"
 	"github.com/wippidu/wippidu/internal/pgtest"
 	"github.com/wippidu/wippidu/internal/testdb"
-	"github.com/wippidu/wippidu/jobs"
 	"github.com/wippidu/wippidu/storage/file"
 	"github.com/wippidu/wippidu/web"
+	"github.com/wippidu/wippidu/worker"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -94,12 +95,12 @@ func newEnv(t *testing.T, o envOpts) *env {
 		cfg.MaxUploadBytes = o.maxUpload
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	deps := &jobs.Deps{Pool: pool, Storage: store, Config: cfg, Policy: anonymizer.DefaultPolicy(), Logger: logger}
-	opts := jobs.ClientOptions{}
+	deps := &worker.Deps{Pool: pool, Storage: store, Config: cfg, Policy: anonymizer.DefaultPolicy(), Logger: logger}
+	opts := worker.ClientOptions{}
 	if o.work {
-		opts.Queues = jobs.DefaultQueues(2)
+		opts.Queues = worker.DefaultQueues(2)
 	}
-	client, err := jobs.NewClient(deps, opts)
+	client, err := worker.NewClient(deps, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +116,8 @@ func newEnv(t *testing.T, o envOpts) *env {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	h, err := web.New(ctx, web.Config{App: cfg, Pool: pool, Storage: store, River: client, Logger: logger, Backoff: o.backoff})
+	h, err := web.New(ctx, web.Config{App: cfg, Pool: pool, Storage: store, River: client, Logger: logger, Backoff: o.backoff,
+		CheckUpload: dump.CheckUpload})
 	if err != nil {
 		t.Fatal(err)
 	}

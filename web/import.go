@@ -116,7 +116,7 @@ func (s *Server) importFile(c *gin.Context, fields map[string]string, part *mult
 		s.failData(c, errTooLarge(limit))
 		return
 	}
-	if err := checkDumpHeader(prefix, complete); err != nil {
+	if err := s.cfg.CheckUpload(prefix, complete); err != nil {
 		s.failData(c, err)
 		return
 	}

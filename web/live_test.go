@@ -15,11 +15,12 @@ import (
 
 	"github.com/wippidu/wippidu/anonymizer"
 	"github.com/wippidu/wippidu/config"
+	"github.com/wippidu/wippidu/dump"
 	"github.com/wippidu/wippidu/internal/pgtest"
 	"github.com/wippidu/wippidu/internal/webclient"
-	"github.com/wippidu/wippidu/jobs"
 	"github.com/wippidu/wippidu/storage/file"
 	"github.com/wippidu/wippidu/web"
+	"github.com/wippidu/wippidu/worker"
 )
 
 // live is a web tier serving real HTTP (web.Main, as cmd/web runs it) on a
@@ -52,7 +53,7 @@ func startLive(t *testing.T, logger *slog.Logger) *live {
 	if l.store, err = file.New(l.storeDir); err != nil {
 		t.Fatal(err)
 	}
-	m := web.NewMain(l.cfg, logger)
+	m := web.NewMain(l.cfg, logger, dump.CheckUpload)
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -88,8 +89,8 @@ func (l *live) login(email string) *webclient.Client {
 // work runs the job queues in this process until the test ends.
 func (l *live) work(logger *slog.Logger) {
 	l.t.Helper()
-	deps := &jobs.Deps{Pool: l.pool, Storage: l.store, Config: l.cfg, Policy: anonymizer.DefaultPolicy(), Logger: logger}
-	client, err := jobs.NewClient(deps, jobs.ClientOptions{Queues: jobs.DefaultQueues(1)})
+	deps := &worker.Deps{Pool: l.pool, Storage: l.store, Config: l.cfg, Policy: anonymizer.DefaultPolicy(), Logger: logger}
+	client, err := worker.NewClient(deps, worker.ClientOptions{Queues: worker.DefaultQueues(1)})
 	if err != nil {
 		l.t.Fatal(err)
 	}

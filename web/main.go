@@ -11,7 +11,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/wippidu/wippidu/anonymizer"
 	"github.com/wippidu/wippidu/config"
 	"github.com/wippidu/wippidu/jobs"
 	"github.com/wippidu/wippidu/storage"
@@ -26,6 +25,9 @@ const ShutdownTimeout = 25 * time.Second
 type Main struct {
 	Config config.Config
 	Logger *slog.Logger
+	// CheckUpload judges the first bytes of an uploaded file (dump.CheckUpload);
+	// see Config.CheckUpload.
+	CheckUpload func(prefix []byte, complete bool) error
 
 	pool   *pgxpool.Pool
 	srv    *http.Server
@@ -34,9 +36,9 @@ type Main struct {
 	done   chan error
 }
 
-// NewMain returns a Main for cfg.
-func NewMain(cfg config.Config, logger *slog.Logger) *Main {
-	return &Main{Config: cfg, Logger: logger}
+// NewMain returns a Main for cfg that judges uploads with checkUpload.
+func NewMain(cfg config.Config, logger *slog.Logger, checkUpload func(prefix []byte, complete bool) error) *Main {
+	return &Main{Config: cfg, Logger: logger, CheckUpload: checkUpload}
 }
 
 // Run connects everything and starts serving on Config.ListenAddr in the
@@ -58,12 +60,12 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("open storage: %w", err)
 	}
-	deps := &jobs.Deps{Pool: m.pool, Storage: store, Config: m.Config, Policy: anonymizer.DefaultPolicy(), Logger: m.Logger}
-	client, err := jobs.NewClient(deps, jobs.ClientOptions{}) // insert-only: the web tier never works jobs
+	client, err := jobs.NewInsertClient(m.pool, m.Logger) // the web tier never works jobs
 	if err != nil {
 		return err
 	}
-	h, err := New(ctx, Config{App: m.Config, Pool: m.pool, Storage: store, River: client, Logger: m.Logger})
+	h, err := New(ctx, Config{App: m.Config, Pool: m.pool, Storage: store, River: client, Logger: m.Logger,
+		CheckUpload: m.CheckUpload})
 	if err != nil {
 		return err
 	}

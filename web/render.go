@@ -13,7 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/wippidu/wippidu"
-	"github.com/wippidu/wippidu/jobs"
+	"github.com/wippidu/wippidu/audit"
 )
 
 //go:embed templates/*.html
@@ -87,7 +87,7 @@ func (s *Server) page(c *gin.Context, title string, data map[string]any) *pageDa
 	pd := &pageData{Title: title, User: currentSession(c), Data: data}
 	if pd.User != nil {
 		pd.CSRF = pd.User.CSRFToken
-		imported, err := jobs.HasImportedData(c.Request.Context(), s.pool)
+		imported, err := audit.HasImportedData(c.Request.Context(), s.pool)
 		if err != nil {
 			s.logger.ErrorContext(c.Request.Context(), "check imported data", "error", err)
 		}

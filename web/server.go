@@ -25,7 +25,7 @@ const (
 	DefaultHeaderBytes = 64 << 10
 )
 
-// Config is what a Server needs. App, Pool, Storage and River are required.
+// Config is what a Server needs. App, Pool, Storage, River and CheckUpload are required.
 type Config struct {
 	App     config.Config         // the instance's configuration
 	Pool    *pgxpool.Pool         // the app database
@@ -38,8 +38,12 @@ type Config struct {
 	Registry *prometheus.Registry
 	// SessionTTL is how long a login lasts (DefaultSessionTTL when 0).
 	SessionTTL time.Duration
-	// HeaderBytes is how much of an upload is buffered to check the dump's header
-	// before anything is stored (DefaultHeaderBytes when 0).
+	// CheckUpload judges the first HeaderBytes of an uploaded file before anything
+	// is stored, so that a file that is not a dump, or is too new, is refused at
+	// once (dump.CheckUpload; required). complete says prefix is the whole file.
+	// It is passed in so that the web tier does not carry the dump format.
+	CheckUpload func(prefix []byte, complete bool) error
+	// HeaderBytes is how much of an upload is buffered for CheckUpload (DefaultHeaderBytes when 0).
 	HeaderBytes int
 	// Backoff slows down failed logins; nil uses NewBackoff's defaults.
 	Backoff *Backoff
@@ -63,8 +67,8 @@ type Server struct {
 // New returns a Server with every route. ctx bounds the background work of the
 // River UI, which stops when ctx is done.
 func New(ctx context.Context, cfg Config) (*Server, error) {
-	if cfg.Pool == nil || cfg.Storage == nil || cfg.River == nil {
-		return nil, errors.New("web: Pool, Storage and River are required")
+	if cfg.Pool == nil || cfg.Storage == nil || cfg.River == nil || cfg.CheckUpload == nil {
+		return nil, errors.New("web: Pool, Storage, River and CheckUpload are required")
 	}
 	if err := cfg.App.RequireWeb(); err != nil {
 		return nil, err

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/wippidu/wippidu/sessions"
 )
 
 // session is a logged-in user, as stored in web_sessions. It carries email and
@@ -36,9 +38,8 @@ const (
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`
 	sqlFindSession = `SELECT id, user_id, email, role, csrf_token, expires_at, last_seen_at
 		FROM web_sessions WHERE token_hash = $1 AND expires_at > now()`
-	sqlTouchSession   = `UPDATE web_sessions SET last_seen_at = now() WHERE id = $1`
-	sqlDeleteSession  = `DELETE FROM web_sessions WHERE token_hash = $1`
-	sqlExpireSessions = `DELETE FROM web_sessions WHERE expires_at <= now()`
+	sqlTouchSession  = `UPDATE web_sessions SET last_seen_at = now() WHERE id = $1`
+	sqlDeleteSession = `DELETE FROM web_sessions WHERE token_hash = $1`
 )
 
 // randomToken returns n random bytes, base64url encoded.
@@ -59,8 +60,8 @@ func tokenHash(token string) []byte {
 // login is worthless.
 func (s *Server) createSession(ctx context.Context, userID int64, email, role string) (token, csrf string, err error) {
 	token, csrf = randomToken(32), randomToken(32)
-	if _, err := s.pool.Exec(ctx, sqlExpireSessions); err != nil {
-		return "", "", fmt.Errorf("expire sessions: %w", err)
+	if _, err := sessions.DeleteExpired(ctx, s.pool); err != nil {
+		return "", "", err
 	}
 	var id int64
 	err = s.pool.QueryRow(ctx, sqlCreateSession, tokenHash(token), userID, email, role,

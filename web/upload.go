@@ -1,49 +1,12 @@
 package web
 
 import (
-	"bytes"
-	"errors"
 	"io"
 	"path"
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/wippidu/wippidu"
-	"github.com/wippidu/wippidu/dump"
 )
-
-// errMore marks the end of an upload's buffered prefix when more of the file
-// follows: a header check that runs into it has not seen enough to judge.
-var errMore = errors.New("more of the upload follows")
-
-type errReader struct{ err error }
-
-func (r errReader) Read([]byte) (int, error) { return 0, r.err }
-
-// checkDumpHeader reads the dump header in the first bytes of an upload, so that
-// a file that is not a dump, or one from a newer release, is refused at once,
-// before anything is stored. complete says prefix is the whole file. A header
-// that does not fit into prefix is left to the import job to judge.
-func checkDumpHeader(prefix []byte, complete bool) error {
-	var src io.Reader = bytes.NewReader(prefix)
-	if !complete {
-		src = io.MultiReader(src, errReader{errMore})
-	}
-	_, err := dump.NewReader(src, dump.ReaderOptions{})
-	var newer *dump.NewerSchemaError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &newer):
-		return wippidu.Errorf(wippidu.EINVALID, "%s", newer.Error())
-	case errors.Is(err, errMore):
-		return nil
-	case errors.Is(err, dump.ErrFormat):
-		return wippidu.ErrNotADump
-	}
-	return nil
-}
 
 // limitedReader fails with errTooLarge once more than limit bytes were read, so
 // that storage.Put aborts and leaves no partial object behind.

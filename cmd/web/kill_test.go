@@ -27,8 +27,8 @@ import (
 	"github.com/wippidu/wippidu/internal/pgtest"
 	"github.com/wippidu/wippidu/internal/poll"
 	"github.com/wippidu/wippidu/internal/webclient"
-	"github.com/wippidu/wippidu/jobs"
 	"github.com/wippidu/wippidu/storage/file"
+	"github.com/wippidu/wippidu/worker"
 )
 
 // TestWebKilledMidUploadLeavesNothing SIGKILLs the web process while it streams an
@@ -102,19 +102,19 @@ func TestWebKilledMidUploadLeavesNothing(t *testing.T) {
 	}
 
 	// Housekeeping leaves a fresh temp file alone (an upload may still be running)
-	// and removes it once it is older than jobs.IncompleteUploadAge.
+	// and removes it once it is older than worker.IncompleteUploadAge.
 	deps := housekeepingDeps(t, vars, pool, store)
-	if err := jobs.Housekeep(ctx, deps, time.Now()); err != nil {
+	if err := worker.Housekeep(ctx, deps, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(temp); err != nil {
 		t.Fatalf("housekeeping removed a fresh temp file: %v", err)
 	}
-	old := time.Now().Add(-jobs.IncompleteUploadAge - time.Minute)
+	old := time.Now().Add(-worker.IncompleteUploadAge - time.Minute)
 	if err := os.Chtimes(temp, old, old); err != nil {
 		t.Fatal(err)
 	}
-	if err := jobs.Housekeep(ctx, deps, time.Now()); err != nil {
+	if err := worker.Housekeep(ctx, deps, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(temp); !errors.Is(err, fs.ErrNotExist) {
@@ -206,11 +206,11 @@ func files(t *testing.T, dir string) []string {
 	return out
 }
 
-func housekeepingDeps(t *testing.T, vars map[string]string, pool *pgxpool.Pool, store *file.Store) *jobs.Deps {
+func housekeepingDeps(t *testing.T, vars map[string]string, pool *pgxpool.Pool, store *file.Store) *worker.Deps {
 	t.Helper()
 	cfg, err := config.Parse(func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &jobs.Deps{Pool: pool, Storage: store, Config: cfg, Policy: anonymizer.DefaultPolicy(), Logger: slog.New(slog.DiscardHandler)}
+	return &worker.Deps{Pool: pool, Storage: store, Config: cfg, Policy: anonymizer.DefaultPolicy(), Logger: slog.New(slog.DiscardHandler)}
 }

@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/wippidu/wippidu/config"
+	"github.com/wippidu/wippidu/dump"
 	"github.com/wippidu/wippidu/web"
 )
 
@@ -34,7 +35,7 @@ func run() error {
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	m := web.NewMain(cfg, logger)
+	m := web.NewMain(cfg, logger, dump.CheckUpload)
 	if err := m.Run(ctx); err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/wippidu/wippidu/config"
+	"github.com/wippidu/wippidu/dump"
 	"github.com/wippidu/wippidu/internal/pgtest"
 	"github.com/wippidu/wippidu/web"
 )
@@ -46,7 +47,7 @@ func TestMainServesAndShutsDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := web.NewMain(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	m := web.NewMain(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), dump.CheckUpload)
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func TestMainServesAndShutsDown(t *testing.T) {
 
 func TestMainRefusesAShortSessionSecret(t *testing.T) {
 	cfg := config.Config{DatabaseURL: "postgres://unused", SessionSecret: "short"}
-	if err := web.NewMain(cfg, slog.New(slog.DiscardHandler)).Run(context.Background()); err == nil ||
+	if err := web.NewMain(cfg, slog.New(slog.DiscardHandler), dump.CheckUpload).Run(context.Background()); err == nil ||
 		!strings.Contains(err.Error(), "SESSION_SECRET") {
 		t.Errorf("got %v, want the SESSION_SECRET error", err)
 	}

@@ -13,11 +13,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/wippidu/wippidu/audit"
 	"github.com/wippidu/wippidu/internal/pgtest"
 	"github.com/wippidu/wippidu/internal/poll"
 	"github.com/wippidu/wippidu/internal/testdb"
 	"github.com/wippidu/wippidu/jobs"
 	"github.com/wippidu/wippidu/storage/file"
+	"github.com/wippidu/wippidu/worker"
 )
 
 // The tests in this file stop `worker run` processes in the middle of an import
@@ -92,7 +94,7 @@ func enqueueImport(t *testing.T, bulk int, slow bool) *pendingImport {
 		t.Fatal(err)
 	}
 	p.jobID, p.auditID = s.JobID, s.AuditID
-	p.sessionAttempt1 = jobs.SessionName(s.JobID, 1)
+	p.sessionAttempt1 = worker.SessionName(s.JobID, 1)
 	return p
 }
 
@@ -278,14 +280,14 @@ func TestWorkerKilledJustBeforeCommit(t *testing.T) {
 	seq := block(t, p.staging, `ALTER SEQUENCE users_id_seq RESTART WITH 1`)
 	first := startWorker(t, p.staging, "first")
 	p.waitBlocked(t, seq, "resetting_sequences", `l.relation = 'users_id_seq'::regclass`, "setval(")
-	audit := block(t, p.staging, fmt.Sprintf(`SELECT id FROM import_export_audits WHERE id = %d FOR UPDATE`, p.auditID))
+	auditLock := block(t, p.staging, fmt.Sprintf(`SELECT id FROM import_export_audits WHERE id = %d FOR UPDATE`, p.auditID))
 	seq.release(t)
-	p.waitBlocked(t, audit, "committing", `l.locktype = 'transactionid'`, "UPDATE import_export_audits")
+	p.waitBlocked(t, auditLock, "committing", `l.locktype = 'transactionid'`, "UPDATE import_export_audits")
 	kill(t, first)
-	audit.release(t)
+	auditLock.release(t)
 	p.waitSessionGone(t)
 	p.assertUnchanged(t)
-	if status := str(t, p.staging.pool, fmt.Sprintf("SELECT status FROM import_export_audits WHERE id = %d", p.auditID)); status != jobs.StatusRunning {
+	if status := str(t, p.staging.pool, fmt.Sprintf("SELECT status FROM import_export_audits WHERE id = %d", p.auditID)); status != audit.StatusRunning {
 		t.Errorf("audit after the kill: got %s, want running (the succeeded update was rolled back)", status)
 	}
 	p.rescue(t, 2, "worker lost")
@@ -321,7 +323,7 @@ func TestWorkerDrainsThenCancelsOnSIGTERM(t *testing.T) {
 	if (state != "retryable" && state != "available") || attempt > 1 {
 		t.Fatalf("job after SIGTERM: state %s attempt %d, want retryable or available", state, attempt)
 	}
-	if status := str(t, p.staging.pool, fmt.Sprintf("SELECT status FROM import_export_audits WHERE id = %d", p.auditID)); status != jobs.StatusQueued {
+	if status := str(t, p.staging.pool, fmt.Sprintf("SELECT status FROM import_export_audits WHERE id = %d", p.auditID)); status != audit.StatusQueued {
 		t.Errorf("audit after SIGTERM: got %s, want queued", status)
 	}
 	p.rescue(t, attempt+1, "")

@@ -9,7 +9,7 @@ import (
 	"runtime/debug"
 	"syscall"
 
-	"github.com/wippidu/wippidu/internal/workercmd"
+	"github.com/wippidu/wippidu/worker"
 )
 
 // memoryLimit is the worker's soft memory limit when GOMEMLIMIT is not set: the
@@ -22,7 +22,7 @@ func main() {
 		debug.SetMemoryLimit(memoryLimit)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := workercmd.Main(ctx, workercmd.Env{Args: os.Args[1:], Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
+	code := worker.Command(ctx, worker.Env{Args: os.Args[1:], Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
 	stop()
 	os.Exit(code)
 }

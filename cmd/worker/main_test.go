@@ -220,8 +220,7 @@ func submitter(t *testing.T, in *instance) *jobs.Submitter {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps := &jobs.Deps{Pool: in.pool, Config: cfg, Policy: anonymizer.DefaultPolicy(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	client, err := jobs.NewClient(deps, jobs.ClientOptions{})
+	client, err := jobs.NewInsertClient(in.pool, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package jobs_test
+package worker_test
 
 import (
 	"context"
@@ -9,8 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wippidu/wippidu/jobs"
+	"github.com/wippidu/wippidu/audit"
 	"github.com/wippidu/wippidu/storage/file"
+	"github.com/wippidu/wippidu/worker"
 )
 
 func TestHousekeepingDeletesWhatIsNoLongerNeeded(t *testing.T) {
@@ -32,7 +33,7 @@ func TestHousekeepingDeletesWhatIsNoLongerNeeded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	audit := func(key, status string) {
+	addAudit := func(key, status string) {
 		t.Helper()
 		if _, err := in.pool.Exec(ctx, `INSERT INTO import_export_audits (kind, status, requested_by, object_key) VALUES ('import', $1, 'x', $2)`, status, key); err != nil {
 			t.Fatal(err)
@@ -41,11 +42,11 @@ func TestHousekeepingDeletesWhatIsNoLongerNeeded(t *testing.T) {
 	put("exports/1/wippidu-export-old.json.gz", 25*time.Hour)
 	put("exports/2/wippidu-export-new.json.gz", time.Hour)
 	put("imports/imported.json.gz", time.Minute)
-	audit("imports/imported.json.gz", jobs.StatusSucceeded)
+	addAudit("imports/imported.json.gz", audit.StatusSucceeded)
 	put("imports/queued.json.gz", 30*time.Hour)
-	audit("imports/queued.json.gz", jobs.StatusQueued)
+	addAudit("imports/queued.json.gz", audit.StatusQueued)
 	put("imports/failed-old.json.gz", 30*time.Hour)
-	audit("imports/failed-old.json.gz", jobs.StatusFailed)
+	addAudit("imports/failed-old.json.gz", audit.StatusFailed)
 	put("imports/abandoned.json.gz", 7*time.Hour)
 	put("imports/uploading.json.gz", time.Minute)
 
@@ -64,7 +65,7 @@ func TestHousekeepingDeletesWhatIsNoLongerNeeded(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := jobs.Housekeep(ctx, in.deps, now); err != nil {
+	if err := worker.Housekeep(ctx, in.deps, now); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]bool{

@@ -1,6 +1,8 @@
-// Package workercmd is the `worker` command: it runs export and import jobs and gives
-// ops the commands to migrate, export, import and manage jobs.
-package workercmd
+// Package worker is a wippidu worker process: the River workers that run exports,
+// imports, the liveness check and housekeeping, Main (the process that works the
+// queues, as `worker run` and end-to-end tests run it), and the `worker` command
+// that gives ops the commands to migrate, export, import and manage jobs.
+package worker
 
 import (
 	"context"
@@ -53,8 +55,9 @@ type exitError struct {
 
 func (e *exitError) Error() string { return e.err.Error() }
 
-// Main runs the command and returns its exit code: 0 success, 1 failure, 2 usage.
-func Main(ctx context.Context, env Env) int {
+// Command runs the worker command line and returns its exit code: 0 success,
+// 1 failure, 2 usage.
+func Command(ctx context.Context, env Env) int {
 	err := run(ctx, env)
 	if err == nil {
 		return 0
@@ -133,7 +136,7 @@ type app struct {
 	logger  *slog.Logger
 	pool    *pgxpool.Pool
 	storage storage.Storage
-	deps    *jobs.Deps
+	deps    *Deps
 }
 
 func open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app, error) {
@@ -154,7 +157,7 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app, er
 		return nil, fmt.Errorf("STORAGE_URL: %w", err)
 	}
 	a := &app{cfg: cfg, logger: logger, pool: pool, storage: store}
-	a.deps = &jobs.Deps{Pool: pool, Storage: store, Config: cfg, Policy: anonymizer.DefaultPolicy(), Logger: logger}
+	a.deps = &Deps{Pool: pool, Storage: store, Config: cfg, Policy: anonymizer.DefaultPolicy(), Logger: logger}
 	return a, nil
 }
 
@@ -162,7 +165,7 @@ func (a *app) close() { a.pool.Close() }
 
 // insertClient returns a River client that only inserts and reads jobs.
 func (a *app) insertClient() (*river.Client[pgx.Tx], error) {
-	return jobs.NewClient(a.deps, jobs.ClientOptions{})
+	return jobs.NewInsertClient(a.pool, a.logger)
 }
 
 // userError turns an error with a user-facing message into a failure exit.

@@ -1,4 +1,4 @@
-package jobs_test
+package worker_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wippidu/wippidu/audit"
 	"github.com/wippidu/wippidu/dump"
 	"github.com/wippidu/wippidu/internal/pgtest"
 	"github.com/wippidu/wippidu/internal/poll"
@@ -54,7 +55,7 @@ func TestExportDuringImportIsOneSnapshot(t *testing.T) {
 		t.Fatalf("the import did not change the messages count (%d)", newCounts["messages"])
 	}
 
-	a, err := jobs.GetAudit(ctx, staging.pool, exp.AuditID)
+	a, err := audit.Get(ctx, staging.pool, exp.AuditID)
 	if err != nil {
 		t.Fatal(err)
 	}

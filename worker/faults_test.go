@@ -1,4 +1,4 @@
-package jobs_test
+package worker_test
 
 import (
 	"context"
@@ -12,12 +12,14 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/wippidu/wippidu/audit"
 	"github.com/wippidu/wippidu/internal/pgtest"
 	"github.com/wippidu/wippidu/internal/poll"
 	"github.com/wippidu/wippidu/internal/testdb"
 	"github.com/wippidu/wippidu/jobs"
 	"github.com/wippidu/wippidu/storage"
 	"github.com/wippidu/wippidu/storage/file"
+	"github.com/wippidu/wippidu/worker"
 )
 
 // fixedRetry retries after a fixed delay, long enough to look at staging between
@@ -47,7 +49,7 @@ func TestTerminatedConnectionRollsBackThenRetrySucceeds(t *testing.T) {
 	})
 	var killed int
 	if err := staging.pool.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1`,
-		jobs.SessionName(s.JobID, 1)).Scan(&killed); err != nil {
+		worker.SessionName(s.JobID, 1)).Scan(&killed); err != nil {
 		t.Fatal(err)
 	}
 	if killed != 1 {
@@ -65,8 +67,8 @@ func TestTerminatedConnectionRollsBackThenRetrySucceeds(t *testing.T) {
 			t.Errorf("table %s changed by the interrupted import", table)
 		}
 	}
-	a, _ := jobs.GetAudit(ctx, staging.pool, s.AuditID)
-	if a.Status != jobs.StatusQueued || a.ErrorMessage == nil {
+	a, _ := audit.Get(ctx, staging.pool, s.AuditID)
+	if a.Status != audit.StatusQueued || a.ErrorMessage == nil {
 		t.Errorf("audit between attempts: got %s %v, want queued with the error", a.Status, a.ErrorMessage)
 	}
 
@@ -117,11 +119,11 @@ func TestLivenessRescuesOnlyJobsWithoutTheirSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "SELECT set_config('application_name', $1, false)", jobs.SessionName(alive, 1)); err != nil {
+	if _, err := conn.Exec(ctx, "SELECT set_config('application_name', $1, false)", worker.SessionName(alive, 1)); err != nil {
 		t.Fatal(err)
 	}
 
-	n, err := jobs.RescueLostJobs(ctx, staging.deps, time.Minute)
+	n, err := worker.RescueLostJobs(ctx, staging.deps, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,8 +143,8 @@ func TestLivenessRescuesOnlyJobsWithoutTheirSession(t *testing.T) {
 	if len(j.Errors) != 1 || !strings.Contains(j.Errors[0].Error, "worker lost") {
 		t.Errorf("rescued job errors: %+v", j.Errors)
 	}
-	a, _ := jobs.GetAudit(ctx, staging.pool, auditID)
-	if a.Status != jobs.StatusQueued || a.ErrorMessage == nil || !strings.Contains(*a.ErrorMessage, "worker lost") {
+	a, _ := audit.Get(ctx, staging.pool, auditID)
+	if a.Status != audit.StatusQueued || a.ErrorMessage == nil || !strings.Contains(*a.ErrorMessage, "worker lost") {
 		t.Errorf("audit of rescued job: %s %v", a.Status, a.ErrorMessage)
 	}
 	// A job younger than the grace is left alone even without a session.
@@ -153,7 +155,7 @@ func TestLivenessRescuesOnlyJobsWithoutTheirSession(t *testing.T) {
 	if _, err := staging.pool.Exec(ctx, `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = now() WHERE id = $1`, young.Job.ID); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := jobs.RescueLostJobs(ctx, staging.deps, time.Minute); n != 0 {
+	if n, _ := worker.RescueLostJobs(ctx, staging.deps, time.Minute); n != 0 {
 		t.Errorf("rescued a job within its grace: %d", n)
 	}
 }
@@ -185,8 +187,8 @@ func TestCancelledImportRollsBack(t *testing.T) {
 	if st.Succeeded || st.State != string(rivertype.JobStateCancelled) {
 		t.Fatalf("cancelled import: state %s", st.State)
 	}
-	a, _ := jobs.GetAudit(ctx, staging.pool, s.AuditID)
-	if a.Status != jobs.StatusCancelled || a.ErrorMessage == nil || !strings.Contains(*a.ErrorMessage, "cancelled") {
+	a, _ := audit.Get(ctx, staging.pool, s.AuditID)
+	if a.Status != audit.StatusCancelled || a.ErrorMessage == nil || !strings.Contains(*a.ErrorMessage, "cancelled") {
 		t.Errorf("audit: %s %v", a.Status, a.ErrorMessage)
 	}
 	after := pgtest.Checksums(t, staging.pool)

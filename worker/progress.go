@@ -1,4 +1,4 @@
-package jobs
+package worker
 
 import (
 	"context"
@@ -9,23 +9,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
-	"github.com/wippidu/wippidu/transfer"
+	"github.com/wippidu/wippidu"
+	"github.com/wippidu/wippidu/jobs"
 )
-
-// PhaseDone is the phase of a finished job's output.
-const PhaseDone = "done"
-
-// Output is what a job writes into its row's metadata.output: live progress while it
-// runs, and the result once it has succeeded.
-type Output struct {
-	Phase      string `json:"phase"`
-	Table      string `json:"table,omitempty"`
-	RowsDone   int64  `json:"rows_done"`
-	BytesDone  int64  `json:"bytes_done"`
-	BytesTotal int64  `json:"bytes_total"`
-	AuditID    int64  `json:"audit_id"`
-	Result     any    `json:"result,omitempty"`
-}
 
 // reporter publishes a job's progress into its row. JobUpdate commits at once, on a
 // pool connection of its own, so progress is visible while the import's transaction
@@ -33,30 +19,37 @@ type Output struct {
 type reporter struct {
 	client *river.Client[pgx.Tx]
 	jobID  int64
-	out    Output
+	out    jobs.Output
 	log    *slog.Logger
 }
 
 func newReporter(ctx context.Context, jobID, auditID, total int64, log *slog.Logger) *reporter {
 	client, _ := river.ClientFromContextSafely[pgx.Tx](ctx)
-	return &reporter{client: client, jobID: jobID, out: Output{BytesTotal: total, AuditID: auditID}, log: log}
+	return &reporter{client: client, jobID: jobID, out: jobs.Output{BytesTotal: total, AuditID: auditID}, log: log}
 }
 
-func (r *reporter) update(ctx context.Context) func(transfer.Progress) {
-	return func(p transfer.Progress) {
-		r.out.Phase, r.out.Table, r.out.RowsDone, r.out.BytesDone = p.Phase, p.Table, p.RowsDone, p.BytesDone
-		if r.client == nil {
-			return
-		}
-		if _, err := r.client.JobUpdate(ctx, r.jobID, &river.JobUpdateParams{Output: r.out}); err != nil && ctx.Err() == nil {
-			r.log.WarnContext(ctx, "report progress", slog.Any("error", err))
-		}
+func (r *reporter) update(ctx context.Context) func(wippidu.Progress) {
+	return func(p wippidu.Progress) {
+		r.out.Progress = p
+		r.publish(ctx)
 	}
+}
+
+// publish writes the current output into the job row at once.
+func (r *reporter) publish(ctx context.Context) error {
+	if r.client == nil {
+		return nil
+	}
+	_, err := r.client.JobUpdate(ctx, r.jobID, &river.JobUpdateParams{Output: r.out})
+	if err != nil && ctx.Err() == nil {
+		r.log.WarnContext(ctx, "report progress", slog.Any("error", err))
+	}
+	return err
 }
 
 // finish records the final output; River stores it when the attempt completes.
 func (r *reporter) finish(ctx context.Context, result any) error {
-	r.out.Phase, r.out.Table, r.out.Result = PhaseDone, "", result
+	r.out.Phase, r.out.Table, r.out.Result, r.out.Stored = wippidu.PhaseDone, "", result, nil
 	if r.out.BytesTotal > 0 {
 		r.out.BytesDone = r.out.BytesTotal
 	}
@@ -69,10 +62,13 @@ func (r *reporter) finish(ctx context.Context, result any) error {
 	return nil
 }
 
+// sessionPrefix starts the name of every job's database session.
+const sessionPrefix = "wippidu-job:"
+
 // SessionName is the application_name of the database session that does a job's
 // work; the liveness job looks for it to tell a live job from a dead worker's.
 func SessionName(jobID int64, attempt int) string {
-	return fmt.Sprintf("wippidu-job:%d:%d", jobID, attempt)
+	return fmt.Sprintf("%s%d:%d", sessionPrefix, jobID, attempt)
 }
 
 // jobSession takes a connection for a job's work and names it after the job.

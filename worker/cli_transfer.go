@@ -1,4 +1,4 @@
-package workercmd
+package worker
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 
 	"github.com/wippidu/wippidu"
 	"github.com/wippidu/wippidu/anonymizer"
+	"github.com/wippidu/wippidu/audit"
 	"github.com/wippidu/wippidu/dump"
 	"github.com/wippidu/wippidu/jobs"
 )
@@ -43,7 +44,7 @@ func (a *app) inline(ctx context.Context) (*river.Client[pgx.Tx], string, func()
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	queue := "inline_" + hex.EncodeToString(b)
-	client, err := jobs.NewClient(a.deps, jobs.ClientOptions{Queues: map[string]river.QueueConfig{queue: {MaxWorkers: 1}}})
+	client, err := NewClient(a.deps, ClientOptions{Queues: map[string]river.QueueConfig{queue: {MaxWorkers: 1}}})
 	if err != nil {
 		return nil, "", nil, err
 	}
@@ -92,18 +93,18 @@ func (a *app) export(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	audit, err := jobs.GetAudit(ctx, a.pool, s.AuditID)
+	rec, err := audit.Get(ctx, a.pool, s.AuditID)
 	if err != nil {
 		return err
 	}
-	if audit.ObjectKey == nil || audit.FileName == nil {
+	if rec.ObjectKey == nil || rec.FileName == nil {
 		return fmt.Errorf("export %d finished without a file", s.AuditID)
 	}
 	dest := *out
 	if fi, err := os.Stat(dest); err == nil && fi.IsDir() {
-		dest = filepath.Join(dest, *audit.FileName)
+		dest = filepath.Join(dest, *rec.FileName)
 	}
-	if err := a.download(ctx, *audit.ObjectKey, dest); err != nil {
+	if err := a.download(ctx, *rec.ObjectKey, dest); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stderr, "saved %s\n", dest)

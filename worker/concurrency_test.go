@@ -1,4 +1,4 @@
-package jobs_test
+package worker_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/wippidu/wippidu"
 	"github.com/wippidu/wippidu/internal/testdb"
 	"github.com/wippidu/wippidu/jobs"
+	"github.com/wippidu/wippidu/worker"
 )
 
 func TestTwentySubmissionsAtOnceEnqueueOneImport(t *testing.T) {
@@ -57,7 +58,7 @@ func TestTwoWorkersNeverRunTwoImportsAtOnce(t *testing.T) {
 
 	// Two worker clients on the same staging database, as two processes would be.
 	staging := newInstance(t, instanceOpts{allowImport: true})
-	other, err := jobs.NewClient(staging.deps, jobs.ClientOptions{Queues: jobs.DefaultQueues(2)})
+	other, err := worker.NewClient(staging.deps, worker.ClientOptions{Queues: worker.DefaultQueues(2)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package jobs_test
+package worker_test
 
 import (
 	"bytes"
@@ -21,12 +21,14 @@ import (
 
 	"github.com/wippidu/wippidu"
 	"github.com/wippidu/wippidu/anonymizer"
+	"github.com/wippidu/wippidu/audit"
 	"github.com/wippidu/wippidu/config"
 	"github.com/wippidu/wippidu/internal/pgtest"
 	"github.com/wippidu/wippidu/internal/testdb"
 	"github.com/wippidu/wippidu/jobs"
 	"github.com/wippidu/wippidu/storage"
 	"github.com/wippidu/wippidu/storage/file"
+	"github.com/wippidu/wippidu/worker"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -35,7 +37,7 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 type instance struct {
 	pool   *pgxpool.Pool
 	store  storage.Storage
-	deps   *jobs.Deps
+	deps   *worker.Deps
 	client *river.Client[pgx.Tx]
 	sub    *jobs.Submitter
 }
@@ -67,9 +69,9 @@ func newInstance(t *testing.T, o instanceOpts) *instance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps := &jobs.Deps{Pool: pool, Storage: store, Config: cfg, Policy: anonymizer.DefaultPolicy(),
+	deps := &worker.Deps{Pool: pool, Storage: store, Config: cfg, Policy: anonymizer.DefaultPolicy(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), TracerProvider: o.tracer}
-	client, err := jobs.NewClient(deps, jobs.ClientOptions{Queues: jobs.DefaultQueues(2), RetryPolicy: o.retry})
+	client, err := worker.NewClient(deps, worker.ClientOptions{Queues: worker.DefaultQueues(2), RetryPolicy: o.retry})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,11 +115,11 @@ func (in *instance) exportFile(t *testing.T) (key string, size int64) {
 	if !st.Succeeded {
 		t.Fatalf("export failed: %s", st.Error)
 	}
-	a, err := jobs.GetAudit(context.Background(), in.pool, s.AuditID)
+	a, err := audit.Get(context.Background(), in.pool, s.AuditID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Status != jobs.StatusSucceeded || a.ObjectKey == nil || !strings.HasPrefix(*a.FileName, "wippidu-export-") {
+	if a.Status != audit.StatusSucceeded || a.ObjectKey == nil || !strings.HasPrefix(*a.FileName, "wippidu-export-") {
 		t.Fatalf("export audit: %+v", a)
 	}
 	return *a.ObjectKey, *a.SizeBytes
@@ -177,7 +179,7 @@ func TestExportThenImportThroughJobs(t *testing.T) {
 	if !st.Succeeded {
 		t.Fatalf("import failed: %s", st.Error)
 	}
-	if st.Phase != jobs.PhaseDone || st.BytesTotal == 0 || st.BytesDone != st.BytesTotal {
+	if st.Phase != wippidu.PhaseDone || st.BytesTotal == 0 || st.BytesDone != st.BytesTotal {
 		t.Errorf("final progress: %+v", st)
 	}
 	var res struct {
@@ -192,11 +194,11 @@ func TestExportThenImportThroughJobs(t *testing.T) {
 	if res.SourceHost != "app.wippidu.net" || res.Rows != 28 || len(res.AnonymizersRun) != 6 || !res.PasswordsReset {
 		t.Errorf("result: %+v", res)
 	}
-	a, err := jobs.GetAudit(context.Background(), staging.pool, s.AuditID)
+	a, err := audit.Get(context.Background(), staging.pool, s.AuditID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Status != jobs.StatusSucceeded || a.Attempts != 1 || len(a.Result) == 0 || a.ErrorMessage != nil {
+	if a.Status != audit.StatusSucceeded || a.Attempts != 1 || len(a.Result) == 0 || a.ErrorMessage != nil {
 		t.Errorf("audit: status %s attempts %d result %s", a.Status, a.Attempts, a.Result)
 	}
 	if n := countAudits(t, staging.pool, "requested_by = 'earlier' AND error_message = 'old failure'"); n != 1 {
@@ -209,10 +211,10 @@ func TestExportThenImportThroughJobs(t *testing.T) {
 	if _, err := staging.store.Stat(context.Background(), in); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("imported dump still in storage: %v", err)
 	}
-	if ok, err := jobs.HasImportedData(context.Background(), staging.pool); err != nil || !ok {
+	if ok, err := audit.HasImportedData(context.Background(), staging.pool); err != nil || !ok {
 		t.Errorf("HasImportedData: got %v, %v", ok, err)
 	}
-	if ok, _ := jobs.HasImportedData(context.Background(), prod.pool); ok {
+	if ok, _ := audit.HasImportedData(context.Background(), prod.pool); ok {
 		t.Error("production reports imported data")
 	}
 }
@@ -243,8 +245,8 @@ func TestImportJobRefusedOnProductionEvenWhenInsertedByHand(t *testing.T) {
 	if st.Succeeded || st.State != string(rivertype.JobStateCancelled) || st.Attempt != 1 {
 		t.Fatalf("hand-inserted job: state %s attempt %d", st.State, st.Attempt)
 	}
-	a, _ := jobs.GetAudit(context.Background(), prod.pool, auditID)
-	if a.Status != jobs.StatusFailed || a.ErrorMessage == nil || *a.ErrorMessage != "Import is not enabled on this instance." {
+	a, _ := audit.Get(context.Background(), prod.pool, auditID)
+	if a.Status != audit.StatusFailed || a.ErrorMessage == nil || *a.ErrorMessage != "Import is not enabled on this instance." {
 		t.Errorf("audit: %s %v", a.Status, a.ErrorMessage)
 	}
 	after := pgtest.Checksums(t, prod.pool)
@@ -276,8 +278,8 @@ func TestBadDumpFailsOnceWithItsReason(t *testing.T) {
 		if st.Succeeded || st.Attempt != 1 || st.State != string(rivertype.JobStateCancelled) {
 			t.Errorf("%s: state %s after %d attempts, want cancelled after 1", want, st.State, st.Attempt)
 		}
-		a, _ := jobs.GetAudit(context.Background(), staging.pool, s.AuditID)
-		if a.Status != jobs.StatusFailed || a.ErrorMessage == nil || !strings.Contains(*a.ErrorMessage, want) {
+		a, _ := audit.Get(context.Background(), staging.pool, s.AuditID)
+		if a.Status != audit.StatusFailed || a.ErrorMessage == nil || !strings.Contains(*a.ErrorMessage, want) {
 			t.Errorf("audit: got %s %v, want failed with %q", a.Status, a.ErrorMessage, want)
 		}
 	}

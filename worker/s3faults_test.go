@@ -1,4 +1,4 @@
-package jobs_test
+package worker_test
 
 import (
 	"context"

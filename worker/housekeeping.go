@@ -1,4 +1,4 @@
-package jobs
+package worker
 
 import (
 	"context"
@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"github.com/wippidu/wippidu/audit"
+	"github.com/wippidu/wippidu/jobs"
+	"github.com/wippidu/wippidu/sessions"
 	"github.com/wippidu/wippidu/storage"
 )
 
@@ -24,17 +26,17 @@ const AbandonedUploadAge = 6 * time.Hour
 // HousekeepingWorker deletes dumps that are no longer needed: exports older than the
 // retention, imported dumps, and abandoned uploads.
 type HousekeepingWorker struct {
-	river.WorkerDefaults[HousekeepingArgs]
+	river.WorkerDefaults[jobs.HousekeepingArgs]
 	deps *Deps
 }
 
 // Timeout implements river.Worker.
-func (w *HousekeepingWorker) Timeout(*river.Job[HousekeepingArgs]) time.Duration {
+func (w *HousekeepingWorker) Timeout(*river.Job[jobs.HousekeepingArgs]) time.Duration {
 	return 10 * time.Minute
 }
 
 // Work implements river.Worker.
-func (w *HousekeepingWorker) Work(ctx context.Context, _ *river.Job[HousekeepingArgs]) error {
+func (w *HousekeepingWorker) Work(ctx context.Context, _ *river.Job[jobs.HousekeepingArgs]) error {
 	return Housekeep(ctx, w.deps, time.Now())
 }
 
@@ -60,20 +62,19 @@ func Housekeep(ctx context.Context, deps *Deps, now time.Time) error {
 		return fmt.Errorf("list imports: %w", err)
 	}
 	for _, o := range imports {
-		var status string
-		err := deps.Pool.QueryRow(ctx, `SELECT status FROM import_export_audits WHERE kind = 'import' AND object_key = $1 ORDER BY id DESC LIMIT 1`, o.Key).Scan(&status)
+		status, found, err := audit.ImportStatusOf(ctx, deps.Pool, o.Key)
 		reason := ""
 		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			if now.Sub(o.ModTime) > AbandonedUploadAge {
-				reason = "abandoned upload"
-			}
 		case err != nil:
 			errs = append(errs, err)
 			continue
-		case status == StatusSucceeded && !deps.Config.KeepImportedDumps:
+		case !found:
+			if now.Sub(o.ModTime) > AbandonedUploadAge {
+				reason = "abandoned upload"
+			}
+		case status == audit.StatusSucceeded && !deps.Config.KeepImportedDumps:
 			reason = "imported"
-		case (status == StatusFailed || status == StatusCancelled) && now.Sub(o.ModTime) > deps.Config.ExportRetention:
+		case (status == audit.StatusFailed || status == audit.StatusCancelled) && now.Sub(o.ModTime) > deps.Config.ExportRetention:
 			reason = "failed import, past retention"
 		}
 		if reason == "" {
@@ -85,8 +86,8 @@ func Housekeep(ctx context.Context, deps *Deps, now time.Time) error {
 		}
 		deps.Logger.InfoContext(ctx, "deleted dump", slog.String("key", o.Key), slog.String("reason", reason))
 	}
-	if _, err := deps.Pool.Exec(ctx, `DELETE FROM web_sessions WHERE expires_at <= now()`); err != nil {
-		errs = append(errs, fmt.Errorf("delete expired sessions: %w", err))
+	if _, err := sessions.DeleteExpired(ctx, deps.Pool); err != nil {
+		errs = append(errs, err)
 	}
 	if sw, ok := deps.Storage.(storage.Sweeper); ok {
 		n, err := sw.SweepIncomplete(ctx, now.Add(-IncompleteUploadAge))

@@ -1,4 +1,4 @@
-package jobs_test
+package worker_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/wippidu/wippidu/audit"
 	"github.com/wippidu/wippidu/internal/poll"
 	"github.com/wippidu/wippidu/internal/testdb"
 	"github.com/wippidu/wippidu/jobs"
@@ -45,11 +46,11 @@ func TestExportOntoAFullDiskFailsCleanly(t *testing.T) {
 		}
 		return err == nil && len(j.Errors) == 1 && j.State != rivertype.JobStateRunning
 	})
-	a, err := jobs.GetAudit(ctx, prod.pool, s.AuditID)
+	a, err := audit.Get(ctx, prod.pool, s.AuditID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Status != jobs.StatusQueued || a.ErrorMessage == nil || !strings.Contains(*a.ErrorMessage, "no space left on device") {
+	if a.Status != audit.StatusQueued || a.ErrorMessage == nil || !strings.Contains(*a.ErrorMessage, "no space left on device") {
 		t.Errorf("audit after the failed attempt: %s %v, want queued for a retry with the disk-full error", a.Status, a.ErrorMessage)
 	}
 	if objs, err := store.List(ctx, ""); err != nil || len(objs) != 0 {

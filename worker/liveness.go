@@ -1,13 +1,19 @@
-package jobs
+package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+
+	"github.com/wippidu/wippidu"
+	"github.com/wippidu/wippidu/audit"
+	"github.com/wippidu/wippidu/jobs"
 )
 
 // LivenessInterval is how often the liveness job runs.
@@ -17,23 +23,24 @@ const LivenessInterval = 15 * time.Second
 // session is gone) and hands them back to River for a retry, long before River's
 // stuck-job rescue would.
 type LivenessWorker struct {
-	river.WorkerDefaults[LivenessArgs]
+	river.WorkerDefaults[jobs.LivenessArgs]
 	deps *Deps
 }
 
 // Timeout implements river.Worker.
-func (w *LivenessWorker) Timeout(*river.Job[LivenessArgs]) time.Duration { return time.Minute }
+func (w *LivenessWorker) Timeout(*river.Job[jobs.LivenessArgs]) time.Duration { return time.Minute }
 
-const lostJobsSQL = `
-SELECT j.id, j.attempt, j.max_attempts, j.kind, COALESCE((j.args->>'audit_id')::bigint, 0)
+// runningJobsSQL lists running exports and imports older than the grace, with the
+// database sessions alive right now; a job whose SessionName is not among them
+// has lost its worker.
+const runningJobsSQL = `
+SELECT j.id, j.attempt, j.max_attempts, j.kind, COALESCE((j.args->>'audit_id')::bigint, 0),
+       ARRAY(SELECT a.application_name FROM pg_stat_activity a
+             WHERE a.datname = current_database() AND starts_with(a.application_name, $3))
 FROM river_job j
 WHERE j.state = 'running'
-  AND j.kind IN ('export', 'import')
-  AND j.attempted_at < now() - $1::interval
-  AND NOT EXISTS (
-      SELECT 1 FROM pg_stat_activity a
-      WHERE a.datname = current_database()
-        AND a.application_name = 'wippidu-job:' || j.id || ':' || j.attempt)`
+  AND j.kind = ANY($2::text[])
+  AND j.attempted_at < now() - $1::interval`
 
 // rescueSQL does what River's own rescuer does, for one job and attempt: retryable
 // (or discarded when out of attempts), with the reason in the job's errors.
@@ -46,7 +53,7 @@ SET state = CASE WHEN attempt >= max_attempts THEN 'discarded'::river_job_state 
 WHERE id = $1 AND attempt = $2 AND state = 'running'`
 
 // Work implements river.Worker.
-func (w *LivenessWorker) Work(ctx context.Context, _ *river.Job[LivenessArgs]) error {
+func (w *LivenessWorker) Work(ctx context.Context, _ *river.Job[jobs.LivenessArgs]) error {
 	// A live attempt names its session within milliseconds of starting; the grace
 	// (JOB_LIVENESS_GRACE) only has to cover a slow start.
 	n, err := RescueLostJobs(ctx, w.deps, w.deps.Config.LivenessGrace)
@@ -59,7 +66,7 @@ func (w *LivenessWorker) Work(ctx context.Context, _ *river.Job[LivenessArgs]) e
 // RescueLostJobs hands back every running export or import older than grace whose
 // named session is gone, and returns how many it rescued.
 func RescueLostJobs(ctx context.Context, deps *Deps, grace time.Duration) (int, error) {
-	rows, err := deps.Pool.Query(ctx, lostJobsSQL, grace.String())
+	rows, err := deps.Pool.Query(ctx, runningJobsSQL, grace.String(), []string{wippidu.KindExport, wippidu.KindImport}, sessionPrefix)
 	if err != nil {
 		return 0, fmt.Errorf("find lost jobs: %w", err)
 	}
@@ -70,8 +77,11 @@ func RescueLostJobs(ctx context.Context, deps *Deps, grace time.Duration) (int, 
 	}
 	var found []lost
 	var l lost
-	_, err = pgx.ForEachRow(rows, []any{&l.id, &l.attempt, &l.max, &l.kind, &l.auditID}, func() error {
-		found = append(found, l)
+	var sessions []string
+	_, err = pgx.ForEachRow(rows, []any{&l.id, &l.attempt, &l.max, &l.kind, &l.auditID, &sessions}, func() error {
+		if !slices.Contains(sessions, SessionName(l.id, l.attempt)) {
+			found = append(found, l)
+		}
 		return nil
 	})
 	if err != nil {
@@ -88,13 +98,13 @@ func RescueLostJobs(ctx context.Context, deps *Deps, grace time.Duration) (int, 
 			continue // finished or moved on meanwhile
 		}
 		n++
-		metricRescued.Inc()
-		status := StatusQueued
+		jobs.CountRescued()
+		status := audit.StatusQueued
 		if j.attempt >= j.max {
-			status = StatusFailed
+			status = audit.StatusFailed
 		}
 		if j.auditID > 0 {
-			if err := auditEnded(ctx, deps.Pool, j.auditID, status, fmt.Errorf("%s", reason)); err != nil {
+			if err := audit.End(ctx, deps.Pool, j.auditID, status, errors.New(reason)); err != nil {
 				return n, err
 			}
 		}

@@ -1,4 +1,4 @@
-package workercmd
+package worker
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/wippidu/wippidu/audit"
 	"github.com/wippidu/wippidu/jobs"
 )
 
@@ -21,7 +22,7 @@ func (a *app) jobsCmd(ctx context.Context, env Env, args []string) error {
 	}
 	switch args[0] {
 	case "list":
-		audits, err := jobs.ListAudits(ctx, a.pool, 50)
+		audits, err := audit.List(ctx, a.pool, 50)
 		if err != nil {
 			return err
 		}

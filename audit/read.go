@@ -1,0 +1,91 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wippidu/wippidu"
+)
+
+const columns = `id, created_at, updated_at, kind, status, requested_by, river_job_id, file_name,
+object_key, size_bytes, options, result, error_message, attempts, started_at, finished_at`
+
+func scan(row pgx.Row) (*Record, error) {
+	var a Record
+	err := row.Scan(&a.ID, &a.CreatedAt, &a.UpdatedAt, &a.Kind, &a.Status, &a.RequestedBy, &a.RiverJobID,
+		&a.FileName, &a.ObjectKey, &a.SizeBytes, &a.Options, &a.Result, &a.ErrorMessage, &a.Attempts,
+		&a.StartedAt, &a.FinishedAt)
+	return &a, err
+}
+
+// Get returns one audit row.
+func Get(ctx context.Context, db DB, id int64) (*Record, error) {
+	a, err := scan(db.QueryRow(ctx, `SELECT `+columns+` FROM import_export_audits WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read audit %d: %w", id, err)
+	}
+	return a, nil
+}
+
+// ByJob returns the audit row of a River job.
+func ByJob(ctx context.Context, db DB, jobID int64) (*Record, error) {
+	a, err := scan(db.QueryRow(ctx, `SELECT `+columns+` FROM import_export_audits WHERE river_job_id = $1`, jobID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read audit of job %d: %w", jobID, err)
+	}
+	return a, nil
+}
+
+// List returns the newest audit rows, newest first.
+func List(ctx context.Context, db DB, limit int) ([]*Record, error) {
+	rows, err := db.Query(ctx, `SELECT `+columns+` FROM import_export_audits ORDER BY id DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list audits: %w", err)
+	}
+	defer rows.Close()
+	var out []*Record
+	for rows.Next() {
+		a, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list audits: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// HasImportedData reports whether this instance holds imported production data
+// (a succeeded import exists), which every logged-in user is told by a banner.
+func HasImportedData(ctx context.Context, db DB) (bool, error) {
+	var ok bool
+	err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM import_export_audits WHERE kind = $1 AND status = $2)`,
+		wippidu.KindImport, StatusSucceeded).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("check imported data: %w", err)
+	}
+	return ok, nil
+}
+
+// ImportStatusOf returns the status of the newest import of the dump stored under
+// objectKey, and false when no import names it.
+func ImportStatusOf(ctx context.Context, db DB, objectKey string) (string, bool, error) {
+	var status string
+	err := db.QueryRow(ctx, `SELECT status FROM import_export_audits WHERE kind = $1 AND object_key = $2
+		ORDER BY id DESC LIMIT 1`, wippidu.KindImport, objectKey).Scan(&status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("read import of %s: %w", objectKey, err)
+	}
+	return status, true, nil
+}

@@ -1,0 +1,129 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/wippidu/wippidu"
+	"github.com/wippidu/wippidu/anonymizer"
+	"github.com/wippidu/wippidu/audit"
+	"github.com/wippidu/wippidu/jobs"
+	"github.com/wippidu/wippidu/transfer"
+)
+
+// busySnooze is how long an import waits when another one holds the import lock.
+const busySnooze = 15 * time.Second
+
+// ImportWorker runs import jobs: the uploaded dump replaces staging's app data, in
+// one transaction, anonymized on the way in.
+type ImportWorker struct {
+	river.WorkerDefaults[jobs.ImportArgs]
+	deps *Deps
+}
+
+// Timeout implements river.Worker: imports may run for hours.
+func (w *ImportWorker) Timeout(*river.Job[jobs.ImportArgs]) time.Duration {
+	return w.deps.Config.JobTimeout
+}
+
+// Work implements river.Worker.
+func (w *ImportWorker) Work(ctx context.Context, job *river.Job[jobs.ImportArgs]) error {
+	a := job.Args
+	log := jobLogger(w.deps.Logger, job.JobRow, a.AuditID)
+
+	// The gates are checked again here: a job row may have been inserted by hand,
+	// or on the wrong instance.
+	if !w.deps.Config.AllowProdImport {
+		return w.ended(ctx, log, job, wippidu.ErrImportDisabled, true)
+	}
+	if err := anonymizer.CheckOptOut(a.AnonymizersOff, a.RiskAck); err != nil {
+		return w.ended(ctx, log, job, err, true)
+	}
+	if done, err := alreadySucceeded(ctx, w.deps, a.AuditID); done || err != nil {
+		return err
+	}
+	if err := audit.Start(ctx, w.deps.Pool, audit.Attempt{ID: a.AuditID, JobID: job.ID, Attempt: job.Attempt}); err != nil {
+		return err
+	}
+	rep := newReporter(ctx, job.ID, a.AuditID, 0, log)
+	res, err := w.load(ctx, job, rep, log)
+	if errors.Is(err, transfer.ErrBusy) {
+		log.InfoContext(ctx, "another import holds the lock; waiting", slog.Duration("snooze", busySnooze))
+		_ = audit.End(ctx, w.deps.Pool, a.AuditID, audit.StatusQueued, nil)
+		return river.JobSnooze(busySnooze)
+	}
+	if err != nil {
+		return w.ended(ctx, log, job, err, false)
+	}
+	// From here on the import is committed: nothing may send the job back for
+	// another attempt.
+	jobs.CountAttempt(wippidu.KindImport, audit.StatusSucceeded)
+	jobs.CountRows(wippidu.KindImport, res.Rows)
+	log.InfoContext(ctx, "import succeeded", slog.Int64("rows", res.Rows), slog.Float64("seconds", res.DurationSeconds),
+		slog.Any("skipped_tables", res.SkippedTables), slog.Any("missing_tables", res.MissingTables))
+
+	// The dump holds production personal data: it goes once it has been imported.
+	if !w.deps.Config.KeepImportedDumps {
+		if err := w.deps.Storage.Delete(context.WithoutCancel(ctx), a.ObjectKey); err != nil {
+			log.WarnContext(ctx, "delete imported dump; housekeeping will retry", slog.Any("error", err))
+		}
+	}
+	return finishSucceeded(ctx, rep, log, res)
+}
+
+// load runs the import itself, from the stored dump, in the job's named session.
+func (w *ImportWorker) load(ctx context.Context, job *river.Job[jobs.ImportArgs], rep *reporter, log *slog.Logger) (*wippidu.ImportResult, error) {
+	a := job.Args
+	// The job's named session is taken first: from now on the liveness job can see
+	// that this attempt is alive.
+	conn, release, err := jobSession(ctx, w.deps.Pool, job.ID, job.Attempt)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+
+	obj, err := w.deps.Storage.Stat(ctx, a.ObjectKey)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("the uploaded dump %q is no longer in storage: %w", a.ObjectKey, transfer.ErrBadDump)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("stat dump: %w", err)
+	}
+	src, err := w.deps.Storage.Open(ctx, a.ObjectKey)
+	if err != nil {
+		return nil, fmt.Errorf("open dump: %w", err)
+	}
+	defer src.Close()
+
+	anon, err := anonymizer.New(w.deps.Policy, a.AnonymizersOff, w.deps.Config.AnonymizerSalt)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", transfer.ErrBadDump, err)
+	}
+	log.InfoContext(ctx, "import started", slog.String("file", a.FileName), slog.Int64("bytes", obj.Size),
+		slog.Any("anonymizers_off", a.AnonymizersOff))
+	rep.out.BytesTotal = obj.Size
+	res, err := transfer.Import(ctx, conn.Conn(), src, transfer.ImportOptions{
+		Anonymizer: anon,
+		Progress:   rep.update(ctx),
+		BeforeCommit: func(ctx context.Context, tx pgx.Tx, res *wippidu.ImportResult) error {
+			// Success is recorded in the import's own transaction: the audit row
+			// says succeeded exactly when the data is there.
+			return audit.Succeed(ctx, tx, audit.Success{ID: a.AuditID, Result: res})
+		},
+	})
+	if err == nil {
+		jobs.CountBytes(wippidu.KindImport, obj.Size)
+	}
+	return res, err
+}
+
+func (w *ImportWorker) ended(ctx context.Context, log *slog.Logger, job *river.Job[jobs.ImportArgs], err error, permanent bool) error {
+	return endAttempt(ctx, w.deps, attemptEnd{log: log, job: job.JobRow, auditID: job.Args.AuditID, err: err, permanent: permanent})
+}
