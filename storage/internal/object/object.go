@@ -4,8 +4,8 @@
 //
 // It exists so that package storage can import its backends (to open one from a
 // URL) while the backends still return the same Object type and reject the same
-// keys. Code outside storage uses the aliases storage.Object, storage.ErrInvalidKey
-// and storage.ValidateKey instead.
+// keys. Code outside storage uses the aliases storage.Object and
+// storage.ErrInvalidKey instead.
 package object
 
 import (
