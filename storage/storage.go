@@ -19,7 +19,8 @@ import (
 // Keys are relative, slash-separated paths such as "imports/2026/11/abc.json.gz".
 // Implementations reject keys that are empty, absolute, contain "..", backslashes,
 // control characters or empty segments, with an error wrapping ErrInvalidKey;
-// ValidateKey states the exact rules. Methods are safe for concurrent use.
+// ValidateKey in storage/internal/object states the exact rules, which every
+// backend applies. Methods are safe for concurrent use.
 type Storage interface {
 	// Put streams r into the object at key and returns the number of bytes stored.
 	// The object becomes visible only once complete: if r fails or ctx is cancelled,
@@ -54,14 +55,6 @@ type Object = object.Info
 // ErrInvalidKey is wrapped by every error about a key or list prefix that breaks
 // the rules in the Storage documentation.
 var ErrInvalidKey = object.ErrInvalidKey
-
-// ValidateKey returns an error wrapping ErrInvalidKey when key is not a valid
-// storage key: empty, longer than 1024 bytes, not UTF-8, absolute, or with an
-// empty, "." or ".." segment, a backslash or a control character. Every backend
-// applies it; callers may use it to refuse a key before doing any work.
-func ValidateKey(key string) error {
-	return object.ValidateKey(key)
-}
 
 // Sweeper is implemented by backends that can find what interrupted uploads left
 // behind (a process killed mid-Put cannot clean up after itself): temp files of the

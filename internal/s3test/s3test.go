@@ -11,10 +11,13 @@
 // subtests (and keep them apart by key prefix or with NewBucket) rather than
 // starting one per subtest.
 //
-// The versitygw binary is found in this order: the path in $VERSITYGW;
-// <module root>/.bin/versitygw; otherwise it is installed there with
-// "go install github.com/versity/versitygw/cmd/versitygw@" + Version, once,
-// under a lock file so test binaries running in parallel do not race.
+// The versitygw binary is found in this order: the path in $VERSITYGW (as
+// "make test" sets it); a versitygw on $PATH; <module root>/.bin/versitygw,
+// where "make tools" installs it (the module root is the nearest folder with a
+// go.mod at or above the working directory). The tests never install it
+// themselves. Without one, Start skips the test and says how to get it ("make
+// tools", or set VERSITYGW), except when $CI is "true": there it fails the test,
+// so that CI never passes without having run the S3 tests.
 package s3test
 
 import (

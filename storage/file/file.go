@@ -94,7 +94,7 @@ func (s *Store) write(ctx context.Context, dst string, r io.Reader) (n int64, er
 		}
 	}()
 
-	if n, err = io.Copy(f, ctxReader{ctx: ctx, r: r}); err != nil {
+	if n, err = io.Copy(f, object.ContextReader(ctx, r)); err != nil {
 		return 0, fmt.Errorf("copy: %w", err)
 	}
 	// Without Sync a full disk or an I/O error may only show up after the rename,
@@ -296,19 +296,6 @@ func syncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
-}
-
-// ctxReader stops a copy as soon as ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // SweepIncomplete removes temp files of uploads started before olderThan (left

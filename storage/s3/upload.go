@@ -39,7 +39,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 	if err := object.ValidateKey(key); err != nil {
 		return 0, fmt.Errorf("put: %w", err)
 	}
-	n, err := s.put(ctx, key, ctxReader{ctx: ctx, r: r})
+	n, err := s.put(ctx, key, object.ContextReader(ctx, r))
 	if err != nil {
 		return 0, fmt.Errorf("put %q: %w", key, err)
 	}
@@ -266,17 +266,4 @@ func (u *upload) abort(ctx context.Context) error {
 func isNoSuchUpload(err error) bool {
 	var apiErr smithy.APIError
 	return errors.As(err, &apiErr) && apiErr.ErrorCode() == "NoSuchUpload"
-}
-
-// ctxReader stops reading as soon as ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

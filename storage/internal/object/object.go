@@ -1,10 +1,11 @@
 // Package object holds what every storage backend shares: the description of a
-// stored object and the rules a key must follow.
+// stored object, the rules a key must follow and the reader that stops a Put
+// when its context is done.
 //
 // It exists so that package storage can import its backends (to open one from a
 // URL) while the backends still return the same Object type and reject the same
-// keys. Code outside storage uses the aliases storage.Object, storage.ErrInvalidKey
-// and storage.ValidateKey instead.
+// keys. Code outside storage uses the aliases storage.Object and
+// storage.ErrInvalidKey instead.
 package object
 
 import (
