@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -184,24 +185,53 @@ func TestReaderBoundsValueSize(t *testing.T) {
 	}
 }
 
+// readAll reads the dump in b to its end.
 func readAll(b []byte) error {
-	r, err := NewReader(bytes.NewReader(b), ReaderOptions{})
+	_, err := readDump(b, ReaderOptions{})
+	return err
+}
+
+// dumpData is all a Reader yields from a dump.
+type dumpData struct {
+	header Header
+	tables []tableData
+}
+
+type tableData struct {
+	name    string
+	columns []Column
+	rows    [][]Value // with their own Data: the Reader reuses its buffers
+}
+
+// readDump reads the dump in b to its end and keeps all it yields.
+func readDump(b []byte, opts ReaderOptions) (*dumpData, error) {
+	r, err := NewReader(bytes.NewReader(b), opts)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	d := &dumpData{header: r.Header()}
 	for {
-		if _, err := r.NextTable(); err == io.EOF {
-			return nil
+		tb, err := r.NextTable()
+		if err == io.EOF {
+			return d, nil
 		} else if err != nil {
-			return err
+			return nil, err
 		}
+		td := tableData{name: tb.Name, columns: tb.Columns}
 		for {
-			if _, err := r.NextRow(); err == io.EOF {
+			row, err := r.NextRow()
+			if err == io.EOF {
 				break
 			} else if err != nil {
-				return err
+				return nil, err
 			}
+			row = slices.Clone(row)
+			for i := range row {
+				row[i].Data = bytes.Clone(row[i].Data)
+			}
+			td.rows = append(td.rows, row)
 		}
+		d.tables = append(d.tables, td)
 	}
 }
 
