@@ -50,9 +50,11 @@ test: tools lint
 demo:
 	scripts/demo.sh
 
-# Export/import against pg_dump/pg_restore on a demo database of BENCH_USERS users.
+# Export/import against pg_dump/pg_restore on a demo database of BENCH_USERS users
+# (20,000: 1.5 GB; 100,000: 7.8 GB). BENCH_ARGS passes more flags (-h lists them).
+BENCH_USERS ?= 20000
 bench:
-	scripts/with-postgres.sh $(GO) run ./internal/cmd/bench $(BENCH_ARGS)
+	scripts/with-postgres.sh $(GO) run ./internal/cmd/bench -users $(BENCH_USERS) $(BENCH_ARGS)
 
 clean:
 	rm -rf .tmp

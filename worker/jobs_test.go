@@ -47,11 +47,21 @@ type instanceOpts struct {
 	store       storage.Storage
 	retry       river.ClientRetryPolicy
 	tracer      trace.TracerProvider // non-nil switches OTEL_TRACING on
+	poolConfig  *pgxpool.Config      // the workers' database connection; a fresh database when nil
 }
 
 func newInstance(t *testing.T, o instanceOpts) *instance {
 	t.Helper()
-	pool := pgtest.NewPool(t, pgtest.NewDB(t))
+	var pool *pgxpool.Pool
+	if o.poolConfig != nil {
+		var err error
+		if pool, err = pgxpool.NewWithConfig(context.Background(), o.poolConfig); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pool.Close)
+	} else {
+		pool = pgtest.NewPool(t, pgtest.NewDB(t))
+	}
 	store := o.store
 	if store == nil {
 		var err error

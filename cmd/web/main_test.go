@@ -18,18 +18,21 @@ import (
 	"github.com/wippidu/wippidu/web"
 )
 
-// webBin is the web command, built once for the tests that run it as a process.
-var webBin string
+// webBin and workerBin are the web and worker commands, built once (without the
+// race detector, as they ship) for the tests that run them as processes.
+var webBin, workerBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "wippidu-web-bin-")
 	if err != nil {
 		panic(err)
 	}
-	webBin = filepath.Join(dir, "web")
-	if out, err := exec.Command("go", "build", "-o", webBin, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build web: %v\n%s", err, out)
-		os.Exit(1)
+	webBin, workerBin = filepath.Join(dir, "web"), filepath.Join(dir, "worker")
+	for bin, pkg := range map[string]string{webBin: ".", workerBin: "../worker"} {
+		if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, out)
+			os.Exit(1)
+		}
 	}
 	code := pgtest.Main(m)
 	os.RemoveAll(dir)

@@ -1,12 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -17,9 +13,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
-
 	"github.com/wippidu/wippidu/anonymizer"
+	"github.com/wippidu/wippidu/internal/bigdump"
 	"github.com/wippidu/wippidu/internal/webclient"
 )
 
@@ -56,7 +51,7 @@ func webBench(ctx context.Context, server, work, db, dumpFile string, uploadGB f
 		step(fmt.Sprintf("web tier: streaming a %.1f GB upload", uploadGB))
 		size := int64(uploadGB * 1e9)
 		start := time.Now()
-		s, err := admin.Import(ctx, webclient.ImportForm{ConfirmHost: "staging.localhost", FileName: "big.json.gz"}, bigDump(size))
+		s, err := admin.Import(ctx, webclient.ImportForm{ConfirmHost: "staging.localhost", FileName: "big.json.gz"}, bigdump.Stream(size))
 		if err != nil {
 			return nil, fmt.Errorf("big upload: %w", err)
 		}
@@ -163,55 +158,6 @@ func poll(ctx context.Context, clients []*webclient.Client, jobID int64) ([]time
 		return nil, 0, 0, fmt.Errorf("no poll saw the import running")
 	}
 	return lat, len(lat), done.Sub(firstRunning), nil
-}
-
-// bigDump streams a gzip file of the given size: a valid dump header and one table
-// (unknown to the schema) of random, incompressible rows.
-func bigDump(size int64) io.Reader {
-	pr, pw := io.Pipe()
-	go func() {
-		cw := &countWriter{w: pw}
-		bw := bufio.NewWriterSize(cw, 1<<20)
-		zw, _ := gzip.NewWriterLevel(bw, gzip.NoCompression)
-		_, err := io.WriteString(zw, `{"schema_version":1,"app":"wippidu","source_host":"bench","exported_at":"2026-11-25T10:00:00Z","include_attachments":true,"tables":[{"name":"bench_blobs","columns":[{"name":"data","type":"bytea"}],"rows":[`)
-		raw := make([]byte, 3<<18)
-		enc := make([]byte, base64.StdEncoding.EncodedLen(len(raw)))
-		for first := true; err == nil && cw.n < size; first = false {
-			_, _ = rand.Read(raw)
-			base64.StdEncoding.Encode(enc, raw)
-			if !first {
-				_, err = io.WriteString(zw, ",")
-			}
-			if err == nil {
-				_, err = fmt.Fprintf(zw, "[%q]", enc)
-			}
-			if err == nil {
-				err = bw.Flush()
-			}
-		}
-		if err == nil {
-			_, err = io.WriteString(zw, "]}]}")
-		}
-		if err == nil {
-			err = zw.Close()
-		}
-		if err == nil {
-			err = bw.Flush()
-		}
-		pw.CloseWithError(err)
-	}()
-	return pr
-}
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // peakRSS reads a live process's peak resident set (VmHWM) in MB.
