@@ -65,5 +65,34 @@ type ImportResult struct {
 	SkippedColumns     []string     `json:"skipped_columns"`
 	MissingColumns     []string     `json:"missing_columns"`
 	PasswordsReset     bool         `json:"passwords_reset"`
-	DurationSeconds    float64      `json:"duration_seconds"`
+	// Unscrubbed lists what was loaded as it is although it may hold personal
+	// data: columns of switched-off anonymizers and, after a risk-acknowledged
+	// opt-out, columns the data policy does not classify.
+	Unscrubbed []UnscrubbedColumn `json:"unscrubbed"`
+	// LeakCheck is what the import found of production's personal values in
+	// what it wrote, before it committed.
+	LeakCheck       *LeakCheck `json:"leak_check"`
+	DurationSeconds float64    `json:"duration_seconds"`
+}
+
+// UnscrubbedColumn is a column loaded as it is, and why.
+type UnscrubbedColumn struct {
+	Column string `json:"column"` // table.column
+	Why    string `json:"why"`    // the anonymizer switched off, or "not classified"
+}
+
+// LeakCheck is the proof an import gives: how many values it looked at in how many
+// columns, and which production values it found where.
+type LeakCheck struct {
+	Columns  int           `json:"columns"`
+	Values   int64         `json:"values"`
+	Found    int64         `json:"found"`
+	Findings []LeakFinding `json:"findings"`
+}
+
+// LeakFinding is how many production values of one kind a column holds.
+type LeakFinding struct {
+	Column string `json:"column"`
+	Kind   string `json:"kind"` // email, phone, full_name, street, password_hash, body
+	Count  int64  `json:"count"`
 }

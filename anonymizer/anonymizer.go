@@ -1,3 +1,13 @@
+// Package anonymizer scrubs personal data from rows while a dump is imported.
+//
+// Seven anonymizers (emails, names, contacts, passwords, bodies, attachments,
+// birth_dates) are all on by default; switching any off requires the risk
+// acknowledgement text RiskAck. The data policy, policy.conf, classifies every
+// column of every app table, deny by default: an anonymizer's method replaces it,
+// or it is kept for a stated reason. Kept text still loses the names, emails,
+// phone numbers and streets of the dump's own people, which an import reads into
+// a dictionary (People) before the first text is written. Before it commits, the
+// import asks the leak check whether any production value is left.
 package anonymizer
 
 import (
@@ -8,7 +18,33 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/wippidu/wippidu"
+	"github.com/wippidu/wippidu/schema"
 )
+
+// The anonymizer keys, in the order they are shown to admins.
+const (
+	Emails      = "emails"
+	Names       = "names"
+	Contacts    = "contacts"
+	Passwords   = "passwords"
+	Bodies      = "bodies"
+	Attachments = "attachments"
+	BirthDates  = "birth_dates"
+)
+
+// Keys lists every anonymizer.
+var Keys = []string{Emails, Names, Contacts, Passwords, Bodies, Attachments, BirthDates}
+
+// Descriptions tell admins what each anonymizer does.
+var Descriptions = map[string]string{
+	Emails:      "Replace email addresses → user-<id>@staging.local",
+	Names:       "Replace names → deterministic fake German names",
+	Contacts:    "Blank contact details (address, phone)",
+	Passwords:   "Reset passwords → all set to " + StagingPassword,
+	Bodies:      "Scrub message and parental-letter bodies → " + ScrubbedText,
+	Attachments: "Replace attachments with a 1×1 placeholder PNG (filename and MIME type preserved)",
+	BirthDates:  "Shift birth dates (by a keyed offset, within the school year)",
+}
 
 // RiskAck is the exact text an admin must give to switch any anonymizer off.
 const RiskAck = "I_UNDERSTAND_THE_PII_RISK"
@@ -45,19 +81,24 @@ func CheckOptOut(off []string, riskAck string) error {
 	return nil
 }
 
-// Anonymizer applies the enabled anonymizers of a policy during one import.
+// Anonymizer applies the data policy during one import.
 type Anonymizer struct {
 	policy       *Policy
 	off          map[string]bool
 	salt         []byte
 	passwordHash []byte
+
+	people *People
+	tables map[string]*tableInfo // the instance's app tables, once prepared
+	leaks  *leakCheck
+	scrub  scrubber // reused from value to value; its context from row to row
 }
 
 // New prepares an import's anonymizer. off lists the anonymizers switched off (the
 // caller has checked the risk acknowledgement). The staging password is hashed here,
 // once per import.
 func New(policy *Policy, off []string, salt string) (*Anonymizer, error) {
-	a := &Anonymizer{policy: policy, off: map[string]bool{}, salt: []byte(salt)}
+	a := &Anonymizer{policy: policy, off: map[string]bool{}, salt: []byte(salt), leaks: newLeakCheck()}
 	for _, k := range off {
 		if !isKey(k) {
 			return nil, fmt.Errorf("unknown anonymizer %q", k)
@@ -96,6 +137,11 @@ func (a *Anonymizer) Skipped() []string {
 	return out
 }
 
+// RiskAccepted reports whether the admin switched anything off with the risk
+// acknowledgement: then unclassified columns load as they are, and what the leak
+// check finds is listed instead of failing the import.
+func (a *Anonymizer) RiskAccepted() bool { return len(a.off) > 0 }
+
 // ColumnRule is an enabled rule bound to its method.
 type ColumnRule struct {
 	Rule
@@ -108,13 +154,119 @@ func (r ColumnRule) Apply(dst []byte, row Row) (out []byte, null bool) {
 	return r.fn(r.a, dst, row)
 }
 
-// Rules returns the enabled rules for a table.
+// Rules returns the enabled whole-column rules for a table.
 func (a *Anonymizer) Rules(table string) []ColumnRule {
 	var out []ColumnRule
 	for _, r := range a.policy.Rules {
-		if r.Table == table && !a.off[r.Anonymizer] {
-			out = append(out, ColumnRule{Rule: r, a: a, fn: methods[r.Method]})
+		if r.Table == table && len(r.Path) == 0 && r.Anonymizer != Keep && !a.off[r.Anonymizer] {
+			out = append(out, ColumnRule{Rule: r, a: a, fn: methods[r.Method].fn})
 		}
 	}
 	return out
+}
+
+// tableInfo is what the anonymizer knows of an app table: whose people it holds
+// or refers to.
+type tableInfo struct {
+	people int   // index among the people tables, -1 if it holds no people
+	refs   []Ref // its single-column foreign keys to people tables
+	link   bool  // it links people of two people tables (guardianships)
+}
+
+// Ref is a single-column foreign key to a people table; as a row's Ref, the
+// person it points to.
+type Ref struct {
+	Column string // the referencing column
+	People int    // the people table it points to
+	ID     int64  // in a row: the value, 0 for NULL
+}
+
+// Prepare reads the instance's catalog: which tables hold people, which refer to
+// them, and which link two people (see Policy.PeopleFirst). It returns what the
+// import must read for the dictionary, by table.
+func (a *Anonymizer) Prepare(cat *schema.Catalog) map[string]*Source {
+	a.tables = a.policy.tableInfos(cat)
+	var peopleTables []string
+	for _, t := range cat.Tables {
+		if a.tables[t.Name].people >= 0 {
+			peopleTables = append(peopleTables, t.Name)
+		}
+	}
+	a.people = newPeople(peopleTables)
+	sources := map[string]*Source{}
+	for _, t := range cat.Tables {
+		if s := a.source(t); s != nil {
+			sources[t.Name] = s
+		}
+	}
+	return sources
+}
+
+// tableInfos tells, for each table of cat, whose people it holds or refers to.
+func (p *Policy) tableInfos(cat *schema.Catalog) map[string]*tableInfo {
+	infos := map[string]*tableInfo{}
+	n := 0
+	for _, t := range cat.Tables {
+		info := &tableInfo{people: -1}
+		for _, c := range t.Columns {
+			if r := p.Column(t.Name, c.Name); r != nil && r.Method != "" && isPersonal(methods[r.Method].role) {
+				info.people = n
+				n++
+				break
+			}
+		}
+		infos[t.Name] = info
+	}
+	for _, t := range cat.Tables {
+		infos[t.Name].refs, infos[t.Name].link = peopleRefs(infos, t)
+	}
+	return infos
+}
+
+// PeopleFirst orders cat's tables for an export: the tables that hold people
+// (users, students) first, then the tables that link them (guardianships), then
+// the rest, each group in catalog order. An import reads the people before
+// anything else, and stops reading for them as soon as it has them.
+func (p *Policy) PeopleFirst(cat *schema.Catalog) []*schema.Table {
+	infos := p.tableInfos(cat)
+	rank := func(t *schema.Table) int {
+		switch {
+		case infos[t.Name].people >= 0:
+			return 0
+		case infos[t.Name].link:
+			return 1
+		}
+		return 2
+	}
+	out := slices.Clone(cat.Tables)
+	slices.SortStableFunc(out, func(a, b *schema.Table) int { return rank(a) - rank(b) })
+	return out
+}
+
+func isPersonal(r role) bool { return r != roleNone && r != roleBody }
+
+// peopleRefs returns a table's single-column foreign keys to people tables, and
+// whether it links people of two different tables and nothing else (a table whose
+// foreign keys all point to people tables of two kinds, as guardianships link
+// parents and children).
+func peopleRefs(infos map[string]*tableInfo, t *schema.Table) ([]Ref, bool) {
+	var refs []Ref
+	other := false
+	kinds := map[int]bool{}
+	for _, fk := range t.ForeignKeys {
+		to, ok := infos[fk.RefTable]
+		if len(fk.Columns) != 1 || !ok || to.people < 0 {
+			other = true
+			continue
+		}
+		refs = append(refs, Ref{Column: fk.Columns[0], People: to.people})
+		kinds[to.people] = true
+	}
+	return refs, !other && len(kinds) >= 2 && infos[t.Name].people < 0
+}
+
+// Sealed finishes the dictionary: call it once every Source has been read.
+func (a *Anonymizer) Sealed() *People {
+	a.people.seal()
+	return a.people
 }

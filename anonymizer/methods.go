@@ -23,20 +23,52 @@ type Row struct {
 	ID      []byte // text of the row's id, nil if the table has none in the dump
 	Seq     int64  // 1-based position of the row in its table, a fallback identity
 	NotNull bool   // the column refuses NULL
+	Value   []byte // the value replaced, for the methods that derive from it (nil otherwise)
+	// Refs are the people the row refers to (see TablePlan.Refs), for the
+	// free-text replacement to prefer them; filled by the caller.
+	Refs []Ref
 }
 
 // method appends the replacement value to dst; null reports a NULL replacement.
 type method func(a *Anonymizer, dst []byte, row Row) (out []byte, null bool)
 
-var methods = map[string]method{
-	"staging_email":        stagingEmail,
-	"german_first_name":    germanFirstName,
-	"german_last_name":     germanLastName,
-	"blank":                blank,
-	"staging_password":     stagingPassword,
-	"scrubbed_text":        constant(ScrubbedText),
-	"placeholder_png":      placeholderPNG,
-	"placeholder_png_size": placeholderPNGSize,
+// role is what a column replaced by a method tells the people dictionary.
+type role uint8
+
+const (
+	roleNone role = iota
+	roleEmail
+	roleFirst
+	roleLast
+	roleStreet
+	rolePhone
+	rolePassword
+	roleBody
+)
+
+// methodSpec is a method and what goes with it.
+type methodSpec struct {
+	fn    method
+	role  role // what the replaced value is, for the dictionary and the leak check
+	json  bool // may replace one key of a JSON column
+	value bool // derives from the value it replaces, which must be read
+	// valid refuses a value the method cannot derive from (a date that is none).
+	valid func(v []byte) error
+}
+
+var methods = map[string]methodSpec{
+	"staging_email":        {fn: stagingEmail, role: roleEmail, json: true},
+	"german_first_name":    {fn: germanFirstName, role: roleFirst, json: true},
+	"german_last_name":     {fn: germanLastName, role: roleLast, json: true},
+	"german_full_name":     {fn: germanFullName, json: true},
+	"blank":                {fn: blank, json: true},
+	"blank_street":         {fn: blank, role: roleStreet, json: true},
+	"blank_phone":          {fn: blank, role: rolePhone, json: true},
+	"staging_password":     {fn: stagingPassword, role: rolePassword},
+	"scrubbed_text":        {fn: constant(ScrubbedText), role: roleBody, json: true},
+	"placeholder_png":      {fn: placeholderPNG},
+	"placeholder_png_size": {fn: placeholderPNGSize},
+	"shifted_birth_date":   {fn: shiftedBirthDate, value: true, valid: validDate},
 }
 
 func rowIdentity(row Row) []byte {
@@ -63,16 +95,29 @@ func (a *Anonymizer) nameHash(row Row) [sha256.Size]byte {
 	return sum
 }
 
+// fakeFirst and fakeLast pick a row's fake names from its keyed hash.
+func fakeFirst(h [sha256.Size]byte) string {
+	return germanFirstNames[binary.BigEndian.Uint64(h[0:8])%uint64(len(germanFirstNames))]
+}
+
+func fakeLast(h [sha256.Size]byte) string {
+	return germanLastNames[binary.BigEndian.Uint64(h[8:16])%uint64(len(germanLastNames))]
+}
+
 func germanFirstName(a *Anonymizer, dst []byte, row Row) ([]byte, bool) {
-	h := a.nameHash(row)
-	i := binary.BigEndian.Uint64(h[0:8]) % uint64(len(germanFirstNames))
-	return append(dst, germanFirstNames[i]...), false
+	return append(dst, fakeFirst(a.nameHash(row))...), false
 }
 
 func germanLastName(a *Anonymizer, dst []byte, row Row) ([]byte, bool) {
+	return append(dst, fakeLast(a.nameHash(row))...), false
+}
+
+// germanFullName is a first and last name, for a JSON key that holds both.
+func germanFullName(a *Anonymizer, dst []byte, row Row) ([]byte, bool) {
 	h := a.nameHash(row)
-	i := binary.BigEndian.Uint64(h[8:16]) % uint64(len(germanLastNames))
-	return append(dst, germanLastNames[i]...), false
+	dst = append(dst, fakeFirst(h)...)
+	dst = append(dst, ' ')
+	return append(dst, fakeLast(h)...), false
 }
 
 func blank(_ *Anonymizer, dst []byte, row Row) ([]byte, bool) {

@@ -1,9 +1,3 @@
-// Package anonymizer scrubs personal data from rows while a dump is imported.
-//
-// Six anonymizers (emails, names, contacts, passwords, bodies, attachments) are all on
-// by default. Which columns each covers is declared in one policy file, policy.conf,
-// so that a new personal-data column is a one-line change. Switching any anonymizer
-// off requires the risk acknowledgement text RiskAck.
 package anonymizer
 
 import (
@@ -11,46 +5,49 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+
+	"github.com/wippidu/wippidu/schema"
 )
 
 //go:embed policy.conf
 var defaultPolicy string
 
-// The anonymizer keys, in the order they are shown to admins.
-const (
-	Emails      = "emails"
-	Names       = "names"
-	Contacts    = "contacts"
-	Passwords   = "passwords"
-	Bodies      = "bodies"
-	Attachments = "attachments"
-)
+// Keep is the word that classifies a column as loaded as it is (with the free-text
+// replacements of the kept text it holds).
+const Keep = "keep"
 
-// Keys lists every anonymizer.
-var Keys = []string{Emails, Names, Contacts, Passwords, Bodies, Attachments}
+// Reasons a column may be kept for. Text and JSON get every free-text
+// replacement; the others only those that cannot be an ordinary word.
+var Reasons = []string{"id", "reference", "timestamp", "date", "enum", "code", "number", "flag", "money",
+	"mime_type", "text", "json"}
 
-// Descriptions tell admins what each anonymizer does.
-var Descriptions = map[string]string{
-	Emails:      "Replace email addresses → user-<id>@staging.local",
-	Names:       "Replace names → deterministic fake German names",
-	Contacts:    "Blank contact details (address, phone)",
-	Passwords:   "Reset passwords → all set to " + StagingPassword,
-	Bodies:      "Scrub message and parental-letter bodies → " + ScrubbedText,
-	Attachments: "Replace attachments with a 1×1 placeholder PNG (filename and MIME type preserved)",
-}
-
-// Rule maps one column to the anonymizer that covers it and the method it applies.
+// Rule is one line of the policy: a column, or one key of a JSON column, and what
+// an import does with it.
 type Rule struct {
-	Anonymizer string
-	Table      string
-	Column     string
-	Method     string
+	Anonymizer string   // the switch that covers it, or Keep
+	Table      string   //
+	Column     string   //
+	Path       []string // JSON keys from the column's root; empty for the whole column
+	Method     string   // what replaces it (anonymizers)
+	Reason     string   // why it is kept (Keep)
+	Line       int      // where it is in the policy
 }
 
-// Policy is the parsed policy: every rule, in file order.
+// Name is how people see the rule's target: table.column, or table.column->key->….
+func (r Rule) Name() string {
+	n := r.Table + "." + r.Column
+	for _, k := range r.Path {
+		n += "->" + k
+	}
+	return n
+}
+
+// Policy is the parsed data policy: every rule, in file order.
 type Policy struct {
-	Rules []Rule
+	Rules   []Rule
+	columns map[string]int // table.column → index of its whole-column rule
 }
 
 // DefaultPolicy returns the policy shipped with wippidu (policy.conf).
@@ -62,11 +59,12 @@ func DefaultPolicy() *Policy {
 	return p
 }
 
-// ParsePolicy reads a policy: lines of "<anonymizer> <table>.<column> <method>",
-// blank lines and #-comments ignored. Unknown anonymizers or methods, malformed
-// lines and a column listed twice are errors.
+// ParsePolicy reads a policy: lines of "<anonymizer> <table>.<column>[-><key>…]
+// <method>" or "keep <table>.<column> <reason>", blank lines and #-comments
+// ignored. Unknown anonymizers, methods or reasons, malformed lines, a column
+// classified twice and a JSON key of a column not kept as json are errors.
 func ParsePolicy(r io.Reader) (*Policy, error) {
-	p := &Policy{}
+	p := &Policy{columns: map[string]int{}}
 	seen := map[string]int{}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 4096), 64<<10)
@@ -79,52 +77,118 @@ func ParsePolicy(r io.Reader) (*Policy, error) {
 		if len(f) == 0 {
 			continue
 		}
-		if len(f) != 3 {
-			return nil, fmt.Errorf("policy line %d: want \"<anonymizer> <table>.<column> <method>\", got %d fields", n, len(f))
+		rule, err := parseRule(f, n)
+		if err != nil {
+			return nil, err
 		}
-		if !isKey(f[0]) {
-			return nil, fmt.Errorf("policy line %d: unknown anonymizer %q (known: %s)", n, f[0], strings.Join(Keys, ", "))
+		if prev, dup := seen[rule.Name()]; dup {
+			return nil, fmt.Errorf("policy line %d: %s is already covered on line %d", n, rule.Name(), prev)
 		}
-		table, column, ok := strings.Cut(f[1], ".")
-		if !ok || !isIdent(table) || !isIdent(column) {
-			return nil, fmt.Errorf("policy line %d: %q is not table.column", n, f[1])
+		seen[rule.Name()] = n
+		if len(rule.Path) == 0 {
+			p.columns[rule.Table+"."+rule.Column] = len(p.Rules)
 		}
-		if _, ok := methods[f[2]]; !ok {
-			return nil, fmt.Errorf("policy line %d: unknown method %q", n, f[2])
-		}
-		if prev, dup := seen[f[1]]; dup {
-			return nil, fmt.Errorf("policy line %d: %s is already covered on line %d", n, f[1], prev)
-		}
-		seen[f[1]] = n
-		p.Rules = append(p.Rules, Rule{Anonymizer: f[0], Table: table, Column: column, Method: f[2]})
+		p.Rules = append(p.Rules, rule)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("read policy: %w", err)
 	}
+	for _, r := range p.Rules {
+		if len(r.Path) == 0 {
+			continue
+		}
+		if c := p.Column(r.Table, r.Column); c == nil || c.Anonymizer != Keep || c.Reason != "json" {
+			return nil, fmt.Errorf("policy line %d: %s names a JSON key, but %s.%s is not classified \"keep … json\"", r.Line, r.Name(), r.Table, r.Column)
+		}
+	}
 	return p, nil
 }
 
-func isKey(s string) bool {
-	for _, k := range Keys {
-		if k == s {
-			return true
-		}
+func parseRule(f []string, n int) (Rule, error) {
+	if len(f) != 3 {
+		return Rule{}, fmt.Errorf("policy line %d: want \"<anonymizer> <table>.<column> <method>\" or \"keep <table>.<column> <reason>\", got %d fields", n, len(f))
 	}
-	return false
+	r := Rule{Anonymizer: f[0], Line: n}
+	if f[0] != Keep && !isKey(f[0]) {
+		return r, fmt.Errorf("policy line %d: unknown anonymizer %q (known: %s, or %s)", n, f[0], strings.Join(Keys, ", "), Keep)
+	}
+	target := strings.Split(f[1], "->")
+	table, column, ok := strings.Cut(target[0], ".")
+	if !ok || !schema.IsIdent(table) || !schema.IsIdent(column) {
+		return r, fmt.Errorf("policy line %d: %q is not table.column", n, f[1])
+	}
+	r.Table, r.Column = table, column
+	for _, k := range target[1:] {
+		if k == "" {
+			return r, fmt.Errorf("policy line %d: %q has an empty JSON key", n, f[1])
+		}
+		r.Path = append(r.Path, k)
+	}
+	switch {
+	case f[0] == Keep && len(r.Path) > 0:
+		return r, fmt.Errorf("policy line %d: a JSON key is kept by its column's rule, not a line of its own", n)
+	case f[0] == Keep:
+		if !slices.Contains(Reasons, f[2]) {
+			return r, fmt.Errorf("policy line %d: unknown reason %q (known: %s)", n, f[2], strings.Join(Reasons, ", "))
+		}
+		r.Reason = f[2]
+	default:
+		m, ok := methods[f[2]]
+		if !ok {
+			return r, fmt.Errorf("policy line %d: unknown method %q", n, f[2])
+		}
+		if len(r.Path) > 0 && !m.json {
+			return r, fmt.Errorf("policy line %d: method %q cannot replace a JSON key", n, f[2])
+		}
+		r.Method = f[2]
+	}
+	return r, nil
 }
 
-// isIdent accepts lower-case SQL identifiers, the only kind the app's schema uses.
-func isIdent(s string) bool {
-	if s == "" || len(s) > 63 {
-		return false
+// Column returns the whole-column rule of table.column, or nil when the policy
+// does not classify it.
+func (p *Policy) Column(table, column string) *Rule {
+	i, ok := p.columns[table+"."+column]
+	if !ok {
+		return nil
 	}
-	for i, c := range s {
-		switch {
-		case c >= 'a' && c <= 'z', c == '_':
-		case c >= '0' && c <= '9' && i > 0:
-		default:
-			return false
+	return &p.Rules[i]
+}
+
+// keyRules returns the JSON key rules of table.column.
+func (p *Policy) keyRules(table, column string) []Rule {
+	var out []Rule
+	for _, r := range p.Rules {
+		if len(r.Path) > 0 && r.Table == table && r.Column == column {
+			out = append(out, r)
 		}
 	}
-	return true
+	return out
 }
+
+// Unclassified lists, as table.column, the columns of cat that the policy does not
+// classify: the gaps a migration must fill in policy.conf.
+func (p *Policy) Unclassified(cat *schema.Catalog) []string {
+	var out []string
+	for _, t := range cat.Tables {
+		for _, c := range t.Columns {
+			if p.Column(t.Name, c.Name) == nil {
+				out = append(out, t.Name+"."+c.Name)
+			}
+		}
+	}
+	return out
+}
+
+// Stale lists the policy's rules for tables or columns cat does not have.
+func (p *Policy) Stale(cat *schema.Catalog) []string {
+	var out []string
+	for _, r := range p.Rules {
+		if t := cat.Table(r.Table); t == nil || t.Column(r.Column) == nil {
+			out = append(out, r.Name())
+		}
+	}
+	return out
+}
+
+func isKey(s string) bool { return slices.Contains(Keys, s) }

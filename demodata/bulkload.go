@@ -31,11 +31,7 @@ ORDER BY 1`
 // deferredDDL is what the load dropped and must restore.
 type deferredDDL struct {
 	indexes     []string // CREATE INDEX statements
-	foreignKeys []foreignKey
-}
-
-type foreignKey struct {
-	table, name, definition string
+	foreignKeys []schema.ForeignKey
 }
 
 // dropForLoad drops the secondary indexes and the foreign keys of tables.
@@ -43,9 +39,8 @@ func dropForLoad(ctx context.Context, tx pgx.Tx, cat *schema.Catalog, tables []s
 	d := &deferredDDL{}
 	for _, name := range tables {
 		for _, fk := range cat.Table(name).ForeignKeys {
-			d.foreignKeys = append(d.foreignKeys, foreignKey{table: name, name: fk.Name, definition: fk.Definition})
-			sql := "ALTER TABLE " + pgx.Identifier{name}.Sanitize() + " DROP CONSTRAINT " + pgx.Identifier{fk.Name}.Sanitize()
-			if _, err := tx.Exec(ctx, sql); err != nil {
+			d.foreignKeys = append(d.foreignKeys, fk)
+			if _, err := tx.Exec(ctx, fk.DropSQL()); err != nil {
 				return nil, fmt.Errorf("drop foreign key %q for the load: %w", fk.Name, err)
 			}
 		}
@@ -91,9 +86,8 @@ func (d *deferredDDL) restore(ctx context.Context, tx pgx.Tx, logger *slog.Logge
 
 	start = time.Now()
 	for _, fk := range d.foreignKeys {
-		sql := "ALTER TABLE " + pgx.Identifier{fk.table}.Sanitize() + " ADD CONSTRAINT " + pgx.Identifier{fk.name}.Sanitize() + " " + fk.definition
-		if _, err := tx.Exec(ctx, sql); err != nil {
-			return fmt.Errorf("restore foreign key %q of %q: %w", fk.name, fk.table, err)
+		if _, err := tx.Exec(ctx, fk.AddSQL()); err != nil {
+			return fmt.Errorf("restore foreign key %q of %q: %w", fk.Name, fk.Table, err)
 		}
 	}
 	logger.InfoContext(ctx, "foreign keys validated", slog.Int("foreign_keys", len(d.foreignKeys)), slog.Duration("elapsed", time.Since(start)))

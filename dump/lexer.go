@@ -131,8 +131,9 @@ func (r *Reader) key() (string, error) {
 }
 
 // value reads one JSON value that must be a scalar. Strings are decoded into the
-// arena unless skip is set; limit bounds the string's length either way.
-func (r *Reader) value(v *Value, limit int, skip bool) error {
+// arena unless skip is set (then only their first prefix bytes, if prefix > 0);
+// limit bounds the string's length either way.
+func (r *Reader) value(v *Value, limit int, skip bool, prefix int) error {
 	c, err := r.peek()
 	if err != nil {
 		return err
@@ -142,6 +143,16 @@ func (r *Reader) value(v *Value, limit int, skip bool) error {
 	case c == '"':
 		r.pos++
 		v.Type = String
+		if skip && prefix > 0 {
+			v.Skipped, v.prefixed = true, true
+			start := len(r.arena)
+			a, err := r.readString(r.arena, min(prefix, limit))
+			r.arena, v.Data = a, a[start:]
+			if errors.Is(err, errTooLong) && prefix < limit {
+				return r.skipString(limit - prefix)
+			}
+			return err
+		}
 		if skip {
 			v.Skipped = true
 			return r.skipString(limit)
@@ -270,7 +281,7 @@ func (r *Reader) number(v *Value) error {
 		v.Data = r.arena[start:]
 		return nil
 	}
-	return r.formatErr("invalid number %q", r.arena[start:])
+	return r.formatErr("invalid number (not in JSON's number syntax)")
 }
 
 // readString decodes a JSON string whose opening quote was consumed, appending its

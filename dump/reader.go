@@ -60,6 +60,8 @@ type Value struct {
 	Bool    bool
 	Data    []byte
 	Skipped bool // a string the caller asked not to keep (see Table.Skip)
+
+	prefixed bool // skipped, but Data holds its first bytes (see Table.Prefix)
 }
 
 // Table is the table currently being read.
@@ -69,7 +71,10 @@ type Table struct {
 	// Skip, when set by the caller before the first NextRow, marks columns whose
 	// string values are not needed: they are scanned but not decoded or kept.
 	Skip []bool
-	Rows int64
+	// Prefix, when set with Skip, asks for the first Prefix[i] decoded bytes of a
+	// skipped column's strings: Data holds them, Skipped stays true.
+	Prefix []int
+	Rows   int64
 }
 
 // ReaderOptions bound what a Reader accepts.
@@ -151,7 +156,7 @@ func (r *Reader) Offset() int64 { return r.offset + int64(r.pos) }
 func (r *Reader) scalar() (Value, error) {
 	var v Value
 	r.arena = r.arena[:0]
-	err := r.value(&v, DefaultMaxNameBytes, false)
+	err := r.value(&v, DefaultMaxNameBytes, false, 0)
 	return v, err
 }
 
@@ -446,7 +451,11 @@ func (r *Reader) rowValues() (int, error) {
 		if rest := r.maxRow - len(r.arena); rest < limit && !skip {
 			limit = rest
 		}
-		if err := r.value(&row[n], limit, skip); err != nil {
+		prefix := 0
+		if skip && n < len(t.Prefix) {
+			prefix = t.Prefix[n]
+		}
+		if err := r.value(&row[n], limit, skip, prefix); err != nil {
 			return n, r.valueErr(err, limit)
 		}
 	}
@@ -471,7 +480,7 @@ func (r *Reader) placeValues() {
 	row := r.row
 	off := 0
 	for i := range row {
-		if (row[i].Type == String && !row[i].Skipped) || row[i].Type == Number {
+		if (row[i].Type == String && (!row[i].Skipped || row[i].prefixed)) || row[i].Type == Number {
 			l := len(row[i].Data)
 			row[i].Data = r.arena[off : off+l : off+l]
 			off += l

@@ -46,9 +46,41 @@ type Column struct {
 // ForeignKey is a foreign-key constraint with its definition, so that it can be
 // dropped for a bulk load and added back (which checks every row).
 type ForeignKey struct {
+	Table      string // the table it is declared on
 	Name       string
 	RefTable   string
-	Definition string // pg_get_constraintdef()
+	Columns    []string // the referencing columns, in key order
+	Definition string   // pg_get_constraintdef()
+}
+
+// DropSQL is the statement that drops the constraint.
+func (fk ForeignKey) DropSQL() string {
+	return "ALTER TABLE " + pgx.Identifier{fk.Table}.Sanitize() + " DROP CONSTRAINT " + pgx.Identifier{fk.Name}.Sanitize()
+}
+
+// AddSQL is the statement that adds the constraint back, checking every row.
+func (fk ForeignKey) AddSQL() string {
+	return "ALTER TABLE " + pgx.Identifier{fk.Table}.Sanitize() + " ADD CONSTRAINT " + pgx.Identifier{fk.Name}.Sanitize() + " " + fk.Definition
+}
+
+// MaxIdentBytes is PostgreSQL's limit on identifiers (NAMEDATALEN - 1).
+const MaxIdentBytes = 63
+
+// IsIdent reports whether s is a name the app's schema can have: lowercase ASCII
+// snake_case (letters, digits after the first byte, underscores), at most
+// MaxIdentBytes. Names from a dump or a policy file are checked against it before
+// they are shown or looked up.
+func IsIdent(s string) bool {
+	if s == "" || len(s) > MaxIdentBytes {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '_' && (c < 'a' || c > 'z') && (i == 0 || c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // Sequence is a sequence owned by a column.
@@ -56,6 +88,19 @@ type Sequence struct {
 	Schema string
 	Name   string
 	Column string
+}
+
+// NewCatalog returns a catalog of the given tables, in their order (tools and
+// tests that describe a schema without a database).
+func NewCatalog(tables ...*Table) *Catalog {
+	c := &Catalog{Tables: tables, byName: map[string]*Table{}}
+	for _, t := range tables {
+		c.byName[t.Name] = t
+		for i := range t.ForeignKeys {
+			t.ForeignKeys[i].Table = t.Name
+		}
+	}
+	return c
 }
 
 // Table returns the table with the given name, or nil.
@@ -82,7 +127,10 @@ WHERE n.nspname = current_schema()
 ORDER BY c.relname, a.attnum`
 
 const catalogForeignKeysSQL = `
-SELECT c.relname, con.conname, r.relname, pg_get_constraintdef(con.oid)
+SELECT c.relname, con.conname, r.relname,
+       ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord)
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum ORDER BY k.ord),
+       pg_get_constraintdef(con.oid)
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_class r ON r.oid = con.confrelid
@@ -140,8 +188,9 @@ func LoadCatalog(ctx context.Context, q Querier) (*Catalog, error) {
 		return nil, fmt.Errorf("read foreign keys: %w", err)
 	}
 	var fk ForeignKey
-	_, err = pgx.ForEachRow(rows, []any{&tname, &fk.Name, &fk.RefTable, &fk.Definition}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&tname, &fk.Name, &fk.RefTable, &fk.Columns, &fk.Definition}, func() error {
 		if t := cat.byName[tname]; t != nil {
+			fk.Table = tname
 			t.ForeignKeys = append(t.ForeignKeys, fk)
 		}
 		return nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -135,7 +136,8 @@ func importCatchingPanics(t *testing.T, pool *pgxpool.Pool, e baddump.Entry, a *
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	_, err = transfer.Import(ctx, conn(t, pool), e.Open(), transfer.ImportOptions{Anonymizer: a})
+	src := func(context.Context) (io.ReadCloser, error) { return io.NopCloser(e.Open()), nil }
+	_, err = transfer.Import(ctx, conn(t, pool), src, transfer.ImportOptions{Anonymizer: a})
 	return err
 }
 

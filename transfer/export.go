@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wippidu/wippidu"
+	"github.com/wippidu/wippidu/anonymizer"
 	"github.com/wippidu/wippidu/dump"
 	"github.com/wippidu/wippidu/schema"
 )
@@ -92,7 +93,7 @@ func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions
 	if err != nil {
 		return nil, err
 	}
-	for _, t := range cat.Tables {
+	for _, t := range anonymizer.DefaultPolicy().PeopleFirst(cat) {
 		var cols []dump.Column
 		var idents []string
 		for _, c := range t.Columns {

@@ -4,19 +4,11 @@
 package transfer
 
 import (
-	"errors"
 	"sync/atomic"
 	"time"
 
 	"github.com/wippidu/wippidu"
 )
-
-// ErrBusy is returned when another import holds the import lock.
-var ErrBusy = errors.New("another import holds the import lock")
-
-// ErrBadDump is wrapped by errors that a retry cannot fix: the dump is malformed,
-// newer, or its data breaks the schema's rules (types, keys, constraints).
-var ErrBadDump = errors.New("dump rejected")
 
 // progressEvery is how often progress is reported at most.
 const progressEvery = 500 * time.Millisecond

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,6 +34,8 @@ type pageData struct {
 
 var templateFuncs = template.FuncMap{
 	"bytes": humanBytes,
+	"count": humanCount,
+	"int64": func(n int) int64 { return int64(n) },
 	"time": func(t any) string {
 		switch v := t.(type) {
 		case time.Time:
@@ -128,6 +131,24 @@ func wantsJSON(c *gin.Context) bool {
 
 // errorMessage is the message shown to a user for err.
 func errorMessage(err error) string { return wippidu.ErrorMessage(err) }
+
+// humanCount formats a count for people: 184220 as "184,220".
+func humanCount(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
 
 // humanBytes formats a byte count for people.
 func humanBytes(n int64) string {

@@ -200,7 +200,8 @@ func TestCancelledImportRollsBack(t *testing.T) {
 }
 
 // flakyStore is the real file store whose downloads break once, part-way through,
-// the way a storage server that goes away mid-download does.
+// the way a storage server that goes away mid-download does: the first download
+// that gets past failAfter bytes breaks there.
 type flakyStore struct {
 	storage.Storage
 	failAfter int64
@@ -209,20 +210,24 @@ type flakyStore struct {
 
 func (f *flakyStore) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	rc, err := f.Storage.Open(ctx, key)
-	if err != nil || f.failed.Swap(true) {
+	if err != nil || f.failed.Load() {
 		return rc, err
 	}
-	return &breakingReader{ReadCloser: rc, left: f.failAfter}, nil
+	return &breakingReader{ReadCloser: rc, left: f.failAfter, failed: &f.failed}, nil
 }
 
 type breakingReader struct {
 	io.ReadCloser
-	left int64
+	left   int64
+	failed *atomic.Bool
 }
 
 func (b *breakingReader) Read(p []byte) (int, error) {
-	if b.left <= 0 {
+	if b.left <= 0 && !b.failed.Swap(true) {
 		return 0, errors.New("read tcp 127.0.0.1:9000: connection reset by peer")
+	}
+	if b.left <= 0 {
+		return b.ReadCloser.Read(p)
 	}
 	if int64(len(p)) > b.left {
 		p = p[:b.left]

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"time"
@@ -96,12 +97,7 @@ func (w *ImportWorker) load(ctx context.Context, job *river.Job[jobs.ImportArgs]
 	if err != nil {
 		return nil, fmt.Errorf("stat dump: %w", err)
 	}
-	src, err := w.deps.Storage.Open(ctx, a.ObjectKey)
-	if err != nil {
-		return nil, fmt.Errorf("open dump: %w", err)
-	}
-	defer src.Close()
-
+	src := func(ctx context.Context) (io.ReadCloser, error) { return w.deps.Storage.Open(ctx, a.ObjectKey) }
 	anon, err := anonymizer.New(w.deps.Policy, a.AnonymizersOff, w.deps.Config.AnonymizerSalt)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", transfer.ErrBadDump, err)

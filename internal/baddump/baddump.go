@@ -205,14 +205,14 @@ func Generate(good []byte) ([]Entry, error) {
 		})
 	}
 	setValue("value-string-in-bigint", "users", "id", 0, `"eins"`, `table "users" row 1 column "id" (bigint): want a number, got a string`)
-	setValue("value-fraction-in-bigint", "messages", "sender_id", 0, `2.5`, `table "messages" row 1 column "sender_id" (bigint): want an integer, got 2.5`)
+	setValue("value-fraction-in-bigint", "messages", "sender_id", 0, `2.5`, `table "messages" row 1 column "sender_id" (bigint): want an integer, got a fraction or exponent`)
 	setValue("value-number-in-text", "messages", "subject", 0, `42`, `table "messages" row 1 column "subject" (text): want a string, got a number`)
 	setValue("value-string-in-boolean", "parental_letters", "requires_acknowledgement", 0, `"ja"`, `table "parental_letters" row 1 column "requires_acknowledgement" (boolean): want a boolean, got a string`)
 	setValue("value-number-in-bytea", "attachments", "data", 0, `12345`, `table "attachments" row 1 column "data" (bytea): want a string, got a number`)
 	setValue("value-object", "messages", "subject", 0, `{"de":"Elternabend"}`, `table "messages" row 1 column "subject": expected a value, found a nested object`)
 	setValue("value-array", "students", "notes", 0, `["Allergie","Nüsse"]`, `table "students" row 1 column "notes": expected a value, found a nested array`)
 	setValue("value-bad-literal", "messages", "read_at", 1, `nil`, `table "messages" row 2 column "read_at": invalid literal, expected "null"`)
-	setValue("value-bad-number", "messages", "recipient_id", 0, `-`, `table "messages" row 1 column "recipient_id": invalid number "-"`)
+	setValue("value-bad-number", "messages", "recipient_id", 0, `-`, `table "messages" row 1 column "recipient_id": invalid number`)
 	setValue("value-bad-escape", "messages", "subject", 0, `"Eltern\qabend"`, `table "messages" row 1 column "subject": invalid escape \q in a string`)
 	setValue("value-lone-surrogate", "messages", "subject", 0, `"\ud800"`, `table "messages" row 1 column "subject": unpaired UTF-16 surrogate in a string`)
 	setValue("value-control-character", "messages", "subject", 0, "\"tab\there\"", `table "messages" row 1 column "subject": control character 0x09 inside a string`)
@@ -220,7 +220,8 @@ func Generate(good []byte) ([]Entry, error) {
 	out[len(out)-1].Unanonymized = true
 	setValue("text-invalid-utf8", "messages", "subject", 0, "\"Gr\xfc\xdfe\"", `table "messages" row 1: column "subject": invalid UTF-8 in a text value`)
 	setValue("text-nul-byte", "messages", "subject", 0, `"Eltern\u0000abend"`, `table "messages" row 1: column "subject": NUL byte in a text value`)
-	setValue("date-out-of-range", "students", "birth_date", 0, `"2018-05-32"`, `COPY students, line 1, column birth_date: "2018-05-32"`)
+	setValue("date-out-of-range", "parental_letters", "due_date", 0, `"2026-11-31"`, `date/time field value out of range (SQLSTATE 22008); table "parental_letters", row 1, column "due_date"`)
+	setValue("birth-date-not-a-date", "students", "birth_date", 0, `"2018-05-32"`, `table "students" row 1: column "birth_date": not a date in the form YYYY-MM-DD`)
 	setValue("check-violated", "school_classes", "grade", 0, `99`, `violates check constraint "school_classes_grade_check"`)
 	setValue("not-null-violated", "users", "role", 0, `null`, `null value in column "role" of relation "users" violates not-null constraint`)
 
@@ -228,7 +229,7 @@ func Generate(good []byte) ([]Entry, error) {
 	mutate("duplicate-primary-key", func(d *doc) string {
 		t := d.table("users")
 		t.row(1)[t.col("id")] = t.row(0)[t.col("id")]
-		return `duplicate key value violates unique constraint "users_pkey" (SQLSTATE 23505); Key (id)=(` + t.row(0)[t.col("id")] + `) already exists.`
+		return `duplicate key value violates unique constraint "users_pkey" (SQLSTATE 23505); key (id) already exists, table "users", row 2, constraint "users_pkey"`
 	})
 	setValue("foreign-key-nowhere", "students", "school_class_id", 0, `999`, `foreign key "students_school_class_id_fkey" of table "students" does not hold for the dump's rows`)
 	mutate("table-twice", func(d *doc) string {

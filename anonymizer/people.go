@@ -1,0 +1,300 @@
+package anonymizer
+
+import (
+	"bytes"
+	"encoding/binary"
+	"hash/maphash"
+	"slices"
+	"strconv"
+)
+
+// People is the dictionary of the dump's own people, read from the personal columns
+// of the people tables (users, students) before the first free text is written:
+// their names, emails, phone numbers, streets and password hashes, and who is
+// family of whom (guardianships). The free-text replacement looks names up here to
+// give each the fake name its own person got; the leak check looks for every value
+// here in what reaches staging.
+//
+// It holds hashes and small integers only: about 140 bytes a person (see
+// TestPeopleMemory for the figure at 100,000 people).
+type People struct {
+	seed    maphash.Seed
+	persons []person
+	tables  []string // the people tables; person.table indexes it
+	byID    index    // hash of (table, id) → person, to find the people a row refers to
+
+	first, last, full, emails index // a hash of the canonical spelling → persons
+	phones, streets, hashes       hashSet
+	streetLens                    uint32 // bit n: some street has n tokens
+
+	links     [][2]int32 // family pairs (indexes into pending), until sealed
+	pending   []person   // the people the links name, until sealed
+	famStart  []int32    // once sealed: person p's family is famList[famStart[p]:famStart[p+1]]
+	famList   []int32
+	sealed    bool
+	idScratch [9]byte
+}
+
+type person struct {
+	table uint8
+	id    int64
+}
+
+// entry maps a hash to a person; an index is sorted by hash, then person.
+type entry struct {
+	h uint64
+	p int32
+}
+
+type index []entry
+
+// find returns the persons under h, in dump order.
+func (x index) find(h uint64) []entry {
+	i, ok := slices.BinarySearchFunc(x, h, func(e entry, h uint64) int { return cmpU64(e.h, h) })
+	if !ok {
+		return nil
+	}
+	j := i
+	for j < len(x) && x[j].h == h {
+		j++
+	}
+	return x[i:j]
+}
+
+func cmpU64(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// hashSet is a sorted set of hashes.
+type hashSet []uint64
+
+func (s hashSet) has(h uint64) bool { _, ok := slices.BinarySearch(s, h); return ok }
+
+func newPeople(tables []string) *People {
+	return &People{seed: maphash.MakeSeed(), tables: tables}
+}
+
+// idHash is the key of a person by table and id.
+func (pp *People) idHash(t int, id int64) uint64 {
+	b := pp.idScratch[:]
+	b[0] = byte(t)
+	binary.LittleEndian.PutUint64(b[1:], uint64(id))
+	return maphash.Bytes(pp.seed, b)
+}
+
+func (pp *People) hash(b []byte) uint64 { return maphash.Bytes(pp.seed, b) }
+
+// Fields are one person's personal values as the dump holds them; nil for NULL.
+type Fields struct {
+	Email, First, Last, Street, Phone, Password []byte
+}
+
+// add records a person of the people table t.
+func (pp *People) add(t int, id int64, f Fields) {
+	p := int32(len(pp.persons))
+	pp.persons = append(pp.persons, person{table: uint8(t), id: id})
+	pp.byID = append(pp.byID, entry{pp.idHash(t, id), p})
+	var scratch []byte
+	if len(f.Email) > 0 {
+		scratch = lowerInto(scratch[:0], bytes.TrimSpace(f.Email))
+		pp.emails = append(pp.emails, entry{pp.hash(scratch), p})
+	}
+	firsts, lasts := pp.nameTokens(f.First), pp.nameTokens(f.Last)
+	for _, w := range firsts {
+		pp.first = append(pp.first, entry{pp.hash(w), p})
+	}
+	for _, w := range lasts {
+		pp.last = append(pp.last, entry{pp.hash(w), p})
+	}
+	if len(firsts) > 0 && len(lasts) > 0 {
+		// A full name is the last word of the first name and the first word of
+		// the last name, next to each other: "Anna-Lena Müller-Lüdenscheidt"
+		// is found as "Lena Müller".
+		pp.full = append(pp.full, entry{pp.pairHash(firsts[len(firsts)-1], lasts[0]), p})
+	}
+	if d := normalizePhone(f.Phone); len(d) >= minPhoneDigits {
+		pp.phones = append(pp.phones, pp.hash(d))
+	}
+	for _, key := range streetKeys(f.Street) {
+		pp.streets = append(pp.streets, pp.hash(key.words))
+		if key.tokens < 32 {
+			pp.streetLens |= 1 << key.tokens
+		}
+	}
+	if len(f.Password) > 0 {
+		pp.hashes = append(pp.hashes, pp.hash(f.Password))
+	}
+}
+
+// nameTokens returns the canonical words of a name of at least two letters.
+func (pp *People) nameTokens(name []byte) [][]byte {
+	var out [][]byte
+	for _, t := range tokenize(nil, name) {
+		if !t.number && t.end-t.start >= 2 {
+			out = append(out, canon(nil, name[t.start:t.end]))
+		}
+	}
+	return out
+}
+
+func (pp *People) pairHash(a, b []byte) uint64 {
+	var h maphash.Hash
+	h.SetSeed(pp.seed)
+	h.Write(a)
+	h.WriteByte(0)
+	h.Write(b)
+	return h.Sum64()
+}
+
+// link records that two people are family (a parent and a child); the ids are
+// resolved once the dictionary is sealed.
+func (pp *People) link(ta int, a int64, tb int, b int64) {
+	pp.links = append(pp.links, [2]int32{int32(len(pp.pending)), int32(len(pp.pending) + 1)})
+	pp.pending = append(pp.pending, person{table: uint8(ta), id: a}, person{table: uint8(tb), id: b})
+}
+
+// seal sorts the indexes and builds the family lists: the dictionary is complete.
+// Every list is copied to its exact size, so that nothing of its growth stays.
+func (pp *People) seal() {
+	if pp.sealed {
+		return
+	}
+	for _, x := range []*index{&pp.byID, &pp.first, &pp.last, &pp.full, &pp.emails} {
+		slices.SortFunc(*x, func(a, b entry) int {
+			if c := cmpU64(a.h, b.h); c != 0 {
+				return c
+			}
+			return int(a.p - b.p)
+		})
+		*x = slices.Clone(*x)
+	}
+	for _, s := range []*hashSet{&pp.phones, &pp.streets, &pp.hashes} {
+		slices.Sort(*s)
+		*s = slices.Clone(slices.Compact(*s))
+	}
+	pp.persons = slices.Clone(pp.persons)
+	var pairs [][2]int32
+	for _, l := range pp.links {
+		a, b := pp.pending[l[0]], pp.pending[l[1]]
+		pa, pb := pp.lookup(int(a.table), a.id), pp.lookup(int(b.table), b.id)
+		if pa >= 0 && pb >= 0 {
+			pairs = append(pairs, [2]int32{pa, pb}, [2]int32{pb, pa})
+		}
+	}
+	pp.links, pp.pending = nil, nil
+	slices.SortFunc(pairs, func(a, b [2]int32) int { return int(a[0] - b[0]) })
+	pp.famStart = make([]int32, len(pp.persons)+1)
+	pp.famList = make([]int32, len(pairs))
+	for i, pr := range pairs {
+		pp.famStart[pr[0]+1]++
+		pp.famList[i] = pr[1]
+	}
+	for p := range pp.persons {
+		pp.famStart[p+1] += pp.famStart[p]
+	}
+	pp.sealed = true
+}
+
+// family returns person p's family.
+func (pp *People) family(p int32) []int32 { return pp.famList[pp.famStart[p]:pp.famStart[p+1]] }
+
+// Len is how many people the dictionary holds.
+func (pp *People) Len() int { return len(pp.persons) }
+
+// lookup returns the person of people table t with id, or -1.
+func (pp *People) lookup(t int, id int64) int32 {
+	for _, e := range pp.byID.find(pp.idHash(t, id)) {
+		if q := pp.persons[e.p]; int(q.table) == t && q.id == id {
+			return e.p
+		}
+	}
+	return -1
+}
+
+// idText is a person's id as the dump writes it.
+func (pp *People) idText(p int32) []byte {
+	return strconv.AppendInt(nil, pp.persons[p].id, 10)
+}
+
+// minPhoneDigits is the fewest digits a phone number has: shorter runs of digits
+// (years, house numbers, amounts) are never taken for one.
+const minPhoneDigits = 6
+
+// normalizePhone reduces a phone number to its digits in the national form:
+// "+49 (0)170 555-0001", "0049 170 5550001" and "0170/5550001" are all "01705550001".
+func normalizePhone(s []byte) []byte {
+	var d []byte
+	plus := false
+	for i, c := range s {
+		switch {
+		case c >= '0' && c <= '9':
+			d = append(d, c)
+		case c == '+' && len(d) == 0 && i < len(s)-1:
+			plus = true
+		}
+	}
+	switch {
+	case plus && bytes.HasPrefix(d, []byte("49")):
+		d = d[2:]
+	case !plus && bytes.HasPrefix(d, []byte("0049")):
+		d = d[4:]
+	case plus:
+		return append([]byte("00"), d...)
+	default:
+		return d
+	}
+	d = bytes.TrimLeft(d, "0")
+	return append([]byte("0"), d...)
+}
+
+// streetKey is how a street is looked for in text: its canonical words up to the
+// house number, joined by spaces, and how many tokens that is.
+type streetKey struct {
+	words  []byte
+	tokens int
+}
+
+// streetKeys returns the keys of an address: for each of its lines, the words up
+// to and with the first number ("Hauptstraße 12b, Hinterhaus" is found as
+// "Hauptstraße 12" and "Hauptstr. 12"). A line without a number counts when it has
+// at least two words.
+func streetKeys(street []byte) []streetKey {
+	var out []streetKey
+	for _, line := range bytes.Split(street, []byte("\n")) {
+		toks := tokenize(nil, line)
+		end := len(toks)
+		for i, t := range toks {
+			if t.number {
+				end = i + 1
+				break
+			}
+		}
+		if end == 0 || (end == len(toks) && !toks[end-1].number && end < 2) {
+			continue
+		}
+		out = append(out, streetKey{words: streetWords(nil, line, toks[:end]), tokens: end})
+	}
+	return out
+}
+
+// streetWords appends the canonical words of toks in s, joined by spaces, with
+// "Straße", "Strasse" and "Str" (and their ends, as in "Hauptstraße") spelled one way.
+func streetWords(dst, s []byte, toks []token) []byte {
+	for k, t := range toks {
+		if k > 0 {
+			dst = append(dst, ' ')
+		}
+		start := len(dst)
+		dst = canon(dst, s[t.start:t.end])
+		if w := dst[start:]; bytes.HasSuffix(w, []byte("strase")) {
+			dst = append(dst[:len(dst)-len("strase")], "str"...)
+		}
+	}
+	return dst
+}

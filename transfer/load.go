@@ -1,0 +1,360 @@
+package transfer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wippidu/wippidu"
+	"github.com/wippidu/wippidu/anonymizer"
+	"github.com/wippidu/wippidu/dump"
+	"github.com/wippidu/wippidu/schema"
+)
+
+// load reads the dump's tables and loads each that staging has with COPY,
+// anonymized on the way in; tables and columns on one side only are listed.
+func (imp *importer) load(ctx context.Context, r *dump.Reader) error {
+	res := imp.res
+	seen := map[string]bool{}
+	for {
+		dt, err := r.NextTable()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return badDump(err)
+		}
+		if err := checkNames(dt); err != nil {
+			return rejected(err)
+		}
+		if seen[dt.Name] {
+			return rejected(fmt.Errorf("table %q appears twice in the dump", dt.Name))
+		}
+		seen[dt.Name] = true
+		st := imp.cat.Table(dt.Name)
+		if st == nil {
+			res.SkippedTables = append(res.SkippedTables, dt.Name)
+			continue
+		}
+		imp.prog.phase(wippidu.PhaseLoading, st.Name)
+		n, err := imp.copyTable(ctx, r, dt, st)
+		if err != nil {
+			return err
+		}
+		res.Tables = append(res.Tables, wippidu.TableCount{Name: st.Name, Rows: n})
+		res.Rows += n
+	}
+	for _, t := range imp.cat.Tables {
+		if !seen[t.Name] {
+			res.MissingTables = append(res.MissingTables, t.Name)
+			res.Tables = append(res.Tables, wippidu.TableCount{Name: t.Name})
+		}
+	}
+	return nil
+}
+
+// colPlan says where a loaded column's values come from and what happens to them.
+type colPlan struct {
+	anonymizer.Column
+	src  int       // index in the dump's row; -1 when the dump lacks the column
+	kind dump.Kind // how staging's type is encoded
+}
+
+// tablePlan binds the anonymizer's plan for a table to the dump's columns.
+func (imp *importer) tablePlan(dt *dump.Table, st *schema.Table) ([]colPlan, *rowContext, error) {
+	srcIdx := map[string]int{}
+	for i, c := range dt.Columns {
+		srcIdx[c.Name] = i
+	}
+	plan, err := imp.anon.Plan(st, func(col string) bool { _, ok := srcIdx[col]; return ok })
+	if err != nil {
+		var uc *anonymizer.UnclassifiedError
+		if errors.As(err, &uc) {
+			return nil, nil, rejected(err)
+		}
+		return nil, nil, err
+	}
+	dt.Skip = make([]bool, len(dt.Columns))
+	dt.Prefix = make([]int, len(dt.Columns))
+	for i, c := range dt.Columns {
+		dt.Skip[i] = true
+		if st.Column(c.Name) == nil {
+			imp.res.SkippedColumns = append(imp.res.SkippedColumns, st.Name+"."+c.Name)
+		}
+	}
+	var cols []colPlan
+	planned := map[string]bool{}
+	for _, c := range plan.Columns {
+		p := colPlan{Column: c, src: -1, kind: dump.KindOf(st.Column(c.Name).Type)}
+		if i, ok := srcIdx[c.Name]; ok {
+			p.src = i
+			switch {
+			case c.Read == anonymizer.ReadAll:
+				dt.Skip[i] = false
+			case c.Read > 0:
+				dt.Prefix[i] = c.Read
+			}
+		}
+		if c.Unscrubbed != "" {
+			imp.res.Unscrubbed = append(imp.res.Unscrubbed, wippidu.UnscrubbedColumn{Column: st.Name + "." + c.Name, Why: c.Unscrubbed})
+		}
+		planned[c.Name] = true
+		cols = append(cols, p)
+	}
+	for _, c := range st.Columns {
+		if !planned[c.Name] {
+			imp.res.MissingColumns = append(imp.res.MissingColumns, st.Name+"."+c.Name)
+		}
+	}
+	rc := &rowContext{row: anonymizer.Row{Table: st.Name, Refs: append([]anonymizer.Ref(nil), plan.Refs...)}, idIdx: -1}
+	if i, ok := srcIdx["id"]; ok && st.Column("id") != nil {
+		rc.idIdx = i
+		dt.Skip[i] = false
+	}
+	for _, ref := range plan.Refs {
+		i, ok := srcIdx[ref.Column]
+		if !ok {
+			i = -1
+		} else {
+			dt.Skip[i] = false
+		}
+		rc.refIdx = append(rc.refIdx, i)
+	}
+	return cols, rc, nil
+}
+
+// rowContext is what the anonymizer may know of the row it works on.
+type rowContext struct {
+	row    anonymizer.Row
+	idIdx  int   // the dump's id column, -1 when it has none
+	refIdx []int // the dump's columns of row.Refs, -1 where it lacks one
+}
+
+// fill points the row context at the current row.
+func (rc *rowContext) fill(row []dump.Value, seq int64) {
+	rc.row.Seq, rc.row.ID, rc.row.Value = seq, nil, nil
+	if rc.idIdx >= 0 && row[rc.idIdx].Type == dump.Number {
+		rc.row.ID = row[rc.idIdx].Data
+	}
+	for k, i := range rc.refIdx {
+		rc.row.Refs[k].ID = 0
+		if i >= 0 && row[i].Type == dump.Number {
+			rc.row.Refs[k].ID, _ = strconv.ParseInt(string(row[i].Data), 10, 64)
+		}
+	}
+}
+
+func (imp *importer) copyTable(ctx context.Context, r *dump.Reader, dt *dump.Table, st *schema.Table) (int64, error) {
+	plan, rc, err := imp.tablePlan(dt, st)
+	if err != nil {
+		return 0, err
+	}
+	if len(plan) == 0 {
+		// Nothing of this table can be loaded; its rows are still read and counted.
+		var n int64
+		for {
+			if _, err := r.NextRow(); err == io.EOF {
+				return n, nil
+			} else if err != nil {
+				return n, badDump(err)
+			}
+			n++
+		}
+	}
+	idents := make([]string, len(plan))
+	for i, p := range plan {
+		idents[i] = pgx.Identifier{p.Name}.Sanitize()
+	}
+	rs := &rowSource{r: r, table: st.Name, cols: dt.Columns, plan: plan, rc: rc, prog: imp.prog, base: imp.prog.state.RowsDone}
+	rs.kinds = make([]dump.Kind, len(dt.Columns))
+	for i, c := range dt.Columns {
+		rs.kinds[i] = dump.KindOf(c.Type)
+	}
+	sql := "COPY " + pgx.Identifier{st.Name}.Sanitize() + " (" + strings.Join(idents, ", ") + ") FROM STDIN"
+	_, err = imp.tx.Conn().PgConn().CopyFrom(ctx, rs, sql)
+	// On a failed COPY, pgconn may return while its reading goroutine is still in
+	// Read: stop the source before looking at it.
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.closed = true
+	if rs.err != nil {
+		return rs.rows, rs.err
+	}
+	if err != nil {
+		return rs.rows, pgDataError(fmt.Errorf("load table %q: %w", st.Name, err))
+	}
+	imp.prog.state.RowsDone = rs.base + rs.rows
+	return rs.rows, nil
+}
+
+// rowSource is the COPY FROM input of one table: it pulls rows from the dump,
+// anonymizes them and encodes them as COPY text.
+type rowSource struct {
+	mu      sync.Mutex
+	closed  bool
+	r       *dump.Reader
+	table   string
+	cols    []dump.Column // the dump's columns
+	kinds   []dump.Kind   // their encodings, as the dump declares them
+	plan    []colPlan
+	rc      *rowContext
+	prog    *progressTracker
+	base    int64
+	rows    int64
+	buf     []byte
+	scratch []byte
+	pending []byte
+	done    bool
+	err     error
+}
+
+const copyBatch = 64 << 10
+
+func (s *rowSource) Read(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0, io.EOF
+	}
+	if s.err != nil {
+		return 0, s.err
+	}
+	if len(s.pending) == 0 {
+		if s.done {
+			return 0, io.EOF
+		}
+		if err := s.fill(); err != nil {
+			s.err = err
+			return 0, err
+		}
+		if len(s.pending) == 0 {
+			return 0, io.EOF
+		}
+	}
+	n := copy(p, s.pending)
+	s.pending = s.pending[n:]
+	return n, nil
+}
+
+// fill encodes the next batch of rows.
+func (s *rowSource) fill() error {
+	s.buf = s.buf[:0]
+	for len(s.buf) < copyBatch {
+		row, err := s.r.NextRow()
+		if err == io.EOF {
+			s.done = true
+			break
+		}
+		if err != nil {
+			return badDump(err)
+		}
+		s.rows++
+		if err := s.checkTypes(row); err != nil {
+			return rejected(err)
+		}
+		if s.buf, err = s.encode(s.buf, row); err != nil {
+			return rejected(fmt.Errorf("table %q row %d: %w", s.table, s.rows, err))
+		}
+	}
+	s.pending = s.buf
+	s.prog.state.RowsDone = s.base + s.rows
+	s.prog.report(false)
+	return nil
+}
+
+// checkTypes checks every value of a row, loaded or not, against the JSON type its
+// column's declared type calls for (docs/dump-format.md), so that a number never
+// becomes bytes of a bytea column and a string never reaches a bigint. The
+// messages name the place, never the value.
+func (s *rowSource) checkTypes(row []dump.Value) error {
+	for i, v := range row {
+		if v.Type == dump.Null {
+			continue
+		}
+		var want dump.ValueType
+		switch s.kinds[i] {
+		case dump.KindInt:
+			want = dump.Number
+			if v.Type == dump.Number && bytes.ContainsAny(v.Data, ".eE") {
+				return fmt.Errorf("table %q row %d column %q (%s): want an integer, got a fraction or exponent", s.table, s.rows, s.cols[i].Name, s.cols[i].Type)
+			}
+		case dump.KindBool:
+			want = dump.Bool
+		default:
+			want = dump.String
+		}
+		if v.Type != want {
+			return fmt.Errorf("table %q row %d column %q (%s): want %s, got %s", s.table, s.rows, s.cols[i].Name, s.cols[i].Type, want, v.Type)
+		}
+	}
+	return nil
+}
+
+func (s *rowSource) encode(b []byte, row []dump.Value) ([]byte, error) {
+	s.rc.fill(row, s.rows)
+	var err error
+	for i := range s.plan {
+		p := &s.plan[i]
+		if i > 0 {
+			b = append(b, '\t')
+		}
+		var v dump.Value
+		if p.src >= 0 {
+			v = row[p.src]
+		}
+		switch {
+		case p.src >= 0 && v.Type == dump.Null:
+			b = append(b, '\\', 'N')
+		case p.Action == anonymizer.Replace:
+			b, err = s.replace(b, p, v)
+		case p.Action == anonymizer.Scrub:
+			b, err = s.scrub(b, p, v)
+		default:
+			if v.Type == dump.String {
+				p.Check(v.Data)
+			}
+			b, err = dump.AppendCopy(b, v, p.kind)
+		}
+		if err != nil {
+			return b, fmt.Errorf("column %q: %w", p.Name, err)
+		}
+	}
+	return append(b, '\n'), nil
+}
+
+// replace encodes the anonymizer's value for a replaced column.
+func (s *rowSource) replace(b []byte, p *colPlan, v dump.Value) ([]byte, error) {
+	s.rc.row.Value = v.Data
+	out, null, err := p.Replace(s.scratch[:0], &s.rc.row)
+	s.scratch = out
+	switch {
+	case err != nil:
+		return b, err
+	case null:
+		return append(b, '\\', 'N'), nil
+	case p.kind == dump.KindBytea:
+		return dump.AppendCopyBytea(b, out), nil
+	}
+	return dump.AppendCopyText(b, out)
+}
+
+// scrub encodes a kept text value with the dump's people replaced in it.
+func (s *rowSource) scrub(b []byte, p *colPlan, v dump.Value) ([]byte, error) {
+	if !utf8.Valid(v.Data) {
+		return b, errors.New("invalid UTF-8 in a text value")
+	}
+	out, err := p.Scrub(s.scratch[:0], v.Data, &s.rc.row)
+	s.scratch = out
+	if err != nil {
+		return b, err
+	}
+	return dump.AppendCopyText(b, out)
+}
