@@ -262,6 +262,11 @@ func peopleRefs(infos map[string]*tableInfo, t *schema.Table) ([]Ref, bool) {
 		refs = append(refs, Ref{Column: fk.Columns[0], People: to.people})
 		kinds[to.people] = true
 	}
+	// In the table's column order: a message's sender before its recipient.
+	pos := func(col string) int {
+		return slices.IndexFunc(t.Columns, func(c schema.Column) bool { return c.Name == col })
+	}
+	slices.SortStableFunc(refs, func(a, b Ref) int { return pos(a.Column) - pos(b.Column) })
 	return refs, !other && len(kinds) >= 2 && infos[t.Name].people < 0
 }
 

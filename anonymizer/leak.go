@@ -1,7 +1,6 @@
 package anonymizer
 
 import (
-	"bytes"
 	"slices"
 
 	"github.com/wippidu/wippidu"
@@ -43,6 +42,7 @@ type leakCheck struct {
 	byName map[string]int
 	bodies []uint64    // hashes of production bodies' first bytes
 	outs   []outPrefix // the same of the values written
+	m      matcher
 }
 
 type colLeaks struct {
@@ -76,10 +76,11 @@ func (l *leakCheck) body(pp *People, prefix []byte) {
 }
 
 // check looks for production values in s, one text written to column col, outside
-// the spans the anonymizer wrote itself. It is deliberately wider than the
-// replacement: both orders of a name, every phone number ending, every bcrypt-
-// shaped run.
-func (l *leakCheck) check(pp *People, col int, s []byte, spans []span, toks []token) []token {
+// the spans the anonymizer wrote itself (a fake name spelled like a production one
+// is none). It walks s with the matcher the replacement uses, unless walked says the
+// replacement's own walk over these very bytes found nothing; and it adds what the
+// replacement never touches: password hashes and copies of bodies.
+func (l *leakCheck) check(pp *People, col int, s []byte, spans []span, walked bool) {
 	c := &l.cols[col]
 	c.values++
 	free := func(from, to int) bool {
@@ -90,57 +91,51 @@ func (l *leakCheck) check(pp *People, col int, s []byte, spans []span, toks []to
 		}
 		return true
 	}
-	for _, e := range findEmails(s) {
-		if free(e.start, e.end) && len(pp.emails.find(pp.hash(e.lower))) > 0 {
-			c.found[kindEmail]++
+	m := &l.m
+	if walked {
+		m.toks = m.toks[:0]
+	} else {
+		m.reset(pp, s)
+	}
+	for ti := 0; ti < len(m.toks); {
+		mt, ok := m.at(ti, leakFinds)
+		switch {
+		case !ok:
+		case mt.kind == findEmail:
+			if len(pp.emails.find(pp.hash(mt.lowerEmail))) > 0 && free(mt.start, mt.end) {
+				c.found[kindEmail]++
+			}
+		case free(mt.start, mt.end):
+			c.found[leakKind(mt.kind)]++
+		}
+		if mt.next > ti {
+			ti = mt.next
+		} else {
+			ti++
 		}
 	}
-	toks = tokenize(toks[:0], s)
-	var key []byte
-	for ti, t := range toks {
-		if t.number {
-			start := phoneStart(s, t)
-			for _, end := range phoneEnds(s, start) {
-				if d := normalizePhone(s[start:end]); len(d) >= minPhoneDigits && pp.phones.has(pp.hash(d)) && free(start, end) {
-					c.found[kindPhone]++
-					break
-				}
-			}
-			continue
-		}
-		if ti+1 < len(toks) && !toks[ti+1].number && joinedBy(s, toks[ti:ti+2], " \t,") && free(t.start, toks[ti+1].end) {
-			a := canon(nil, s[t.start:t.end])
-			b := canon(nil, s[toks[ti+1].start:toks[ti+1].end])
-			if len(pp.full.find(pp.pairHash(a, b))) > 0 || len(pp.full.find(pp.pairHash(b, a))) > 0 {
-				c.found[kindFullName]++
-			}
-		}
-		for n := 1; n < 32 && ti+n <= len(toks); n++ {
-			if pp.streetLens&(1<<n) == 0 || !joinedBy(s, toks[ti:ti+n], " .-\t") {
-				continue
-			}
-			key = streetWords(key[:0], s, toks[ti:ti+n])
-			if pp.streets.has(pp.hash(key)) && free(t.start, toks[ti+n-1].end) {
-				c.found[kindStreet]++
-				break
-			}
-		}
-	}
-	for from := 0; len(pp.hashes) > 0; {
-		i := bytes.Index(s[from:], []byte("$2"))
-		if i < 0 {
-			break
-		}
-		i += from
-		if i+bcryptLen <= len(s) && pp.hashes.has(pp.hash(s[i:i+bcryptLen])) && free(i, i+bcryptLen) {
+	pp.hashesIn(s, func(start, end int) {
+		if free(start, end) {
 			c.found[kindPasswordHash]++
 		}
-		from = i + 2
-	}
+	})
 	if len(s) >= bodyPrefixBytes && free(0, bodyPrefixBytes) {
 		l.outs = append(l.outs, outPrefix{pp.hash(s[:bodyPrefixBytes]), int32(col)})
 	}
-	return toks
+}
+
+// leakFinds is what the check asks the matcher for.
+const leakFinds = findEmail | findPhone | findStreet | findFullName
+
+// leakKind is the kind of finding a match is.
+func leakKind(find int) int {
+	switch find {
+	case findPhone:
+		return kindPhone
+	case findStreet:
+		return kindStreet
+	}
+	return kindFullName
 }
 
 // report finishes the check: bodies are matched now that all of them are known.

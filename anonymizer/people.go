@@ -24,8 +24,13 @@ type People struct {
 	byID    index    // hash of (table, id) → person, to find the people a row refers to
 
 	first, last, full, emails index // a hash of the canonical spelling → persons
-	phones, streets, hashes       hashSet
-	streetLens                    uint32 // bit n: some street has n tokens
+	firstPart, lastPart       index // the words of names of several words
+	phones, streets, hashes   hashSet
+	streetLens, nameLens      uint32 // bit n: some street, some name, has n words
+	maxWords                  int    // the most words of a name, once sealed
+	// starts holds every word a name, full name or street can start with: a word
+	// of a text that is not here starts nothing, and costs one lookup.
+	starts hashSet
 
 	links     [][2]int32 // family pairs (indexes into pending), until sealed
 	pending   []person   // the people the links name, until sealed
@@ -50,11 +55,19 @@ type index []entry
 
 // find returns the persons under h, in dump order.
 func (x index) find(h uint64) []entry {
-	i, ok := slices.BinarySearchFunc(x, h, func(e entry, h uint64) int { return cmpU64(e.h, h) })
-	if !ok {
+	i, j := 0, len(x)
+	for i < j {
+		m := int(uint(i+j) >> 1)
+		if x[m].h < h {
+			i = m + 1
+		} else {
+			j = m
+		}
+	}
+	if i == len(x) || x[i].h != h {
 		return nil
 	}
-	j := i
+	j = i
 	for j < len(x) && x[j].h == h {
 		j++
 	}
@@ -105,24 +118,26 @@ func (pp *People) add(t int, id int64, f Fields) {
 		scratch = lowerInto(scratch[:0], bytes.TrimSpace(f.Email))
 		pp.emails = append(pp.emails, entry{pp.hash(scratch), p})
 	}
-	firsts, lasts := pp.nameTokens(f.First), pp.nameTokens(f.Last)
-	for _, w := range firsts {
-		pp.first = append(pp.first, entry{pp.hash(w), p})
-	}
-	for _, w := range lasts {
-		pp.last = append(pp.last, entry{pp.hash(w), p})
-	}
-	if len(firsts) > 0 && len(lasts) > 0 {
-		// A full name is the last word of the first name and the first word of
-		// the last name, next to each other: "Anna-Lena Müller-Lüdenscheidt"
-		// is found as "Lena Müller".
-		pp.full = append(pp.full, entry{pp.pairHash(firsts[len(firsts)-1], lasts[0]), p})
+	first, last := pp.addName(&pp.first, &pp.firstPart, f.First, p), pp.addName(&pp.last, &pp.lastPart, f.Last, p)
+	if len(first) > 0 && len(last) > 0 {
+		// A full name is the first name, whole or its last word, followed by the
+		// last name's main word: "Anna-Lena zu Müller-Lüdenscheidt" is found as
+		// "Anna-Lena Müller", "Lena Müller" and "Anna-Lena zu Müller".
+		main := last[0]
+		pp.full = append(pp.full, entry{pp.pairHash(joinWords(first), main), p})
+		if len(first) > 1 {
+			pp.full = append(pp.full, entry{pp.pairHash(first[len(first)-1], main), p})
+			pp.starts = append(pp.starts, pp.hash(first[len(first)-1]))
+		}
+		pp.starts = append(pp.starts, pp.hash(main)) // "Müller, Anna"
 	}
 	if d := normalizePhone(f.Phone); len(d) >= minPhoneDigits {
 		pp.phones = append(pp.phones, pp.hash(d))
 	}
 	for _, key := range streetKeys(f.Street) {
 		pp.streets = append(pp.streets, pp.hash(key.words))
+		first, _, _ := bytes.Cut(key.words, []byte(" "))
+		pp.starts = append(pp.starts, pp.hash(first))
 		if key.tokens < 32 {
 			pp.streetLens |= 1 << key.tokens
 		}
@@ -132,16 +147,44 @@ func (pp *People) add(t int, id int64, f Fields) {
 	}
 }
 
-// nameTokens returns the canonical words of a name of at least two letters.
-func (pp *People) nameTokens(name []byte) [][]byte {
+// particles are the words of names that are no names on their own ("zu
+// Guttenberg", "van der Berg", "de la Cruz"): they never count as one.
+var particles = map[string]bool{"von": true, "vom": true, "zu": true, "zum": true, "zur": true, "van": true, "der": true,
+	"den": true, "de": true, "des": true, "di": true, "da": true, "du": true, "del": true, "della": true, "la": true,
+	"le": true, "ten": true, "ter": true, "op": true, "und": true, "al": true, "el": true, "bin": true, "ibn": true}
+
+// nameWords returns the canonical words of a name, particles left out.
+func nameWords(name []byte) [][]byte {
 	var out [][]byte
 	for _, t := range tokenize(nil, name) {
-		if !t.number && t.end-t.start >= 2 {
-			out = append(out, canon(nil, name[t.start:t.end]))
+		if w := canon(nil, name[t.start:t.end]); !t.number && len(w) >= 2 && !particles[string(w)] {
+			out = append(out, w)
 		}
 	}
 	return out
 }
+
+// addName files a name under its whole spelling in whole, and the words of a name
+// of several words in parts; it returns the words.
+func (pp *People) addName(whole, parts *index, name []byte, p int32) [][]byte {
+	words := nameWords(name)
+	for _, w := range words {
+		pp.starts = append(pp.starts, pp.hash(w))
+	}
+	switch n := len(words); {
+	case n == 1:
+		*whole = append(*whole, entry{pp.hash(words[0]), p})
+	case n > 1 && n < 32:
+		*whole = append(*whole, entry{pp.hash(joinWords(words)), p})
+		pp.nameLens |= 1 << n
+		for _, w := range words {
+			*parts = append(*parts, entry{pp.hash(w), p})
+		}
+	}
+	return words
+}
+
+func joinWords(words [][]byte) []byte { return bytes.Join(words, []byte(" ")) }
 
 func (pp *People) pairHash(a, b []byte) uint64 {
 	var h maphash.Hash
@@ -165,7 +208,7 @@ func (pp *People) seal() {
 	if pp.sealed {
 		return
 	}
-	for _, x := range []*index{&pp.byID, &pp.first, &pp.last, &pp.full, &pp.emails} {
+	for _, x := range []*index{&pp.byID, &pp.first, &pp.last, &pp.firstPart, &pp.lastPart, &pp.full, &pp.emails} {
 		slices.SortFunc(*x, func(a, b entry) int {
 			if c := cmpU64(a.h, b.h); c != 0 {
 				return c
@@ -174,7 +217,13 @@ func (pp *People) seal() {
 		})
 		*x = slices.Clone(*x)
 	}
-	for _, s := range []*hashSet{&pp.phones, &pp.streets, &pp.hashes} {
+	pp.maxWords = 1
+	for k := 2; k < 32; k++ {
+		if pp.nameLens&(1<<k) != 0 {
+			pp.maxWords = k
+		}
+	}
+	for _, s := range []*hashSet{&pp.phones, &pp.streets, &pp.hashes, &pp.starts} {
 		slices.Sort(*s)
 		*s = slices.Clone(slices.Compact(*s))
 	}

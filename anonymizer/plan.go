@@ -223,7 +223,11 @@ func (c *Column) scrubString(dst, text []byte, s *scrubber) []byte {
 	base := len(dst)
 	s.spans = s.spans[:0]
 	dst = s.text(dst, text, base)
-	s.toks = c.a.leaks.check(c.a.people, c.check, dst[base:], s.spans, s.toks)
+	// Where the replacement's walk looked for everything the check looks for and
+	// found nothing, the text is unchanged and the same walk would find nothing
+	// again: only what the replacement never looks for is left to check.
+	walked := s.matches == 0 && s.want&leakFinds == leakFinds
+	c.a.leaks.check(c.a.people, c.check, dst[base:], s.spans, walked)
 	return dst
 }
 
@@ -234,7 +238,7 @@ func (c *Column) Check(text []byte) {
 		c.a.leaks.body(c.a.people, text)
 	}
 	if c.check >= 0 {
-		c.a.leaks.check(c.a.people, c.check, text, nil, nil)
+		c.a.leaks.check(c.a.people, c.check, text, nil, false)
 	}
 }
 
@@ -243,7 +247,7 @@ func (a *Anonymizer) scrubberFor(row *Row, full bool) *scrubber {
 	s := &a.scrub
 	if s.row != row || s.rowSeq != row.Seq || s.rowTable != row.Table {
 		*s = scrubber{a: a, pp: a.people, row: row, rowSeq: row.Seq, rowTable: row.Table,
-			toks: s.toks, ctx: s.ctx[:0], key: s.key, spans: s.spans}
+			ctx: s.ctx[:0], spans: s.spans, m: s.m}
 	}
 	s.full = full
 	return s

@@ -18,12 +18,22 @@ type scrubber struct {
 	row      *Row
 	rowSeq   int64 // the row the context below is for
 	rowTable string
-	full  bool // every name, not only the ones that cannot be an ordinary word
-	toks  []token
-	ctx   []int32 // the row's people, in the order they are preferred
-	ctxOK bool
-	key   []byte
-	spans []span
+	full     bool    // every name, not only the ones that cannot be an ordinary word
+	ctx      []int32 // the row's people, in the order they are preferred
+	ctxOK    bool
+	spans    []span
+	m        matcher
+	plain    bool // the text is one ASCII word of sorts (a file name, a key)
+	want     int  // what the last text was searched for
+	matches  int  // and how much of it was found
+}
+
+// spell writes a fake name in place of orig, spelled the way orig is: capitals,
+// lower case, and in ASCII where orig is ASCII in a plain text or spells an umlaut
+// the ASCII way ("attest_lotte_mueller.pdf", "Mueller").
+func (s *scrubber) spell(dst, orig []byte, fake string) []byte {
+	ascii := isASCII(orig) && (s.plain || !bytes.Equal(canon(nil, orig), lowerInto(nil, orig)))
+	return matchCase(dst, orig, fake, ascii)
 }
 
 // email is an email address found in a text, lower-cased.
@@ -79,10 +89,23 @@ const stagingDomain = "@staging.local"
 // text appends src to dst with the dump's people replaced, and records the spans it
 // wrote itself (relative to base, where the value's output starts in dst).
 func (s *scrubber) text(dst, src []byte, base int) []byte {
-	names, emails, contacts := !s.a.off[Names], !s.a.off[Emails], !s.a.off[Contacts]
-	found := findEmails(src)
-	toks := tokenize(s.toks[:0], src)
-	s.toks = toks
+	want := 0
+	if !s.a.off[Emails] {
+		want |= findEmail
+	}
+	if !s.a.off[Contacts] {
+		want |= findPhone | findStreet
+	}
+	if !s.a.off[Names] {
+		want |= findFullName
+		if s.full {
+			want |= findName
+		}
+	}
+	s.want, s.matches = want, 0
+	m := &s.m
+	m.reset(s.pp, src)
+	s.plain = isASCII(src) && !bytes.ContainsAny(src, " \t\r\n")
 	copied := 0
 	replace := func(from, to int, repl []byte) {
 		dst = append(dst, src[copied:from]...)
@@ -91,50 +114,38 @@ func (s *scrubber) text(dst, src []byte, base int) []byte {
 		s.spans = append(s.spans, span{start, len(dst) - base})
 		copied = to
 	}
-	skipTo := func(ti, end int) int {
-		for ti < len(toks) && toks[ti].start < end {
-			ti++
+	for ti := 0; ti < len(m.toks); {
+		mt, ok := m.at(ti, want)
+		if ok || mt.next > ti {
+			s.matches++
 		}
-		return ti
-	}
-	for ti, ei := 0, 0; ti < len(toks); {
-		t := toks[ti]
-		for ei < len(found) && found[ei].end <= t.start {
-			ei++
-		}
-		if ei < len(found) && found[ei].start <= t.start {
-			e := found[ei]
-			if emails && !bytes.HasSuffix(e.lower, []byte(stagingDomain)) {
-				replace(e.start, e.end, s.emailFor(e.lower))
+		if !ok {
+			if mt.next > ti {
+				ti = mt.next // an email address left as it is
+			} else {
+				ti++
 			}
-			ti = skipTo(ti, e.end)
 			continue
 		}
-		if contacts {
-			if end := s.phoneAt(src, t); end > 0 {
-				replace(phoneStart(src, t), end, nil)
-				ti = skipTo(ti, end)
-				continue
+		switch mt.kind {
+		case findEmail:
+			if !bytes.HasSuffix(mt.lowerEmail, []byte(stagingDomain)) {
+				replace(mt.start, mt.end, s.emailFor(mt.lowerEmail))
 			}
-			if end := s.streetAt(src, toks, ti); end > 0 {
-				replace(t.start, end, nil)
-				ti = skipTo(ti, end)
-				continue
+		case findPhone, findStreet:
+			replace(mt.start, mt.end, nil)
+		case findFullName:
+			first, last := s.fakeNames(s.choose(mt.cands))
+			if mt.reversed {
+				first, last = last, first
 			}
+			out := s.spell(nil, src[mt.start:mt.firstEnd], first)
+			out = append(out, src[mt.firstEnd:mt.sepEnd]...)
+			replace(mt.start, mt.end, s.spell(out, src[mt.lastStart:mt.end], last))
+		case findName:
+			replace(mt.start, mt.end, s.name(src[mt.start:mt.end], mt))
 		}
-		if names && !t.number {
-			if repl, n := s.fullNameAt(src, toks, ti); n > 0 {
-				replace(t.start, toks[ti+n-1].end, repl)
-				ti += n
-				continue
-			}
-			if s.full {
-				if repl := s.nameAt(src[t.start:t.end]); repl != nil {
-					replace(t.start, t.end, repl)
-				}
-			}
-		}
-		ti++
+		ti = mt.next
 	}
 	return append(dst, src[copied:]...)
 }
@@ -155,25 +166,6 @@ func phoneStart(src []byte, t token) int {
 		return t.start - 1
 	}
 	return t.start
-}
-
-// phoneAt returns the end of the longest production phone number that starts with
-// the number t (or a '+' just before it), or 0.
-func (s *scrubber) phoneAt(src []byte, t token) int {
-	if !t.number || len(s.pp.phones) == 0 {
-		return 0
-	}
-	start := phoneStart(src, t)
-	if start > 0 && isAlnum(src[start-1]) {
-		return 0 // part of a word or a longer number
-	}
-	best := 0
-	for _, end := range phoneEnds(src, start) {
-		if d := normalizePhone(src[start:end]); len(d) >= minPhoneDigits && s.pp.phones.has(s.pp.hash(d)) {
-			best = end
-		}
-	}
-	return best
 }
 
 // phoneEnds lists where a phone number starting at start may end: after each run
@@ -206,31 +198,6 @@ func phoneEnds(src []byte, start int) []int {
 	return ends
 }
 
-// streetAt returns the end of a production street that starts with word toks[ti],
-// or 0.
-func (s *scrubber) streetAt(src []byte, toks []token, ti int) int {
-	if toks[ti].number || s.pp.streetLens == 0 {
-		return 0
-	}
-	for n := 31; n >= 1; n-- {
-		if s.pp.streetLens&(1<<n) == 0 || ti+n > len(toks) {
-			continue
-		}
-		if !joinedBy(src, toks[ti:ti+n], " .-\t") {
-			continue
-		}
-		s.key = streetWords(s.key[:0], src, toks[ti:ti+n])
-		if s.pp.streets.has(s.pp.hash(s.key)) {
-			end := toks[ti+n-1].end
-			if last := toks[ti+n-1]; last.number && ti+n < len(toks) && toks[ti+n].start == end && toks[ti+n].end-end <= 2 {
-				end = toks[ti+n].end // the house number's letter: "12b"
-			}
-			return end
-		}
-	}
-	return 0
-}
-
 // joinedBy reports whether consecutive tokens are separated by at most three bytes,
 // all from set (and at least one).
 func joinedBy(src []byte, toks []token, set string) bool {
@@ -243,67 +210,34 @@ func joinedBy(src []byte, toks []token, set string) bool {
 	return true
 }
 
-// fullNameAt replaces a production full name that starts at toks[ti]: "Anna
-// Müller", or "Müller, Anna" and "Müller Anna". It returns the replacement (fake
-// names and the original separator) and how many tokens it covers.
-func (s *scrubber) fullNameAt(src []byte, toks []token, ti int) ([]byte, int) {
-	if ti+1 >= len(toks) || toks[ti+1].number || !joinedBy(src, toks[ti:ti+2], " \t,") {
-		return nil, 0
-	}
-	a, b := toks[ti], toks[ti+1]
-	wa := canon(s.key[:0], src[a.start:a.end])
-	wb := canon(wa[len(wa):], src[b.start:b.end])
-	s.key = wb[:0]
-	sep := src[a.end:b.start]
-	reversed := bytes.Contains(sep, []byte(","))
-	if !reversed {
-		if c := s.pp.full.find(s.pp.pairHash(wa, wb)); len(c) > 0 {
-			p := s.choose(c)
-			first, last := s.fakeNames(p)
-			out := matchCase(nil, src[a.start:a.end], first)
-			out = append(out, sep...)
-			return matchCase(out, src[b.start:b.end], last), 2
+// name returns the replacement of a production first or last name: the fake name
+// of the row's own people where one of them bears it (a whole name before a word
+// of one: "Ole" is the child called Ole before the one called Jan-Ole), else of
+// the first person in the dump who does.
+func (s *scrubber) name(word []byte, mt match) []byte {
+	ctx := s.context()
+	for _, pair := range [2][2][]entry{{mt.cands, mt.lasts}, {mt.parts, mt.lastParts}} {
+		for _, p := range ctx {
+			if has(pair[0], p) {
+				first, _ := s.fakeNames(p)
+				return s.spell(nil, word, first)
+			}
+			if has(pair[1], p) {
+				_, last := s.fakeNames(p)
+				return s.spell(nil, word, last)
+			}
 		}
 	}
-	if c := s.pp.full.find(s.pp.pairHash(wb, wa)); len(c) > 0 {
-		p := s.choose(c)
-		first, last := s.fakeNames(p)
-		out := matchCase(nil, src[a.start:a.end], last)
-		out = append(out, sep...)
-		return matchCase(out, src[b.start:b.end], first), 2
-	}
-	return nil, 0
-}
-
-// nameAt returns the replacement of a word that is some production person's first
-// or last name, or nil: the fake name of the row's own people where one of them
-// bears it, else of the first person in the dump who does.
-func (s *scrubber) nameAt(word []byte) []byte {
-	if len(word) < 2 {
-		return nil
-	}
-	s.key = canon(s.key[:0], word)
-	h := s.pp.hash(s.key)
-	firsts, lasts := s.pp.first.find(h), s.pp.last.find(h)
-	if len(firsts) == 0 && len(lasts) == 0 {
-		return nil
-	}
-	for _, p := range s.context() {
-		if has(firsts, p) {
-			first, _ := s.fakeNames(p)
-			return matchCase(nil, word, first)
-		}
-		if has(lasts, p) {
-			_, last := s.fakeNames(p)
-			return matchCase(nil, word, last)
+	for i, es := range [][]entry{mt.cands, mt.lasts, mt.parts, mt.lastParts} {
+		if len(es) > 0 {
+			first, last := s.fakeNames(es[0].p)
+			if i%2 == 1 {
+				return s.spell(nil, word, last)
+			}
+			return s.spell(nil, word, first)
 		}
 	}
-	if len(firsts) > 0 {
-		first, _ := s.fakeNames(firsts[0].p)
-		return matchCase(nil, word, first)
-	}
-	_, last := s.fakeNames(lasts[0].p)
-	return matchCase(nil, word, last)
+	return nil
 }
 
 // has reports whether person p is among the entries of one hash.
@@ -334,29 +268,29 @@ func (s *scrubber) choose(c []entry) int32 {
 }
 
 // context returns the row's people, most closely related first: the row itself
-// when it is a person and its family, then each person it refers to, each followed
-// by their family ("Krankmeldung Lotte" from a parent is about the parent's Lotte).
+// when it is a person, and its family; then for each person it refers to, in column
+// order, that person's family and then the person. A message is more often about
+// the children than about their parents: "Krankmeldung Lina" from a mother called
+// Lina is about her daughter Lina.
 func (s *scrubber) context() []int32 {
 	if s.ctxOK {
 		return s.ctx
 	}
 	s.ctxOK = true
 	s.ctx = s.ctx[:0]
-	add := func(p int32) {
-		if p < 0 {
-			return
-		}
-		s.ctx = append(s.ctx, p)
-		s.ctx = append(s.ctx, s.pp.family(p)...)
-	}
 	if info := s.a.tables[s.row.Table]; info != nil && info.people >= 0 {
 		if id, err := strconv.ParseInt(string(s.row.ID), 10, 64); err == nil {
-			add(s.pp.lookup(info.people, id))
+			if p := s.pp.lookup(info.people, id); p >= 0 {
+				s.ctx = append(append(s.ctx, p), s.pp.family(p)...)
+			}
 		}
 	}
 	for _, r := range s.row.Refs {
-		if r.ID != 0 {
-			add(s.pp.lookup(r.People, r.ID))
+		if r.ID == 0 {
+			continue
+		}
+		if p := s.pp.lookup(r.People, r.ID); p >= 0 {
+			s.ctx = append(append(s.ctx, s.pp.family(p)...), p)
 		}
 	}
 	return s.ctx

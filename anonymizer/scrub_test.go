@@ -112,7 +112,8 @@ var testUsers = []testUser{
 	{id: 9, email: "t@example.org", first: "Lotte", last: "Schröder"},
 }
 
-var testStudents = [][4]string{{"21", "Lotte", "Unverwechselbar", "7"}, {"22", "Ottokar", "Müller", "8"}}
+var testStudents = [][4]string{{"21", "Lotte", "Unverwechselbar", "7"}, {"22", "Ottokar", "Müller", "8"},
+	{"23", "Jan-Ole", "zu Guttenberg", "9"}, {"24", "Ole", "Schulz-zu Guttenberg", "9"}}
 
 func scrub(t *testing.T, a *Anonymizer, table, column string, row Row, text string) string {
 	t.Helper()
@@ -173,6 +174,21 @@ func TestFreeTextGetsEachPersonsOwnFakeName(t *testing.T) {
 	}
 	if got := scrub(t, a, "messages", "subject", fromLotte, "Schöne Grüße von Lotte Müller"); got != "Schöne Grüße von "+lotte8+" "+mueller8 {
 		t.Errorf("full name: got %q", got)
+	}
+	// Names of several words are replaced whole, particles are no names.
+	fromParent9 := Row{ID: []byte("102"), Refs: []Ref{{Column: "sender_id", People: 0, ID: 9}}}
+	janOle, guttenberg := fakeOf(a, "students", 23)
+	ole, _ := fakeOf(a, "students", 24)
+	for in, want := range map[string]string{
+		"Krankmeldung Jan-Ole":             "Krankmeldung " + janOle,
+		"Krankmeldung Ole":                 "Krankmeldung " + ole,
+		"Jan-Ole zu Guttenberg fehlt":      janOle + " " + guttenberg + " fehlt",
+		"Frage zu den Hausaufgaben":        "Frage zu den Hausaufgaben",
+		"Treffen von Jan-Ole und Ole, 5 €": "Treffen von " + janOle + " und " + ole + ", 5 €",
+	} {
+		if got := scrub(t, a, "messages", "subject", fromParent9, in); got != want {
+			t.Errorf("%q: got %q, want %q", in, got, want)
+		}
 	}
 }
 

@@ -177,10 +177,10 @@ func isASCII(s []byte) bool {
 }
 
 // matchCase spells a replacement the way the text it replaces was spelled: all
-// capitals, all lower case, or as it is; and in ASCII where the original was.
-func matchCase(dst, orig []byte, repl string) []byte {
+// capitals, all lower case, or as it is; in ASCII when ascii is set.
+func matchCase(dst, orig []byte, repl string, ascii bool) []byte {
 	r := []byte(repl)
-	if isASCII(orig) && !isASCII(r) {
+	if ascii && !isASCII(r) {
 		f, _ := fold(lowerInto(nil, r), 0)
 		if len(f) > 0 && repl[0] >= 'A' && repl[0] <= 'Z' {
 			f[0] -= 'a' - 'A'
