@@ -11,6 +11,7 @@ const (
 	findStreet
 	findFullName
 	findName // a first or last name on its own
+	findHash // a production password hash
 )
 
 // match is a production value found in a text.
@@ -77,6 +78,12 @@ func (m *matcher) at(ti int, want int) (match, bool) {
 		// Inside an email address: it is one, whether or not it is looked for.
 		e := m.emails[m.ei]
 		return match{kind: findEmail, start: e.start, end: e.end, next: m.skipTo(ti, e.end), lowerEmail: e.lower}, want&findEmail != 0
+	}
+	if want&findHash != 0 && t.start > 1 && m.src[t.start-2] == '$' && m.src[t.start-1] == '2' {
+		// Tokens split "$2a$10$…" after "$2": the hash starts two bytes back.
+		if end := m.pp.hashAt(m.src, t.start-2); end > 0 {
+			return match{kind: findHash, start: t.start - 2, end: end, next: m.skipTo(ti, end)}, true
+		}
 	}
 	if want&findPhone != 0 && t.number {
 		if end := m.phoneAt(t); end > 0 {
@@ -213,8 +220,26 @@ func (m *matcher) nameAt(ti int) (match, bool) {
 	return match{}, false
 }
 
-// hashesIn finds production password hashes in s: every bcrypt-long run that starts
-// with "$2".
+// hashAt returns the end of a production password hash that starts at i (with
+// "$2"), or 0: a run of the bcrypt alphabet, or its first 60 bytes.
+func (pp *People) hashAt(s []byte, i int) int {
+	if len(pp.hashes) == 0 {
+		return 0
+	}
+	end := i + 2
+	for end < len(s) && (isAlnum(s[end]) || s[end] == '.' || s[end] == '/' || s[end] == '$') {
+		end++
+	}
+	switch {
+	case pp.hashes.has(pp.hash(s[i:end])):
+		return end
+	case end-i > bcryptLen && pp.hashes.has(pp.hash(s[i:i+bcryptLen])):
+		return i + bcryptLen
+	}
+	return 0
+}
+
+// hashesIn finds every production password hash in s.
 func (pp *People) hashesIn(s []byte, found func(start, end int)) {
 	for from := 0; len(pp.hashes) > 0; {
 		i := bytes.Index(s[from:], []byte("$2"))
@@ -222,8 +247,8 @@ func (pp *People) hashesIn(s []byte, found func(start, end int)) {
 			return
 		}
 		i += from
-		if i+bcryptLen <= len(s) && pp.hashes.has(pp.hash(s[i:i+bcryptLen])) {
-			found(i, i+bcryptLen)
+		if end := pp.hashAt(s, i); end > 0 {
+			found(i, end)
 		}
 		from = i + 2
 	}

@@ -31,3 +31,9 @@ var germanLastNames = [...]string{
 	"Engel", "Horn", "Busch", "Bergmann", "Thomas", "Voigt", "Sauer", "Arnold", "Wolff", "Pfeiffer",
 	"Brinkmann", "Lindner", "Ebert", "Vetter", "Kolb", "Böttcher", "Marx", "Ostermann", "Brückner", "Eichhorn",
 }
+
+// FakeNames lists every name the names anonymizer may give, first names then last
+// names: a name from this list in staging's text may be a fake one.
+func FakeNames() []string {
+	return append(append([]string{}, germanFirstNames[:]...), germanLastNames[:]...)
+}

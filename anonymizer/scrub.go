@@ -29,11 +29,10 @@ type scrubber struct {
 }
 
 // spell writes a fake name in place of orig, spelled the way orig is: capitals,
-// lower case, and in ASCII where orig is ASCII in a plain text or spells an umlaut
-// the ASCII way ("attest_lotte_mueller.pdf", "Mueller").
+// lower case, and in ASCII in a text of ASCII without spaces, such as a file name
+// ("attest_lotte_mueller.pdf").
 func (s *scrubber) spell(dst, orig []byte, fake string) []byte {
-	ascii := isASCII(orig) && (s.plain || !bytes.Equal(canon(nil, orig), lowerInto(nil, orig)))
-	return matchCase(dst, orig, fake, ascii)
+	return matchCase(dst, orig, fake, s.plain)
 }
 
 // email is an email address found in a text, lower-cased.
@@ -96,6 +95,9 @@ func (s *scrubber) text(dst, src []byte, base int) []byte {
 	if !s.a.off[Contacts] {
 		want |= findPhone | findStreet
 	}
+	if !s.a.off[Passwords] {
+		want |= findHash
+	}
 	if !s.a.off[Names] {
 		want |= findFullName
 		if s.full {
@@ -134,6 +136,8 @@ func (s *scrubber) text(dst, src []byte, base int) []byte {
 			}
 		case findPhone, findStreet:
 			replace(mt.start, mt.end, nil)
+		case findHash:
+			replace(mt.start, mt.end, s.a.passwordHash)
 		case findFullName:
 			first, last := s.fakeNames(s.choose(mt.cands))
 			if mt.reversed {

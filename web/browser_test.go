@@ -139,10 +139,13 @@ func TestBrowserRefreshStagingFromProduction(t *testing.T) {
 	run("result panel", chromedp.WaitVisible(chromedp.ID("import-result")))
 	shot("import-result")
 	result := text("#import-result")
-	for _, want := range []string{"app.wippidu.net", "staging123", "messages", "emails"} {
+	for _, want := range []string{"app.wippidu.net", "staging123", "messages", "emails", "birth_dates"} {
 		if !strings.Contains(result, want) {
 			t.Errorf("result panel lacks %q: %s", want, result)
 		}
+	}
+	if !regexp.MustCompile(`Leak check\s+0 production values found in \d+ columns, [\d,]+ values checked`).MatchString(result) {
+		t.Errorf("result panel lacks the leak check: %s", result)
 	}
 	run("home banner", chromedp.Navigate(stagingURL+"/"), chromedp.WaitVisible(chromedp.CSS(".staging-banner")))
 

@@ -22,7 +22,8 @@ import (
 	"github.com/wippidu/wippidu/jobs"
 )
 
-var workerBin, binDir string
+// workerBin and demodataBin are built once, without the race detector, as they ship.
+var workerBin, demodataBin, binDir string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "wippidu-worker-bin-")
@@ -30,10 +31,12 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binDir = dir
-	workerBin = filepath.Join(dir, "worker")
-	if out, err := exec.Command("go", "build", "-o", workerBin, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build worker: %v\n%s", err, out)
-		os.Exit(1)
+	workerBin, demodataBin = filepath.Join(dir, "worker"), filepath.Join(dir, "demodata")
+	for bin, pkg := range map[string]string{workerBin: ".", demodataBin: "../demodata"} {
+		if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, out)
+			os.Exit(1)
+		}
 	}
 	code := pgtest.Main(m)
 	os.RemoveAll(dir)

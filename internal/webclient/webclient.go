@@ -205,3 +205,25 @@ func (c *Client) Import(ctx context.Context, f ImportForm, dump io.Reader) (jobs
 	pr.CloseWithError(io.ErrClosedPipe)
 	return s, err
 }
+
+// Page returns the HTML a browser gets for path.
+func (c *Client) Page(ctx context.Context, path string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url(path), nil)
+	if err != nil {
+		return "", err
+	}
+	req.Host = c.Host
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("GET %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return "", fmt.Errorf("GET %s: %w", path, err)
+	}
+	if resp.StatusCode >= 400 {
+		return string(b), &StatusError{Status: resp.StatusCode, Message: http.StatusText(resp.StatusCode)}
+	}
+	return string(b), nil
+}
