@@ -46,12 +46,21 @@ func main() {
 	bigKB := flag.Int("big-attachment-kb", 8192, "also measure peak RSS with attachments this big on average (0 for none)")
 	uploadGB := flag.Float64("upload-gb", 2, "measure the web tier's peak RSS while streaming an upload this big (0 for none)")
 	pollers := flag.Int("pollers", 50, "measure progress-poll latency from this many clients during an import (0 for none)")
+	flag.IntVar(&benchOpts.rounds, "rounds", 3, "interleaved rounds of the default import (with -baseline: of both)")
+	flag.StringVar(&benchOpts.baselineRev, "baseline", "", "a git revision whose worker's default import is timed in the same rounds")
 	flag.Parse()
 	webOpts = webOptions{uploadGB: *uploadGB, pollers: *pollers}
 	if err := run(*users, *attachKB, *sizes, *bigKB); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
+}
+
+// benchOpts are the options of the default-import rounds.
+var benchOpts struct {
+	rounds      int
+	baselineRev string
+	baseline    string // the baseline's worker binary
 }
 
 type webOptions struct {
@@ -83,6 +92,9 @@ func run(users, attachKB int, sizes string, bigKB int) error {
 	if err != nil {
 		return err
 	}
+	if benchOpts.baseline, err = buildBaseline(work, benchOpts.baselineRev); err != nil {
+		return err
+	}
 
 	var rssRows []string
 	if sizes != "" {
@@ -111,7 +123,11 @@ func run(users, attachKB int, sizes string, bigKB int) error {
 	if err != nil {
 		return err
 	}
-	fmt.Println(strings.Join(rows, "\n"))
+	dict, err := dictionaryMemory()
+	if err != nil {
+		return err
+	}
+	fmt.Println(strings.Join(append(rows, dict), "\n"))
 	if len(rssRows) > 0 {
 		fmt.Println("\nPeak RSS on a smaller database (memory must not grow with dump size):")
 		fmt.Println(strings.Join(rssRows, "\n"))
@@ -248,6 +264,13 @@ func bench(ctx context.Context, server, work, pgBin string, users, attachKB int,
 		fmt.Sprintf("  import: wippidu job %.1f s vs pg_restore %.1f s → %.2f× (higher is faster); with upload %.2f×; anonymizers off %.2f×",
 			impJob.seconds, pr.seconds, pr.seconds/impJob.seconds, pr.seconds/imp.seconds, pr.seconds/keptJob.seconds),
 	)
+	if benchOpts.rounds > 0 {
+		r, err := importRounds(work, dbURL(server, ours), storage+"-staging", dumpFile, benchOpts.baseline, benchOpts.rounds)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r...)
+	}
 	if webOpts.uploadGB > 0 || webOpts.pollers > 0 {
 		w, err := webBench(ctx, server, work, ours, dumpFile, webOpts.uploadGB, webOpts.pollers)
 		if err != nil {
@@ -262,7 +285,12 @@ func step(s string) { fmt.Fprintf(os.Stderr, "==> %s\n", s) }
 
 // worker runs the worker binary and measures wall time and peak RSS.
 func worker(work, dbURL, storage string, env []string, args ...string) (measurement, error) {
-	cmd := exec.Command(filepath.Join(work, "bin", "worker"), args...)
+	return workerBin(filepath.Join(work, "bin", "worker"), dbURL, storage, env, args...)
+}
+
+// workerBin runs a worker binary and measures wall time and peak RSS.
+func workerBin(bin, dbURL, storage string, env []string, args ...string) (measurement, error) {
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "LOG_LEVEL=warn")
 	if storage != "" {
 		cmd.Env = append(cmd.Env, "STORAGE_URL=file://"+storage)
