@@ -71,8 +71,13 @@ type ImportResult struct {
 	Unscrubbed []UnscrubbedColumn `json:"unscrubbed"`
 	// LeakCheck is what the import found of production's personal values in
 	// what it wrote, before it committed.
-	LeakCheck       *LeakCheck `json:"leak_check"`
-	DurationSeconds float64    `json:"duration_seconds"`
+	LeakCheck *LeakCheck `json:"leak_check"`
+	// KeptAccounts are staging's own admins, carried over the refresh.
+	KeptAccounts []string `json:"kept_accounts"`
+	// ImportedAdmins says whether production's admins stayed admins ("keep") or
+	// became parents ("demote").
+	ImportedAdmins  string  `json:"imported_admins,omitempty"`
+	DurationSeconds float64 `json:"duration_seconds"`
 }
 
 // UnscrubbedColumn is a column loaded as it is, and why.

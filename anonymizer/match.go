@@ -21,8 +21,8 @@ type match struct {
 	next       int // the token after it
 	// Names: the people who bear it; for a full name, where its first part ends
 	// and its last part starts, and whether it is written last name first.
-	cands, lasts     []entry // whole first names (or full names), whole last names
-	parts, lastParts []entry // words of first and last names of several words
+	cands, lasts     []int32 // people with the whole first name (or full name), whole last name
+	parts, lastParts []int32 // people with the word in a first or last name of several words
 	firstEnd, sepEnd int     // the separator after the first part (particles are left out)
 	lastStart        int
 	reversed         bool

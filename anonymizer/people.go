@@ -2,9 +2,10 @@ package anonymizer
 
 import (
 	"bytes"
-	"encoding/binary"
+	"cmp"
 	"hash/maphash"
 	"slices"
+	"sort"
 	"strconv"
 )
 
@@ -19,9 +20,10 @@ import (
 // TestPeopleMemory for the figure at 100,000 people).
 type People struct {
 	seed    maphash.Seed
-	persons []person
-	tables  []string // the people tables; person.table indexes it
-	byID    index    // hash of (table, id) → person, to find the people a row refers to
+	tableOf []uint8   // person → its people table
+	idOf    []int64   // person → its id
+	tables  []string  // the people tables; tableOf indexes it
+	byID    []idIndex // per people table: id → person, to find the people a row refers to
 
 	first, last, full, emails index // a hash of the canonical spelling → persons
 	firstPart, lastPart       index // the words of names of several words
@@ -32,49 +34,90 @@ type People struct {
 	// of a text that is not here starts nothing, and costs one lookup.
 	starts hashSet
 
-	links     [][2]int32 // family pairs (indexes into pending), until sealed
-	pending   []person   // the people the links name, until sealed
-	famStart  []int32    // once sealed: person p's family is famList[famStart[p]:famStart[p+1]]
-	famList   []int32
-	sealed    bool
-	idScratch [9]byte
+	links    [][2]int32 // family pairs (indexes into pending), until sealed
+	pending  []person   // the people the links name, until sealed
+	famStart []int32    // once sealed: person p's family is famList[famStart[p]:famStart[p+1]]
+	famList  []int32
+	sealed   bool
 }
 
+// person is a person named by a link before the dictionary is sealed.
 type person struct {
 	table uint8
 	id    int64
 }
 
-// entry maps a hash to a person; an index is sorted by hash, then person.
-type entry struct {
-	h uint64
-	p int32
+// index maps hashes to persons, in two parallel slices (12 bytes an entry), sorted
+// by hash, then person, once sealed.
+type index struct {
+	hs []uint64
+	ps []int32
 }
 
-type index []entry
+func (x *index) add(h uint64, p int32) {
+	x.hs = append(x.hs, h)
+	x.ps = append(x.ps, p)
+}
+
+func (x *index) Len() int { return len(x.hs) }
+func (x *index) Less(i, j int) bool {
+	return x.hs[i] < x.hs[j] || x.hs[i] == x.hs[j] && x.ps[i] < x.ps[j]
+}
+func (x *index) Swap(i, j int) {
+	x.hs[i], x.hs[j] = x.hs[j], x.hs[i]
+	x.ps[i], x.ps[j] = x.ps[j], x.ps[i]
+}
+
+// seal sorts the index and drops the slack of its growth.
+func (x *index) seal() {
+	sort.Sort(x)
+	x.hs, x.ps = slices.Clone(x.hs), slices.Clone(x.ps)
+}
 
 // find returns the persons under h, in dump order.
-func (x index) find(h uint64) []entry {
-	i, j := 0, len(x)
+func (x *index) find(h uint64) []int32 {
+	i, j := 0, len(x.hs)
 	for i < j {
 		m := int(uint(i+j) >> 1)
-		if x[m].h < h {
+		if x.hs[m] < h {
 			i = m + 1
 		} else {
 			j = m
 		}
 	}
-	if i == len(x) || x[i].h != h {
+	if i == len(x.hs) || x.hs[i] != h {
 		return nil
 	}
 	j = i
-	for j < len(x) && x[j].h == h {
+	for j < len(x.hs) && x.hs[j] == h {
 		j++
 	}
-	return x[i:j]
+	return x.ps[i:j]
 }
 
-func cmpU64(a, b uint64) int {
+// idIndex finds a person of one people table by id: an array where the ids are
+// dense (as database ids are), a sorted list where they are not.
+type idIndex struct {
+	min    int64
+	dense  []int32 // person + 1 by id - min; 0 for none
+	sparse []int64 // (id, person) pairs flattened, sorted by id, when not dense
+}
+
+func (x *idIndex) lookup(id int64) int32 {
+	if x.dense != nil {
+		if i := id - x.min; i >= 0 && i < int64(len(x.dense)) {
+			return x.dense[i] - 1
+		}
+		return -1
+	}
+	i, ok := slices.BinarySearchFunc(x.sparse, id, func(e int64, id int64) int { return cmpI64(e>>31, id) })
+	if !ok {
+		return -1
+	}
+	return int32(x.sparse[i] & (1<<31 - 1))
+}
+
+func cmpI64(a, b int64) int {
 	switch {
 	case a < b:
 		return -1
@@ -93,14 +136,6 @@ func newPeople(tables []string) *People {
 	return &People{seed: maphash.MakeSeed(), tables: tables}
 }
 
-// idHash is the key of a person by table and id.
-func (pp *People) idHash(t int, id int64) uint64 {
-	b := pp.idScratch[:]
-	b[0] = byte(t)
-	binary.LittleEndian.PutUint64(b[1:], uint64(id))
-	return maphash.Bytes(pp.seed, b)
-}
-
 func (pp *People) hash(b []byte) uint64 { return maphash.Bytes(pp.seed, b) }
 
 // Fields are one person's personal values as the dump holds them; nil for NULL.
@@ -110,13 +145,10 @@ type Fields struct {
 
 // add records a person of the people table t.
 func (pp *People) add(t int, id int64, f Fields) {
-	p := int32(len(pp.persons))
-	pp.persons = append(pp.persons, person{table: uint8(t), id: id})
-	pp.byID = append(pp.byID, entry{pp.idHash(t, id), p})
-	var scratch []byte
+	p := int32(len(pp.idOf))
+	pp.tableOf, pp.idOf = append(pp.tableOf, uint8(t)), append(pp.idOf, id)
 	if len(f.Email) > 0 {
-		scratch = lowerInto(scratch[:0], bytes.TrimSpace(f.Email))
-		pp.emails = append(pp.emails, entry{pp.hash(scratch), p})
+		pp.emails.add(pp.hash(lowerInto(nil, bytes.TrimSpace(f.Email))), p)
 	}
 	first, last := pp.addName(&pp.first, &pp.firstPart, f.First, p), pp.addName(&pp.last, &pp.lastPart, f.Last, p)
 	if len(first) > 0 && len(last) > 0 {
@@ -124,9 +156,9 @@ func (pp *People) add(t int, id int64, f Fields) {
 		// last name's main word: "Anna-Lena zu Müller-Lüdenscheidt" is found as
 		// "Anna-Lena Müller", "Lena Müller" and "Anna-Lena zu Müller".
 		main := last[0]
-		pp.full = append(pp.full, entry{pp.pairHash(joinWords(first), main), p})
+		pp.full.add(pp.pairHash(joinWords(first), main), p)
 		if len(first) > 1 {
-			pp.full = append(pp.full, entry{pp.pairHash(first[len(first)-1], main), p})
+			pp.full.add(pp.pairHash(first[len(first)-1], main), p)
 			pp.starts = append(pp.starts, pp.hash(first[len(first)-1]))
 		}
 		pp.starts = append(pp.starts, pp.hash(main)) // "Müller, Anna"
@@ -173,12 +205,12 @@ func (pp *People) addName(whole, parts *index, name []byte, p int32) [][]byte {
 	}
 	switch n := len(words); {
 	case n == 1:
-		*whole = append(*whole, entry{pp.hash(words[0]), p})
+		whole.add(pp.hash(words[0]), p)
 	case n > 1 && n < 32:
-		*whole = append(*whole, entry{pp.hash(joinWords(words)), p})
+		whole.add(pp.hash(joinWords(words)), p)
 		pp.nameLens |= 1 << n
 		for _, w := range words {
-			*parts = append(*parts, entry{pp.hash(w), p})
+			parts.add(pp.hash(w), p)
 		}
 	}
 	return words
@@ -208,15 +240,11 @@ func (pp *People) seal() {
 	if pp.sealed {
 		return
 	}
-	for _, x := range []*index{&pp.byID, &pp.first, &pp.last, &pp.firstPart, &pp.lastPart, &pp.full, &pp.emails} {
-		slices.SortFunc(*x, func(a, b entry) int {
-			if c := cmpU64(a.h, b.h); c != 0 {
-				return c
-			}
-			return int(a.p - b.p)
-		})
-		*x = slices.Clone(*x)
+	for _, x := range []*index{&pp.first, &pp.last, &pp.firstPart, &pp.lastPart, &pp.full, &pp.emails} {
+		x.seal()
 	}
+	pp.tableOf, pp.idOf = slices.Clone(pp.tableOf), slices.Clone(pp.idOf)
+	pp.indexIDs()
 	pp.maxWords = 1
 	for k := 2; k < 32; k++ {
 		if pp.nameLens&(1<<k) != 0 {
@@ -227,7 +255,6 @@ func (pp *People) seal() {
 		slices.Sort(*s)
 		*s = slices.Clone(slices.Compact(*s))
 	}
-	pp.persons = slices.Clone(pp.persons)
 	var pairs [][2]int32
 	for _, l := range pp.links {
 		a, b := pp.pending[l[0]], pp.pending[l[1]]
@@ -237,38 +264,75 @@ func (pp *People) seal() {
 		}
 	}
 	pp.links, pp.pending = nil, nil
-	slices.SortFunc(pairs, func(a, b [2]int32) int { return int(a[0] - b[0]) })
-	pp.famStart = make([]int32, len(pp.persons)+1)
+	slices.SortFunc(pairs, func(a, b [2]int32) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
+	pp.famStart = make([]int32, len(pp.idOf)+1)
 	pp.famList = make([]int32, len(pairs))
 	for i, pr := range pairs {
 		pp.famStart[pr[0]+1]++
 		pp.famList[i] = pr[1]
 	}
-	for p := range pp.persons {
+	for p := range pp.idOf {
 		pp.famStart[p+1] += pp.famStart[p]
 	}
 	pp.sealed = true
+}
+
+// indexIDs builds the id lookup of every people table.
+func (pp *People) indexIDs() {
+	pp.byID = make([]idIndex, len(pp.tables))
+	for t := range pp.tables {
+		x := &pp.byID[t]
+		n, lo, hi := 0, int64(0), int64(-1)
+		for p, id := range pp.idOf {
+			if int(pp.tableOf[p]) != t {
+				continue
+			}
+			if n == 0 || id < lo {
+				lo = id
+			}
+			if n == 0 || id > hi {
+				hi = id
+			}
+			n++
+		}
+		if n == 0 {
+			continue
+		}
+		if span := hi - lo + 1; span <= 2*int64(n)+1024 {
+			x.min, x.dense = lo, make([]int32, span)
+			for p, id := range pp.idOf {
+				if int(pp.tableOf[p]) == t && x.dense[id-lo] == 0 {
+					x.dense[id-lo] = int32(p) + 1
+				}
+			}
+			continue
+		}
+		for p, id := range pp.idOf {
+			if int(pp.tableOf[p]) == t && id >= -(1<<31) && id < 1<<31 {
+				x.sparse = append(x.sparse, id<<31|int64(p))
+			}
+		}
+		slices.SortStableFunc(x.sparse, func(a, b int64) int { return cmpI64(a>>31, b>>31) })
+	}
 }
 
 // family returns person p's family.
 func (pp *People) family(p int32) []int32 { return pp.famList[pp.famStart[p]:pp.famStart[p+1]] }
 
 // Len is how many people the dictionary holds.
-func (pp *People) Len() int { return len(pp.persons) }
+func (pp *People) Len() int { return len(pp.idOf) }
 
 // lookup returns the person of people table t with id, or -1.
 func (pp *People) lookup(t int, id int64) int32 {
-	for _, e := range pp.byID.find(pp.idHash(t, id)) {
-		if q := pp.persons[e.p]; int(q.table) == t && q.id == id {
-			return e.p
-		}
+	if t < 0 || t >= len(pp.byID) {
+		return -1
 	}
-	return -1
+	return pp.byID[t].lookup(id)
 }
 
 // idText is a person's id as the dump writes it.
 func (pp *People) idText(p int32) []byte {
-	return strconv.AppendInt(nil, pp.persons[p].id, 10)
+	return strconv.AppendInt(nil, pp.idOf[p], 10)
 }
 
 // minPhoneDigits is the fewest digits a phone number has: shorter runs of digits

@@ -3,6 +3,7 @@ package anonymizer
 import (
 	"bytes"
 	"encoding/hex"
+	"slices"
 	"strconv"
 )
 
@@ -158,7 +159,7 @@ func (s *scrubber) text(dst, src []byte, base int) []byte {
 // one of the dump's people, else a keyed stand-in.
 func (s *scrubber) emailFor(lower []byte) []byte {
 	if c := s.pp.emails.find(s.pp.hash(lower)); len(c) > 0 {
-		return append(append([]byte("user-"), s.pp.idText(c[0].p)...), stagingDomain...)
+		return append(append([]byte("user-"), s.pp.idText(c[0])...), stagingDomain...)
 	}
 	h := s.a.nameHash(Row{Table: "email", ID: lower})
 	return append(append([]byte("redacted-"), hex.EncodeToString(h[:4])...), stagingDomain...)
@@ -220,7 +221,7 @@ func joinedBy(src []byte, toks []token, set string) bool {
 // the first person in the dump who does.
 func (s *scrubber) name(word []byte, mt match) []byte {
 	ctx := s.context()
-	for _, pair := range [2][2][]entry{{mt.cands, mt.lasts}, {mt.parts, mt.lastParts}} {
+	for _, pair := range [2][2][]int32{{mt.cands, mt.lasts}, {mt.parts, mt.lastParts}} {
 		for _, p := range ctx {
 			if has(pair[0], p) {
 				first, _ := s.fakeNames(p)
@@ -232,9 +233,9 @@ func (s *scrubber) name(word []byte, mt match) []byte {
 			}
 		}
 	}
-	for i, es := range [][]entry{mt.cands, mt.lasts, mt.parts, mt.lastParts} {
+	for i, es := range [][]int32{mt.cands, mt.lasts, mt.parts, mt.lastParts} {
 		if len(es) > 0 {
-			first, last := s.fakeNames(es[0].p)
+			first, last := s.fakeNames(es[0])
 			if i%2 == 1 {
 				return s.spell(nil, word, last)
 			}
@@ -244,31 +245,20 @@ func (s *scrubber) name(word []byte, mt match) []byte {
 	return nil
 }
 
-// has reports whether person p is among the entries of one hash.
-func has(es []entry, p int32) bool {
-	lo, hi := 0, len(es)
-	for lo < hi {
-		m := (lo + hi) / 2
-		switch {
-		case es[m].p == p:
-			return true
-		case es[m].p < p:
-			lo = m + 1
-		default:
-			hi = m
-		}
-	}
-	return false
+// has reports whether person p is among ps (sorted).
+func has(ps []int32, p int32) bool {
+	_, ok := slices.BinarySearch(ps, p)
+	return ok
 }
 
 // choose picks among the people who bear a name: the row's own, else the first.
-func (s *scrubber) choose(c []entry) int32 {
+func (s *scrubber) choose(c []int32) int32 {
 	for _, p := range s.context() {
 		if has(c, p) {
 			return p
 		}
 	}
-	return c[0].p
+	return c[0]
 }
 
 // context returns the row's people, most closely related first: the row itself
@@ -302,6 +292,6 @@ func (s *scrubber) context() []int32 {
 
 // fakeNames are the fake first and last name person p got in its own table.
 func (s *scrubber) fakeNames(p int32) (string, string) {
-	h := s.a.nameHash(Row{Table: s.pp.tables[s.pp.persons[p].table], ID: s.pp.idText(p)})
+	h := s.a.nameHash(Row{Table: s.pp.tables[s.pp.tableOf[p]], ID: s.pp.idText(p)})
 	return fakeFirst(h), fakeLast(h)
 }

@@ -27,11 +27,12 @@ const (
 	StatusSucceeded = "succeeded"
 	StatusFailed    = "failed"
 	StatusCancelled = "cancelled"
+	StatusRefused   = "refused" // a gate refused the request; nothing was stored or run
 )
 
 // Ended reports whether status is final: the job will not run again.
 func Ended(status string) bool {
-	return status == StatusSucceeded || status == StatusFailed || status == StatusCancelled
+	return status == StatusSucceeded || status == StatusFailed || status == StatusCancelled || status == StatusRefused
 }
 
 // Record is one row of import_export_audits.
@@ -52,6 +53,7 @@ type Record struct {
 	Attempts     int             `json:"attempts"`
 	StartedAt    *time.Time      `json:"started_at"`
 	FinishedAt   *time.Time      `json:"finished_at"`
+	ClientAddr   *string         `json:"client_addr"`
 }
 
 // DB is what the queries need: a pool, a connection or a transaction.
@@ -86,6 +88,33 @@ func Create(ctx context.Context, db DB, n New) (int64, error) {
 		n.Kind, n.RequestedBy, n.FileName, n.ObjectKey, n.SizeBytes, opts).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("insert audit: %w", err)
+	}
+	return id, nil
+}
+
+// Refusal is an export or import a gate refused.
+type Refusal struct {
+	Kind        string
+	RequestedBy string
+	ClientAddr  string // the request's peer address; "cli" for the command line
+	FileName    string // the upload's name, when there was one
+	Reason      string // the message the requester got
+	Options     any    // what was asked for, stored as JSON
+}
+
+// Refuse records a refused attempt: who, from where, why. Nothing was stored.
+func Refuse(ctx context.Context, db DB, r Refusal) (int64, error) {
+	opts, err := json.Marshal(r.Options)
+	if err != nil {
+		return 0, fmt.Errorf("encode audit options: %w", err)
+	}
+	var id int64
+	err = db.QueryRow(ctx, `INSERT INTO import_export_audits (kind, status, requested_by, client_addr, file_name, options,
+			error_message, finished_at)
+		VALUES ($1, 'refused', $2, NULLIF($3, ''), NULLIF($4, ''), $5, $6, clock_timestamp()) RETURNING id`,
+		r.Kind, r.RequestedBy, r.ClientAddr, r.FileName, opts, r.Reason).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("record refusal: %w", err)
 	}
 	return id, nil
 }

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -11,13 +12,13 @@ import (
 )
 
 const columns = `id, created_at, updated_at, kind, status, requested_by, river_job_id, file_name,
-object_key, size_bytes, options, result, error_message, attempts, started_at, finished_at`
+object_key, size_bytes, options, result, error_message, attempts, started_at, finished_at, client_addr`
 
 func scan(row pgx.Row) (*Record, error) {
 	var a Record
 	err := row.Scan(&a.ID, &a.CreatedAt, &a.UpdatedAt, &a.Kind, &a.Status, &a.RequestedBy, &a.RiverJobID,
 		&a.FileName, &a.ObjectKey, &a.SizeBytes, &a.Options, &a.Result, &a.ErrorMessage, &a.Attempts,
-		&a.StartedAt, &a.FinishedAt)
+		&a.StartedAt, &a.FinishedAt, &a.ClientAddr)
 	return &a, err
 }
 
@@ -66,13 +67,27 @@ func List(ctx context.Context, db DB, limit int) ([]*Record, error) {
 // HasImportedData reports whether this instance holds imported production data
 // (a succeeded import exists), which every logged-in user is told by a banner.
 func HasImportedData(ctx context.Context, db DB) (bool, error) {
-	var ok bool
-	err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM import_export_audits WHERE kind = $1 AND status = $2)`,
-		wippidu.KindImport, StatusSucceeded).Scan(&ok)
-	if err != nil {
-		return false, fmt.Errorf("check imported data: %w", err)
+	r, err := LastImport(ctx, db)
+	return r != nil, err
+}
+
+// LastImport returns the result of the import whose data the instance holds (the
+// newest that succeeded), or nil when it holds none.
+func LastImport(ctx context.Context, db DB) (*wippidu.ImportResult, error) {
+	var raw []byte
+	err := db.QueryRow(ctx, `SELECT COALESCE(result, '{}') FROM import_export_audits WHERE kind = $1 AND status = $2
+		ORDER BY finished_at DESC NULLS LAST, id DESC LIMIT 1`, wippidu.KindImport, StatusSucceeded).Scan(&raw)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
 	}
-	return ok, nil
+	if err != nil {
+		return nil, fmt.Errorf("read the last import: %w", err)
+	}
+	var res wippidu.ImportResult
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return nil, fmt.Errorf("read the last import's result: %w", err)
+	}
+	return &res, nil
 }
 
 // ImportStatusOf returns the status of the newest import of the dump stored under

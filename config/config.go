@@ -33,7 +33,16 @@ type Config struct {
 	MetricsAddr       string
 	SecureCookies     bool
 	OTelTracing       bool
+	LoginAttempts     int      // per client address and minute
+	StagingAdmins     []string // lower-cased emails
+	ImportedAdmins    string   // ImportedAdminsKeep or ImportedAdminsDemote
 }
+
+// What IMPORTED_ADMINS may say.
+const (
+	ImportedAdminsKeep   = "keep"
+	ImportedAdminsDemote = "demote"
+)
 
 // Var documents one environment variable.
 type Var struct {
@@ -59,6 +68,20 @@ var Vars = []Var{
 	{"LOG_LEVEL", "info", "both", "debug, info, warn or error; logs are JSON on stderr."},
 	{"SECURE_COOKIES", "true", "both", "Mark session cookies Secure (set false only for plain-HTTP local demos)."},
 	{"OTEL_TRACING", "false", "both", "true emits OpenTelemetry traces of jobs (exporter configured by the standard OTEL_* variables)."},
+	{"LOGIN_ATTEMPTS_PER_MINUTE", "5", "both", "Login attempts one client address may make a minute, whatever the emails (a password spray over imported accounts is slowed to this)."},
+	{"STAGING_ADMINS", "(none)", "staging", "Comma-separated emails of staging's own admins: with the admin who starts an import, they keep their email, password and admin role across every refresh."},
+	{"IMPORTED_ADMINS", "keep", "staging", "keep: production's admins stay admins on staging (their password is staging123 after the default refresh); demote: they become parents, the least-privileged role."},
+}
+
+// defaultOf is the default of an environment variable, as Vars documents it; a
+// default in parentheses ("(required)", "(off)") means none.
+func defaultOf(name string) string {
+	for _, v := range Vars {
+		if v.Name == name && !strings.HasPrefix(v.Default, "(") {
+			return v.Default
+		}
+	}
+	return ""
 }
 
 // FromEnv reads the configuration from the process environment.
@@ -66,31 +89,31 @@ func FromEnv() (Config, error) { return Parse(os.Getenv) }
 
 // Parse reads the configuration through getenv and validates it.
 func Parse(getenv func(string) string) (Config, error) {
-	get := func(name, def string) string {
+	get := func(name string) string {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
 			return v
 		}
-		return def
+		return defaultOf(name)
 	}
 	var errs []error
-	boolVar := func(name string, def bool) bool {
-		v := get(name, strconv.FormatBool(def))
+	boolVar := func(name string) bool {
+		v := get(name)
 		b, err := strconv.ParseBool(v)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s=%q: want true or false", name, v))
 		}
 		return b
 	}
-	durVar := func(name, def string) time.Duration {
-		v := get(name, def)
+	durVar := func(name string) time.Duration {
+		v := get(name)
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
 			errs = append(errs, fmt.Errorf("%s=%q: want a positive duration such as 24h", name, v))
 		}
 		return d
 	}
-	intVar := func(name, def string) int64 {
-		v := get(name, def)
+	intVar := func(name string) int64 {
+		v := get(name)
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {
 			errs = append(errs, fmt.Errorf("%s=%q: want a positive integer", name, v))
@@ -98,23 +121,36 @@ func Parse(getenv func(string) string) (Config, error) {
 		return n
 	}
 	c := Config{
-		DatabaseURL:       get("DATABASE_URL", ""),
-		StorageURL:        get("STORAGE_URL", "file://./data/storage"),
-		AllowProdImport:   boolVar("APP_ALLOW_PROD_IMPORT", false),
-		Hostname:          strings.ToLower(get("APP_HOSTNAME", "")),
-		ListenAddr:        get("LISTEN_ADDR", ":8080"),
+		DatabaseURL:       get("DATABASE_URL"),
+		StorageURL:        get("STORAGE_URL"),
+		AllowProdImport:   boolVar("APP_ALLOW_PROD_IMPORT"),
+		Hostname:          strings.ToLower(get("APP_HOSTNAME")),
+		ListenAddr:        get("LISTEN_ADDR"),
 		SessionSecret:     getenv("SESSION_SECRET"),
 		AnonymizerSalt:    getenv("ANONYMIZER_SALT"),
-		ExportRetention:   durVar("EXPORT_RETENTION", "24h"),
-		KeepImportedDumps: boolVar("KEEP_IMPORTED_DUMPS", false),
-		JobTimeout:        durVar("JOB_TIMEOUT", "12h"),
-		LivenessGrace:     durVar("JOB_LIVENESS_GRACE", "45s"),
-		MaxUploadBytes:    intVar("MAX_UPLOAD_BYTES", "53687091200"),
-		WorkerConcurrency: int(intVar("WORKER_CONCURRENCY", "2")),
-		LogLevel:          strings.ToLower(get("LOG_LEVEL", "info")),
-		MetricsAddr:       get("METRICS_ADDR", ""),
-		SecureCookies:     boolVar("SECURE_COOKIES", true),
-		OTelTracing:       boolVar("OTEL_TRACING", false),
+		ExportRetention:   durVar("EXPORT_RETENTION"),
+		KeepImportedDumps: boolVar("KEEP_IMPORTED_DUMPS"),
+		JobTimeout:        durVar("JOB_TIMEOUT"),
+		LivenessGrace:     durVar("JOB_LIVENESS_GRACE"),
+		MaxUploadBytes:    intVar("MAX_UPLOAD_BYTES"),
+		WorkerConcurrency: int(intVar("WORKER_CONCURRENCY")),
+		LogLevel:          strings.ToLower(get("LOG_LEVEL")),
+		MetricsAddr:       get("METRICS_ADDR"),
+		SecureCookies:     boolVar("SECURE_COOKIES"),
+		OTelTracing:       boolVar("OTEL_TRACING"),
+		ImportedAdmins:    strings.ToLower(get("IMPORTED_ADMINS")),
+		LoginAttempts:     int(intVar("LOGIN_ATTEMPTS_PER_MINUTE")),
+	}
+	for _, e := range strings.Split(getenv("STAGING_ADMINS"), ",") {
+		if e = strings.ToLower(strings.TrimSpace(e)); e != "" {
+			if !strings.Contains(e, "@") {
+				errs = append(errs, fmt.Errorf("STAGING_ADMINS: %q is not an email", e))
+			}
+			c.StagingAdmins = append(c.StagingAdmins, e)
+		}
+	}
+	if c.ImportedAdmins != ImportedAdminsKeep && c.ImportedAdmins != ImportedAdminsDemote {
+		errs = append(errs, fmt.Errorf("IMPORTED_ADMINS=%q: want keep or demote", c.ImportedAdmins))
 	}
 	if c.DatabaseURL == "" {
 		errs = append(errs, errors.New("DATABASE_URL is required"))

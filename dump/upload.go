@@ -16,6 +16,10 @@ type errReader struct{ err error }
 
 func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
+// CheckBytes is how much of a file CheckUpload should be given: a header that does
+// not fit is left for the import to judge.
+const CheckBytes = 64 << 10
+
 // CheckUpload reads the dump header in the first bytes of an uploaded file, so
 // that a file that is not a dump, or one from a newer release, is refused at once,
 // before anything is stored. complete says prefix is the whole file. A header that

@@ -76,7 +76,7 @@ prod_env=(env "${common[@]}" DATABASE_URL="$prod_db" STORAGE_URL="$prod_storage"
   LISTEN_ADDR="127.0.0.1:$prod_port" SESSION_SECRET=demo-production-session-secret-0123456789)
 staging_env=(env "${common[@]}" DATABASE_URL="$staging_db" STORAGE_URL="$staging_storage" APP_HOSTNAME=staging.localhost
   LISTEN_ADDR="127.0.0.1:$staging_port" SESSION_SECRET=demo-staging-session-secret-0123456789ab
-  APP_ALLOW_PROD_IMPORT=true ANONYMIZER_SALT=demo-salt)
+  APP_ALLOW_PROD_IMPORT=true ANONYMIZER_SALT=demo-salt STAGING_ADMINS=admin@staging.localhost)
 
 echo "==> migrating production and staging"
 "${prod_env[@]}" "$work/bin/worker" migrate
@@ -84,7 +84,7 @@ echo "==> migrating production and staging"
 
 echo "==> production: demo data for $users users"
 "${prod_env[@]}" "$work/bin/demodata" --users "$users" --attachment-kb 32 >/dev/null
-echo "==> staging: a little data of its own (and its admin login)"
+echo "==> staging: a little data of its own, and its own admin (kept across every refresh)"
 "${staging_env[@]}" "$work/bin/demodata" --users 20 --seed 7 --admin-email admin@staging.localhost >/dev/null
 
 echo "==> production: export"
@@ -101,7 +101,8 @@ for url in "$prod_db" "$staging_db"; do
   psql "$url" -c "SELECT id, email, first_name, last_name, city, phone, left(password_hash, 12) || '…' AS password_hash
                   FROM users WHERE role = 'parent' ORDER BY id LIMIT 3"
 done
-echo "    Every staging account now logs in with password staging123."
+echo "    Every imported account logs in with password staging123; staging's own admin,"
+echo "    admin@staging.localhost, keeps its password."
 
 if [ "${DEMO_ONESHOT:-}" = 1 ]; then
   exit 0
@@ -119,9 +120,9 @@ done
 cat <<INFO
 
   production  http://app.localhost:$prod_port/admin/data        admin@wippidu.example / wippidu
-  staging     http://staging.localhost:$staging_port/admin/data    user-1@staging.local / staging123
-              (the production admin after the refresh: emails become user-<id>@staging.local,
-               every password staging123)
+  staging     http://staging.localhost:$staging_port/admin/data    admin@staging.localhost / wippidu
+              (staging's own admin, kept across every refresh; imported accounts are
+               user-<id>@staging.local with password staging123)
 
   Export on production, then import the downloaded file on staging: type
   "staging.localhost" to confirm. Logs: $work/logs/. Ctrl-C stops everything.

@@ -21,7 +21,6 @@ import (
 type ExportOptions struct {
 	SourceHost         string
 	IncludeAttachments bool
-	Level              int // gzip level; 0 means dump.DefaultLevel
 	Progress           func(wippidu.Progress)
 }
 
@@ -34,52 +33,18 @@ SET LOCAL bytea_output = 'hex';
 SET LOCAL extra_float_digits = 1;
 SET LOCAL client_encoding = 'UTF8'`
 
+// errTablesChanged refuses an export whose tables changed while it took its snapshot.
+var errTablesChanged = errors.New("the app tables changed while the export started; try again")
+
 // Export writes a dump of every app table to w, reading through conn. All tables are read in one
 // REPEATABLE READ transaction that first locks them against TRUNCATE, so the dump is
 // one consistent snapshot even while an import or writes run elsewhere.
 func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions) (*wippidu.ExportResult, error) {
-	// The snapshot is taken by the transaction's first query, so the tables are
-	// locked before anything is read: a snapshot taken while an import holds them
-	// would, once the import commits, see its TRUNCATE but not its rows (empty
-	// tables). The table names are therefore read before the transaction.
-	pre, err := schema.LoadCatalog(ctx, conn)
+	tx, cat, exportedAt, err := snapshot(ctx, conn)
 	if err != nil {
 		return nil, err
-	}
-	names := make([]string, len(pre.Tables))
-	for i, t := range pre.Tables {
-		names[i] = pgx.Identifier{t.Name}.Sanitize()
-	}
-	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return nil, fmt.Errorf("begin snapshot: %w", err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	if _, err := tx.Exec(ctx, sessionSettingsSQL); err != nil {
-		return nil, fmt.Errorf("session settings: %w", err)
-	}
-	if len(names) > 0 {
-		if _, err := tx.Exec(ctx, "LOCK TABLE "+strings.Join(names, ", ")+" IN ACCESS SHARE MODE"); err != nil {
-			return nil, fmt.Errorf("lock tables: %w", err)
-		}
-	}
-	cat, err := schema.LoadCatalog(ctx, tx)
-	if err != nil {
-		return nil, err
-	}
-	if len(cat.Tables) != len(pre.Tables) {
-		return nil, errors.New("the app tables changed while the export started; try again")
-	}
-	for i, t := range cat.Tables {
-		if t.Name != pre.Tables[i].Name {
-			return nil, errors.New("the app tables changed while the export started; try again")
-		}
-	}
-	var exportedAt time.Time
-	if err := tx.QueryRow(ctx, "SELECT now()").Scan(&exportedAt); err != nil {
-		return nil, fmt.Errorf("read snapshot time: %w", err)
-	}
-
 	res := &wippidu.ExportResult{SourceHost: opts.SourceHost, ExportedAt: exportedAt.UTC(), IncludeAttachments: opts.IncludeAttachments}
 	var written atomic.Int64
 	prog := &progressTracker{fn: opts.Progress, bytes: &written}
@@ -89,38 +54,19 @@ func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions
 		SourceHost:         opts.SourceHost,
 		ExportedAt:         res.ExportedAt,
 		IncludeAttachments: opts.IncludeAttachments,
-	}, opts.Level)
+	}, 0)
 	if err != nil {
 		return nil, err
 	}
+	// The people come first: an import reads them before anything else.
 	for _, t := range anonymizer.DefaultPolicy().PeopleFirst(cat) {
-		var cols []dump.Column
-		var idents []string
-		for _, c := range t.Columns {
-			// Without attachments, binary columns are left out of the dump.
-			if !opts.IncludeAttachments && dump.KindOf(c.Type) == dump.KindBytea {
-				continue
-			}
-			cols = append(cols, dump.Column{Name: c.Name, Type: c.Type})
-			idents = append(idents, pgx.Identifier{c.Name}.Sanitize())
-		}
 		prog.phase(wippidu.PhaseExporting, t.Name)
-		tw, err := dw.BeginTable(t.Name, cols)
+		n, err := exportTable(ctx, tx, dw.BeginTable, t, &progressWriter{prog: prog, base: res.Rows, attachments: opts.IncludeAttachments})
 		if err != nil {
-			return nil, fmt.Errorf("table %q: %w", t.Name, err)
+			return nil, err
 		}
-		if len(cols) > 0 {
-			sql := "COPY " + pgx.Identifier{t.Name}.Sanitize() + " (" + strings.Join(idents, ", ") + ") TO STDOUT"
-			sink := &progressWriter{w: tw, prog: prog, base: res.Rows}
-			if _, err := tx.Conn().PgConn().CopyTo(ctx, sink, sql); err != nil {
-				return nil, fmt.Errorf("copy table %q: %w", t.Name, err)
-			}
-		}
-		if err := tw.Close(); err != nil {
-			return nil, fmt.Errorf("table %q: %w", t.Name, err)
-		}
-		res.Tables = append(res.Tables, wippidu.TableCount{Name: t.Name, Rows: tw.Rows()})
-		res.Rows += tw.Rows()
+		res.Tables = append(res.Tables, wippidu.TableCount{Name: t.Name, Rows: n})
+		res.Rows += n
 		prog.state.RowsDone = res.Rows
 	}
 	if err := dw.Close(); err != nil {
@@ -132,11 +78,93 @@ func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions
 	return res, nil
 }
 
+// snapshot begins the export's transaction and returns it with the catalog and
+// the snapshot's time. The snapshot is taken by the transaction's first query, so
+// the tables are locked before anything is read: a snapshot taken while an import
+// holds them would, once the import commits, see its TRUNCATE but not its rows
+// (empty tables). The table names are therefore read before the transaction.
+func snapshot(ctx context.Context, conn *pgx.Conn) (pgx.Tx, *schema.Catalog, time.Time, error) {
+	var at time.Time
+	pre, err := schema.LoadCatalog(ctx, conn)
+	if err != nil {
+		return nil, nil, at, err
+	}
+	names := make([]string, len(pre.Tables))
+	for i, t := range pre.Tables {
+		names[i] = pgx.Identifier{t.Name}.Sanitize()
+	}
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, nil, at, fmt.Errorf("begin snapshot: %w", err)
+	}
+	cat, err := func() (*schema.Catalog, error) {
+		if _, err := tx.Exec(ctx, sessionSettingsSQL); err != nil {
+			return nil, fmt.Errorf("session settings: %w", err)
+		}
+		if len(names) > 0 {
+			if _, err := tx.Exec(ctx, "LOCK TABLE "+strings.Join(names, ", ")+" IN ACCESS SHARE MODE"); err != nil {
+				return nil, fmt.Errorf("lock tables: %w", err)
+			}
+		}
+		cat, err := schema.LoadCatalog(ctx, tx)
+		if err != nil {
+			return nil, err
+		}
+		if len(cat.Tables) != len(pre.Tables) {
+			return nil, errTablesChanged
+		}
+		for i, t := range cat.Tables {
+			if t.Name != pre.Tables[i].Name {
+				return nil, errTablesChanged
+			}
+		}
+		if err := tx.QueryRow(ctx, "SELECT now()").Scan(&at); err != nil {
+			return nil, fmt.Errorf("read snapshot time: %w", err)
+		}
+		return cat, nil
+	}()
+	if err != nil {
+		_ = tx.Rollback(context.WithoutCancel(ctx))
+		return nil, nil, at, err
+	}
+	return tx, cat, at, nil
+}
+
+// exportTable writes one table through sink and returns its number of rows.
+// Without attachments, binary columns are left out of the dump.
+func exportTable(ctx context.Context, tx pgx.Tx, begin func(string, []dump.Column) (*dump.TableWriter, error), t *schema.Table, sink *progressWriter) (int64, error) {
+	var cols []dump.Column
+	var idents []string
+	for _, c := range t.Columns {
+		if !sink.attachments && dump.KindOf(c.Type) == dump.KindBytea {
+			continue
+		}
+		cols = append(cols, dump.Column{Name: c.Name, Type: c.Type})
+		idents = append(idents, pgx.Identifier{c.Name}.Sanitize())
+	}
+	tw, err := begin(t.Name, cols)
+	if err != nil {
+		return 0, fmt.Errorf("table %q: %w", t.Name, err)
+	}
+	sink.w = tw
+	if len(cols) > 0 {
+		sql := "COPY " + pgx.Identifier{t.Name}.Sanitize() + " (" + strings.Join(idents, ", ") + ") TO STDOUT"
+		if _, err := tx.Conn().PgConn().CopyTo(ctx, sink, sql); err != nil {
+			return 0, fmt.Errorf("copy table %q: %w", t.Name, err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return 0, fmt.Errorf("table %q: %w", t.Name, err)
+	}
+	return tw.Rows(), nil
+}
+
 // progressWriter forwards COPY data to a table writer and reports progress.
 type progressWriter struct {
-	w    *dump.TableWriter
-	prog *progressTracker
-	base int64
+	w           *dump.TableWriter
+	prog        *progressTracker
+	base        int64
+	attachments bool // binary columns are exported
 }
 
 func (p *progressWriter) Write(b []byte) (int, error) {

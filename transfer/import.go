@@ -36,6 +36,9 @@ func Bytes(b []byte) Source {
 type ImportOptions struct {
 	Anonymizer *anonymizer.Anonymizer // required
 	Progress   func(wippidu.Progress)
+	// BeforeTruncate runs inside the import transaction just before the app tables
+	// are emptied: the last moment staging's own rows can be read.
+	BeforeTruncate func(ctx context.Context, tx pgx.Tx) error
 	// BeforeCommit runs inside the import transaction after the data is loaded and
 	// checked: whatever it writes commits atomically with the data.
 	BeforeCommit func(ctx context.Context, tx pgx.Tx, res *wippidu.ImportResult) error
@@ -189,6 +192,11 @@ func (imp *importer) dropForeignKeys(ctx context.Context, _ *dump.Reader) error 
 
 // truncate empties every app table.
 func (imp *importer) truncate(ctx context.Context, _ *dump.Reader) error {
+	if imp.opts.BeforeTruncate != nil {
+		if err := imp.opts.BeforeTruncate(ctx, imp.tx); err != nil {
+			return err
+		}
+	}
 	if len(imp.cat.Tables) == 0 {
 		return nil
 	}

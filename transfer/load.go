@@ -25,15 +25,12 @@ func (imp *importer) load(ctx context.Context, r *dump.Reader) error {
 	res := imp.res
 	seen := map[string]bool{}
 	for {
-		dt, err := r.NextTable()
+		dt, err := nextTable(r)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return badDump(err)
-		}
-		if err := checkNames(dt); err != nil {
-			return rejected(err)
+			return err
 		}
 		if seen[dt.Name] {
 			return rejected(fmt.Errorf("table %q appears twice in the dump", dt.Name))
@@ -59,6 +56,22 @@ func (imp *importer) load(ctx context.Context, r *dump.Reader) error {
 		}
 	}
 	return nil
+}
+
+// nextTable starts the dump's next table, refusing a name no wippidu schema has;
+// io.EOF after the last one.
+func nextTable(r *dump.Reader) (*dump.Table, error) {
+	dt, err := r.NextTable()
+	if err == io.EOF {
+		return nil, err
+	}
+	if err != nil {
+		return nil, badDump(err)
+	}
+	if err := checkNames(dt); err != nil {
+		return nil, rejected(err)
+	}
+	return dt, nil
 }
 
 // colPlan says where a loaded column's values come from and what happens to them.

@@ -23,15 +23,12 @@ func (imp *importer) readPeople(ctx context.Context, r *dump.Reader) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		dt, err := r.NextTable()
+		dt, err := nextTable(r)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return badDump(err)
-		}
-		if err := checkNames(dt); err != nil {
-			return rejected(err)
+			return err
 		}
 		src := sources[dt.Name]
 		if src == nil || seen[dt.Name] {

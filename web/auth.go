@@ -99,26 +99,33 @@ func (s *Server) loginPage(c *gin.Context) {
 }
 
 // login checks the password, replaces any earlier session with a new one (no
-// session fixation) and slows down repeated failures per email and address.
+// session fixation) and slows down attempts per client address and repeated
+// failures per email and address.
 func (s *Server) login(c *gin.Context) {
-	email := strings.TrimSpace(c.PostForm("email"))
+	typed := strings.TrimSpace(c.PostForm("email"))
 	if !s.loginCSRFOK(c, c.PostForm(csrfField)) {
-		s.loginFailed(c, email, errCSRF)
+		s.loginFailed(c, typed, errCSRF)
 		return
 	}
-	key := strings.ToLower(email) + "|" + clientIP(c.Request)
-	if wait := s.backoff.Wait(key); wait > 0 {
+	addr := clientIP(c.Request)
+	key := strings.ToLower(typed) + "|" + addr
+	wait := s.backoff.Wait(key)
+	if wait == 0 {
+		wait = s.cfg.LoginLimit.Take(addr)
+	}
+	if wait > 0 {
 		c.Header("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)+1))
-		s.loginFailed(c, email, errLoginTooFast)
+		s.logger.WarnContext(c.Request.Context(), "login slowed down", "email", typed, "client", addr)
+		s.loginFailed(c, typed, errLoginTooFast)
 		return
 	}
-	id, email, role, err := s.checkPassword(c.Request.Context(), email, c.PostForm("password"))
+	id, email, role, err := s.checkPassword(c.Request.Context(), typed, c.PostForm("password"))
 	if errors.Is(err, errLoginFailed) {
 		s.backoff.Fail(key)
-		s.logger.WarnContext(c.Request.Context(), "login failed", "email", email, "client", clientIP(c.Request))
+		s.logger.WarnContext(c.Request.Context(), "login failed", "email", typed, "client", addr)
 	}
 	if err != nil {
-		s.loginFailed(c, email, err)
+		s.loginFailed(c, typed, err)
 		return
 	}
 	s.backoff.Reset(key)
@@ -190,12 +197,42 @@ func (s *Server) logout(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/login")
 }
 
-// safeNext keeps redirects after login on this site.
+// safeNext keeps redirects after login on this site: only a path of this site
+// passes. Browsers drop tabs and line breaks from a URL and read "\\" as "/", so
+// "/\t/evil.example" and "/\\evil.example" lead elsewhere; such a next, anything
+// with a scheme or host, and anything that decodes to those, becomes "/".
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	for _, s := range []string{next, unescaped(next)} {
+		if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.ContainsAny(s, "\\\x00\t\r\n") {
+			return "/"
+		}
+		for _, r := range s {
+			if r < 0x20 || r == 0x7f {
+				return "/"
+			}
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
 		return "/"
 	}
 	return next
+}
+
+// unescaped is s with its percent-escapes decoded (once more while any are
+// left), or "" when it cannot be decoded.
+func unescaped(s string) string {
+	for range 3 {
+		u, err := url.PathUnescape(s)
+		if err != nil {
+			return ""
+		}
+		if u == s {
+			return s
+		}
+		s = u
+	}
+	return s
 }
 
 // clientIP is the connection's peer address: forwarded headers are not trusted.

@@ -129,14 +129,15 @@ func TestConcurrentImportSubmissionsAcceptOne(t *testing.T) {
 		t.Errorf("got %d accepted and %d refused as busy, want 1 and %d", ok, busy, web+cli-1)
 	}
 
-	var jobs, audits int
+	var jobs, audits, refused int
 	var key string
 	if err := l.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM river_job WHERE kind = 'import'),
-		(SELECT count(*) FROM import_export_audits), (SELECT COALESCE(max(object_key), '') FROM import_export_audits)`).Scan(&jobs, &audits, &key); err != nil {
+		(SELECT count(*) FROM import_export_audits WHERE status <> 'refused'), (SELECT count(*) FROM import_export_audits WHERE status = 'refused'),
+		(SELECT COALESCE(max(object_key), '') FROM import_export_audits)`).Scan(&jobs, &audits, &refused, &key); err != nil {
 		t.Fatal(err)
 	}
-	if jobs != 1 || audits != 1 {
-		t.Errorf("import jobs %d, audit rows %d; want 1 and 1", jobs, audits)
+	if jobs != 1 || audits != 1 || refused != busy {
+		t.Errorf("import jobs %d, audit rows %d, refusals %d; want 1, 1 and %d", jobs, audits, refused, busy)
 	}
 	objs, err := l.store.List(ctx, "")
 	if err != nil {

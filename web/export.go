@@ -1,11 +1,13 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -46,12 +48,48 @@ func (s *Server) submitted(c *gin.Context, sub jobs.Submitted) {
 
 // failData answers a refused export or import: JSON, or the page with the message.
 func (s *Server) failData(c *gin.Context, err error) {
+	s.auditRefusal(c, err)
 	if wantsJSON(c) {
 		s.fail(c, err)
 		return
 	}
 	c.Abort()
 	s.renderData(c, httpStatus(err), err)
+}
+
+// refusalKey is where a request keeps what its refusal's audit row should say.
+const refusalKey = "wippidu.refusal"
+
+// refusalFacts are what a refused import told before it was refused.
+type refusalFacts struct {
+	fileName string
+	options  map[string]any
+}
+
+// auditRefusal records a refused export or import (a gate, the hostname, the risk
+// text, a newer or foreign file, another import running, an expired form): who,
+// from where, why. Internal failures are no refusals; they are logged.
+func (s *Server) auditRefusal(c *gin.Context, err error) {
+	if wippidu.ErrorCode(err) == wippidu.EINTERNAL {
+		return
+	}
+	kind := wippidu.KindExport
+	if strings.HasSuffix(c.FullPath(), "/import") {
+		kind = wippidu.KindImport
+	}
+	r := audit.Refusal{Kind: kind, ClientAddr: clientIP(c.Request), Reason: errorMessage(err)}
+	if ss := currentSession(c); ss != nil {
+		r.RequestedBy = ss.Email
+	}
+	if v, ok := c.Get(refusalKey); ok {
+		f := v.(*refusalFacts)
+		r.FileName, r.Options = f.fileName, f.options
+	}
+	ctx := context.WithoutCancel(c.Request.Context())
+	if _, aerr := audit.Refuse(ctx, s.pool, r); aerr != nil {
+		s.logger.ErrorContext(ctx, "record refusal", "error", aerr)
+	}
+	s.logger.WarnContext(ctx, kind+" refused", "requested_by", r.RequestedBy, "client", r.ClientAddr, "reason", r.Reason)
 }
 
 // download streams a finished export from storage.

@@ -11,7 +11,8 @@ import (
 func (s *Server) home(c *gin.Context) {
 	pd := s.page(c, "Home", nil)
 	if wantsJSON(c) {
-		c.JSON(http.StatusOK, gin.H{"email": pd.User.Email, "role": pd.User.Role, "staging_data": pd.StagingBanner})
+		c.JSON(http.StatusOK, gin.H{"email": pd.User.Email, "role": pd.User.Role, "staging_data": pd.StagingBanner,
+			"not_anonymized": pd.NotAnonymized})
 		return
 	}
 	s.render(c, http.StatusOK, "home.html", pd)

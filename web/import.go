@@ -86,6 +86,8 @@ func (s *Server) importFile(c *gin.Context, fields map[string]string, part *mult
 		return
 	}
 	gate := importGate(c, fields)
+	c.Set(refusalKey, &refusalFacts{fileName: uploadFileName(part.FileName()), options: map[string]any{
+		"confirm_host": gate.ConfirmHost, "anonymizers_off": gate.AnonymizersOff, "risk_acknowledged": gate.RiskAck != ""}})
 	if err := jobs.CheckImportGates(s.app, gate); err != nil {
 		s.failData(c, err)
 		return

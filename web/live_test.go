@@ -37,14 +37,18 @@ type live struct {
 
 const liveSalt = "pepper-7f3c9b21e4-salt"
 
-func startLive(t *testing.T, logger *slog.Logger) *live {
+// startLive starts the web tier; opts may change its environment.
+func startLive(t *testing.T, logger *slog.Logger, opts ...func(vars map[string]string)) *live {
 	t.Helper()
 	dbURL := pgtest.NewDB(t)
 	l := &live{t: t, pool: pgtest.NewPool(t, dbURL), storeDir: t.TempDir()}
 	l.vars = map[string]string{
 		"DATABASE_URL": dbURL, "STORAGE_URL": "file://" + l.storeDir, "LISTEN_ADDR": "127.0.0.1:0",
 		"APP_HOSTNAME": stagingHost, "APP_ALLOW_PROD_IMPORT": "true", "ANONYMIZER_SALT": liveSalt,
-		"SESSION_SECRET": sessionSecret, "SECURE_COOKIES": "false",
+		"SESSION_SECRET": sessionSecret, "SECURE_COOKIES": "false", "LOGIN_ATTEMPTS_PER_MINUTE": "10000",
+	}
+	for _, o := range opts {
+		o(l.vars)
 	}
 	var err error
 	if l.cfg, err = config.Parse(func(k string) string { return l.vars[k] }); err != nil {

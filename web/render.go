@@ -29,6 +29,9 @@ type pageData struct {
 	User          *session
 	CSRF          string // the session's CSRF token for forms
 	StagingBanner bool   // this instance holds imported production data
+	// NotAnonymized lists the anonymizers the import whose data the instance
+	// holds skipped: the banner then says the data is partly real, in red.
+	NotAnonymized []string
 	Data          map[string]any
 }
 
@@ -90,11 +93,13 @@ func (s *Server) page(c *gin.Context, title string, data map[string]any) *pageDa
 	pd := &pageData{Title: title, User: currentSession(c), Data: data}
 	if pd.User != nil {
 		pd.CSRF = pd.User.CSRFToken
-		imported, err := audit.HasImportedData(c.Request.Context(), s.pool)
+		last, err := audit.LastImport(c.Request.Context(), s.pool)
 		if err != nil {
 			s.logger.ErrorContext(c.Request.Context(), "check imported data", "error", err)
 		}
-		pd.StagingBanner = imported
+		if last != nil {
+			pd.StagingBanner, pd.NotAnonymized = true, last.AnonymizersSkipped
+		}
 	}
 	return pd
 }

@@ -22,7 +22,7 @@ import (
 // Defaults of Config.
 const (
 	DefaultSessionTTL  = 12 * time.Hour
-	DefaultHeaderBytes = 64 << 10
+	DefaultHeaderBytes = 64 << 10 // dump.CheckBytes
 )
 
 // Config is what a Server needs. App, Pool, Storage, River and CheckUpload are required.
@@ -47,6 +47,9 @@ type Config struct {
 	HeaderBytes int
 	// Backoff slows down failed logins; nil uses NewBackoff's defaults.
 	Backoff *Backoff
+	// LoginLimit bounds login attempts per client address; nil allows
+	// App.LoginAttempts a minute.
+	LoginLimit *AddressLimit
 }
 
 // Server is the web tier's http.Handler.
@@ -88,6 +91,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Backoff == nil {
 		cfg.Backoff = NewBackoff(BackoffConfig{})
 	}
+	if cfg.LoginLimit == nil {
+		cfg.LoginLimit = NewAddressLimit(AddressLimitConfig{Burst: cfg.App.LoginAttempts, Per: time.Minute})
+	}
 	tmpl, err := parseTemplates()
 	if err != nil {
 		return nil, err
@@ -119,7 +125,7 @@ func (s *Server) routes(riverUI http.Handler) *gin.Engine {
 	_ = r.SetTrustedProxies(nil)
 	r.ForwardedByClientIP = false
 	r.HandleMethodNotAllowed = true
-	r.Use(s.recovery, s.observe)
+	r.Use(s.securityHeaders, s.recovery, s.observe)
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
@@ -134,7 +140,7 @@ func (s *Server) routes(riverUI http.Handler) *gin.Engine {
 
 	admin := r.Group("/admin", s.requireLogin, s.requireAdmin)
 	admin.GET("/data", s.dataPage)
-	admin.POST("/data/export", s.checkCSRF, s.startExport)
+	admin.POST("/data/export", s.checkDataCSRF, s.startExport)
 	admin.GET("/data/exports/:id/download", s.download)
 	// The import reads its multipart body in order and checks the CSRF token
 	// itself, so that a refusal never waits for the file.

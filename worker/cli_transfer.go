@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -152,13 +153,17 @@ func (a *app) importDump(ctx context.Context, env Env, args []string) error {
 		return usageError("--keep: %v", err)
 	}
 	gate := jobs.ImportGate{ConfirmHost: *confirm, ActualHost: a.cfg.Hostname, AnonymizersOff: off, RiskAck: *riskAck}
-	if err := jobs.CheckImportGates(a.cfg, gate); err != nil {
-		return userError(err)
-	}
 	path := pos[0]
+	refused := func(err error) error {
+		return a.refused(ctx, audit.Refusal{Kind: wippidu.KindImport, RequestedBy: requestedBy(env.Getenv), FileName: filepath.Base(path),
+			Options: map[string]any{"confirm_host": gate.ConfirmHost, "anonymizers_off": off, "risk_acknowledged": *riskAck != ""}}, err)
+	}
+	if err := jobs.CheckImportGates(a.cfg, gate); err != nil {
+		return refused(err)
+	}
 	size, err := checkDumpFile(path)
 	if err != nil {
-		return userError(err)
+		return refused(err)
 	}
 	client, err := a.insertClient()
 	if err != nil {
@@ -168,7 +173,7 @@ func (a *app) importDump(ctx context.Context, env Env, args []string) error {
 	if active, err := sub.ImportActive(ctx); err != nil {
 		return err
 	} else if active {
-		return userError(wippidu.ErrImportBusy)
+		return refused(wippidu.ErrImportBusy)
 	}
 
 	key := jobs.NewImportKey()
@@ -195,7 +200,7 @@ func (a *app) importDump(ctx context.Context, env Env, args []string) error {
 	s, err := sub.Import(ctx, req)
 	if err != nil {
 		_ = a.storage.Delete(context.WithoutCancel(ctx), key)
-		return userError(err)
+		return refused(err)
 	}
 	fmt.Fprintf(env.Stderr, "import queued: job %d, audit %d\n", s.JobID, s.AuditID)
 	st, err := a.wait(ctx, env, client, s.JobID)
@@ -203,6 +208,19 @@ func (a *app) importDump(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	return json.NewEncoder(env.Stdout).Encode(map[string]any{"job_id": s.JobID, "audit_id": s.AuditID, "result": st.Result})
+}
+
+// refused records a refused command in the audit history, as the web tier records
+// refused requests, and returns it as the command's failure.
+func (a *app) refused(ctx context.Context, r audit.Refusal, err error) error {
+	var we *wippidu.Error
+	if errors.As(err, &we) {
+		r.ClientAddr, r.Reason = "cli", we.Message
+		if _, aerr := audit.Refuse(context.WithoutCancel(ctx), a.pool, r); aerr != nil {
+			a.logger.ErrorContext(ctx, "record refusal", slog.Any("error", aerr))
+		}
+	}
+	return userError(err)
 }
 
 // checkDumpFile reads a dump file's header so that a file that is not a dump, or is
@@ -217,12 +235,17 @@ func checkDumpFile(path string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if _, err := dump.NewReader(f, dump.ReaderOptions{}); err != nil {
-		var newer *dump.NewerSchemaError
-		if errors.As(err, &newer) {
-			return 0, wippidu.Errorf(wippidu.EINVALID, "%s", newer.Error())
-		}
-		return 0, wippidu.Errorf(wippidu.EINVALID, "%s: %s %v", path, wippidu.ErrNotADump.Message, err)
+	// The same check as the web tier's, on the same amount of the file.
+	prefix := make([]byte, dump.CheckBytes)
+	n, err := io.ReadFull(f, prefix)
+	complete := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+	if err != nil && !complete {
+		return 0, err
+	}
+	if err := dump.CheckUpload(prefix[:n], complete); errors.Is(err, wippidu.ErrNotADump) {
+		return 0, wippidu.Errorf(wippidu.EINVALID, "%s: %s", path, wippidu.ErrNotADump.Message)
+	} else if err != nil {
+		return 0, err
 	}
 	return fi.Size(), nil
 }

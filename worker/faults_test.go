@@ -48,7 +48,7 @@ func TestTerminatedConnectionRollsBackThenRetrySucceeds(t *testing.T) {
 		return err == nil && st.Phase == "loading" && st.RowsDone > 0
 	})
 	var killed int
-	if err := staging.pool.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1`,
+	if err := staging.pool.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()`,
 		worker.SessionName(s.JobID, 1)).Scan(&killed); err != nil {
 		t.Fatal(err)
 	}

@@ -7,14 +7,18 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"github.com/wippidu/wippidu"
+	"github.com/wippidu/wippidu/accounts"
 	"github.com/wippidu/wippidu/anonymizer"
 	"github.com/wippidu/wippidu/audit"
+	"github.com/wippidu/wippidu/config"
 	"github.com/wippidu/wippidu/jobs"
 	"github.com/wippidu/wippidu/transfer"
 )
@@ -105,10 +109,20 @@ func (w *ImportWorker) load(ctx context.Context, job *river.Job[jobs.ImportArgs]
 	log.InfoContext(ctx, "import started", slog.String("file", a.FileName), slog.Int64("bytes", obj.Size),
 		slog.Any("anonymizers_off", a.AnonymizersOff))
 	rep.out.BytesTotal = obj.Size
+	keeper, err := w.keeper(ctx, a.AuditID)
+	if err != nil {
+		return nil, err
+	}
 	res, err := transfer.Import(ctx, conn.Conn(), src, transfer.ImportOptions{
-		Anonymizer: anon,
-		Progress:   rep.update(ctx),
+		Anonymizer:     anon,
+		Progress:       rep.update(ctx),
+		BeforeTruncate: keeper.Save,
 		BeforeCommit: func(ctx context.Context, tx pgx.Tx, res *wippidu.ImportResult) error {
+			kept, err := keeper.Restore(ctx, tx)
+			if err != nil {
+				return err
+			}
+			res.KeptAccounts, res.ImportedAdmins = kept, w.deps.Config.ImportedAdmins
 			// Success is recorded in the import's own transaction: the audit row
 			// says succeeded exactly when the data is there.
 			return audit.Succeed(ctx, tx, audit.Success{ID: a.AuditID, Result: res})
@@ -118,6 +132,21 @@ func (w *ImportWorker) load(ctx context.Context, job *river.Job[jobs.ImportArgs]
 		jobs.CountBytes(wippidu.KindImport, obj.Size)
 	}
 	return res, err
+}
+
+// keeper carries staging's own admins over the import: the admin who asked for it
+// (an email; the command line names none) and STAGING_ADMINS.
+func (w *ImportWorker) keeper(ctx context.Context, auditID int64) (*accounts.Keeper, error) {
+	rec, err := audit.Get(ctx, w.deps.Pool, auditID)
+	if err != nil {
+		return nil, err
+	}
+	k := &accounts.Keeper{Emails: slices.Clone(w.deps.Config.StagingAdmins),
+		Demote: w.deps.Config.ImportedAdmins == config.ImportedAdminsDemote}
+	if strings.Contains(rec.RequestedBy, "@") {
+		k.Emails = append(k.Emails, rec.RequestedBy)
+	}
+	return k, nil
 }
 
 func (w *ImportWorker) ended(ctx context.Context, log *slog.Logger, job *river.Job[jobs.ImportArgs], err error, permanent bool) error {

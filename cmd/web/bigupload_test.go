@@ -90,13 +90,9 @@ func TestUploadLargerThan2GiB(t *testing.T) {
 
 // startWorker runs `worker run` with vars as its whole environment until the test
 // ends.
-func startWorker(t *testing.T, vars map[string]string) {
+func startWorker(t *testing.T, vars map[string]string) *exec.Cmd {
 	t.Helper()
-	c := exec.Command(workerBin, "run")
-	c.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(), "LOG_LEVEL=warn"}
-	for k, v := range vars {
-		c.Env = append(c.Env, k+"="+v)
-	}
+	c := workerCmd(vars, "run")
 	logFile, err := os.Create(filepath.Join(t.TempDir(), "worker.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -120,4 +116,5 @@ func startWorker(t *testing.T, vars map[string]string) {
 			_ = c.Process.Kill()
 		}
 	})
+	return c
 }

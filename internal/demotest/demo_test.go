@@ -131,7 +131,7 @@ func TestDemoRefreshOverHTTP(t *testing.T) {
 	}
 
 	staging := webclient.New(fmt.Sprintf("127.0.0.1:%d", stagingPort), fmt.Sprintf("staging.localhost:%d", stagingPort))
-	if err := staging.Login(ctx, "user-1@staging.local", "staging123"); err != nil {
+	if err := staging.Login(ctx, "admin@staging.localhost", "wippidu"); err != nil {
 		t.Fatalf("staging login: %v", err)
 	}
 	imp, err := staging.Import(ctx, webclient.ImportForm{ConfirmHost: "staging.localhost"}, &dump)
@@ -141,6 +141,11 @@ func TestDemoRefreshOverHTTP(t *testing.T) {
 	st, err := staging.Wait(ctx, imp.JobID)
 	if err != nil || !st.Succeeded {
 		t.Fatalf("import job: %+v, %v", st, err)
+	}
+	// Staging's own admin survives the refresh: the same login works again.
+	again := webclient.New(fmt.Sprintf("127.0.0.1:%d", stagingPort), fmt.Sprintf("staging.localhost:%d", stagingPort))
+	if err := again.Login(ctx, "admin@staging.localhost", "wippidu"); err != nil {
+		t.Fatalf("staging's own admin after the refresh: %v", err)
 	}
 
 	// Ctrl-C: everything stops, nothing is left running.

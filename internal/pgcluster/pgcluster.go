@@ -152,6 +152,13 @@ func (c *Cluster) Stop() error {
 	return c.run(ctx, "pg_ctl", "-D", c.dataDir, "-m", "fast", "-w", "stop")
 }
 
+// Restart restarts the server as `pg_ctl restart -m fast` does (open sessions are
+// rolled back and dropped), with the options it was started with, and returns
+// once it accepts connections again.
+func (c *Cluster) Restart(ctx context.Context) error {
+	return c.run(ctx, "pg_ctl", "-D", c.dataDir, "-l", filepath.Join(c.cfg.Dir, "postgres.log"), "-m", "fast", "-w", "-t", "60", "restart")
+}
+
 // CreateDatabase creates a database, optionally from a template.
 func CreateDatabase(ctx context.Context, adminURL, name, template string) error {
 	conn, err := pgx.Connect(ctx, adminURL)

@@ -53,7 +53,7 @@
     var errBox = document.getElementById("job-error");
     if (st.done && !st.succeeded) {
       errBox.hidden = false;
-      errBox.textContent = (st.kind === "import" ? "The import failed; staging is unchanged. " : "The export failed. ") + (st.error || "");
+      errBox.textContent = job.dataset.failed + (st.error || "");
     } else if (st.error && !st.done) {
       errBox.hidden = false;
       errBox.textContent = "Attempt " + st.attempt + " of " + st.max_attempts + " failed, retrying: " + st.error;
@@ -61,7 +61,7 @@
   }
   function finish(st) {
     if (!st.succeeded) return;
-    if (st.kind === "export") {
+    if (job.dataset.download === "true") {
       var url = "/admin/data/exports/" + st.audit_id + "/download";
       var done = document.getElementById("job-done");
       done.hidden = false;

@@ -28,7 +28,7 @@ func webBench(ctx context.Context, server, work, db, dumpFile string, uploadGB f
 	}
 	env := append(os.Environ(), "DATABASE_URL="+dbURL(server, db), "STORAGE_URL=file://"+filepath.Join(work, "storage-web"),
 		"APP_ALLOW_PROD_IMPORT=true", "APP_HOSTNAME=staging.localhost", "ANONYMIZER_SALT=bench", "LOG_LEVEL=warn",
-		"SESSION_SECRET=bench-session-secret-0123456789abcdef", "SECURE_COOKIES=false",
+		"SESSION_SECRET=bench-session-secret-0123456789abcdef", "SECURE_COOKIES=false", "LOGIN_ATTEMPTS_PER_MINUTE=10000",
 		"LISTEN_ADDR=127.0.0.1:"+strconv.Itoa(port))
 	web := exec.Command(filepath.Join(work, "bin", "web"))
 	web.Env, web.Stderr = env, os.Stderr
