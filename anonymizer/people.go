@@ -16,8 +16,8 @@ import (
 // give each the fake name its own person got; the leak check looks for every value
 // here in what reaches staging.
 //
-// It holds hashes and small integers only: about 140 bytes a person (see
-// TestPeopleMemory for the figure at 100,000 people).
+// It holds hashes and small integers only: about 70 bytes a person (see
+// TestPeopleMemory for the figure at 100,000 users and their students).
 type People struct {
 	seed    maphash.Seed
 	tableOf []uint8   // person → its people table

@@ -133,7 +133,7 @@ func (a *Anonymizer) Plan(t *schema.Table, filled func(column string) bool) (*Ta
 				plan.Columns = append(plan.Columns, col)
 			}
 		} else if filled(c.Name) {
-			plan.Columns = append(plan.Columns, a.copyColumn(t.Name, c, "not classified"))
+			plan.Columns = append(plan.Columns, a.copyColumn(t.Name, c, "not classified", true))
 		}
 	}
 	return plan, nil
@@ -146,7 +146,7 @@ func (a *Anonymizer) column(table string, c schema.Column, rule *Rule, filled bo
 		if !filled {
 			return Column{}, false
 		}
-		col := a.copyColumn(table, c, "")
+		col := a.copyColumn(table, c, "", true)
 		if col.shape != shapeNone {
 			col.Action, col.full = Scrub, rule.Reason == "text" || rule.Reason == "json"
 			col.keys = a.policy.keyRules(table, c.Name)
@@ -156,11 +156,10 @@ func (a *Anonymizer) column(table string, c schema.Column, rule *Rule, filled bo
 		if !filled {
 			return Column{}, false
 		}
-		col := a.copyColumn(table, c, rule.Anonymizer+" switched off")
-		if methods[rule.Method].role == roleBody {
-			col.method = methods[rule.Method] // its values are production bodies
-		}
-		return col, true
+		// A body is listed as unscrubbed whole: counting what it holds would
+		// tell nothing more, and copies of bodies elsewhere are no worse than the
+		// bodies themselves, which the admin chose to load.
+		return a.copyColumn(table, c, rule.Anonymizer+" switched off", methods[rule.Method].role != roleBody), true
 	}
 	m := methods[rule.Method]
 	if m.value && !filled {
@@ -177,11 +176,11 @@ func (a *Anonymizer) column(table string, c schema.Column, rule *Rule, filled bo
 }
 
 // copyColumn plans a column loaded as it is; unscrubbed says why it may hold
-// personal data.
-func (a *Anonymizer) copyColumn(table string, c schema.Column, unscrubbed string) Column {
+// personal data, checked whether the leak check looks at it.
+func (a *Anonymizer) copyColumn(table string, c schema.Column, unscrubbed string, checked bool) Column {
 	col := Column{Name: c.Name, Action: Copy, Read: ReadAll, Unscrubbed: unscrubbed, a: a, table: table,
 		shape: shapeOf(c.Type), check: -1, notNull: c.NotNull}
-	if col.shape != shapeNone {
+	if checked && col.shape != shapeNone {
 		col.check = a.leaks.column(table + "." + c.Name)
 	}
 	return col
@@ -232,11 +231,8 @@ func (c *Column) scrubString(dst, text []byte, s *scrubber) []byte {
 }
 
 // Check shows a value loaded as it is to the leak check (Copy columns that can
-// hold text); bodies of a switched-off bodies anonymizer are noted as such.
+// hold text).
 func (c *Column) Check(text []byte) {
-	if c.method.role == roleBody {
-		c.a.leaks.body(c.a.people, text)
-	}
 	if c.check >= 0 {
 		c.a.leaks.check(c.a.people, c.check, text, nil, false)
 	}

@@ -235,6 +235,7 @@ func bench(ctx context.Context, server, work, pgBin string, users, attachKB int,
 		return nil, fmt.Errorf("import output: %w: %s", err, kept.note)
 	}
 	keptJob := measurement{name: "wippidu import, anonymizers off (job)", seconds: result.Result.DurationSeconds}
+	kept.name = "wippidu import, anonymizers off (CLI: upload + job)"
 
 	step("pg_dump -Fc")
 	pgDumpFile := filepath.Join(work, "pgdump-"+label+".dump")
@@ -260,7 +261,7 @@ func bench(ctx context.Context, server, work, pgBin string, users, attachKB int,
 	out = append(out,
 		line(exp), line(pd),
 		fmt.Sprintf("  export: wippidu %.1f s vs pg_dump %.1f s → %.2f× (higher is faster); files %.1f MB vs %.1f MB", exp.seconds, pd.seconds, pd.seconds/exp.seconds, float64(exp.bytes)/1e6, float64(pd.bytes)/1e6),
-		line(impJob), line(imp), line(keptJob), line(pr),
+		line(impJob), line(imp), line(keptJob), line(kept), line(pr),
 		fmt.Sprintf("  import: wippidu job %.1f s vs pg_restore %.1f s → %.2f× (higher is faster); with upload %.2f×; anonymizers off %.2f×",
 			impJob.seconds, pr.seconds, pr.seconds/impJob.seconds, pr.seconds/imp.seconds, pr.seconds/keptJob.seconds),
 	)
