@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wippidu/wippidu/schema"
+	"github.com/wippidu/wippidu/sessions"
 )
 
 // leastRole is the role with the fewest rights, which demoted admins get.
@@ -98,22 +99,12 @@ func (k *Keeper) Restore(ctx context.Context, tx pgx.Tx) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("keep staging's admins: %w", err)
 	}
-	if err := endSessions(ctx, tx); err != nil {
+	lower := make([]string, len(kept))
+	for i, e := range kept {
+		lower[i] = strings.ToLower(e)
+	}
+	if err := sessions.EndAllBut(ctx, tx, lower); err != nil {
 		return nil, err
 	}
 	return kept, nil
-}
-
-// endSessions ends every web session but the kept admins', whose sessions are
-// pointed at their accounts as they are now.
-func endSessions(ctx context.Context, tx pgx.Tx) error {
-	if _, err := tx.Exec(ctx, `UPDATE web_sessions s SET user_id = u.id, role = u.role, email = u.email
-		FROM users u JOIN `+keptTable+` k ON lower(u.email) = lower(k.email)
-		WHERE lower(s.email) = lower(k.email) AND u.deleted_at IS NULL`); err != nil {
-		return fmt.Errorf("keep the kept admins' sessions: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `DELETE FROM web_sessions WHERE lower(email) NOT IN (SELECT lower(email) FROM `+keptTable+`)`); err != nil {
-		return fmt.Errorf("end the imported data's sessions: %w", err)
-	}
-	return nil
 }

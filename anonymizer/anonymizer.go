@@ -142,29 +142,6 @@ func (a *Anonymizer) Skipped() []string {
 // check finds is listed instead of failing the import.
 func (a *Anonymizer) RiskAccepted() bool { return len(a.off) > 0 }
 
-// ColumnRule is an enabled rule bound to its method.
-type ColumnRule struct {
-	Rule
-	a  *Anonymizer
-	fn method
-}
-
-// Apply appends the replacement value to dst. Bytes for bytea columns are raw.
-func (r ColumnRule) Apply(dst []byte, row Row) (out []byte, null bool) {
-	return r.fn(r.a, dst, row)
-}
-
-// Rules returns the enabled whole-column rules for a table.
-func (a *Anonymizer) Rules(table string) []ColumnRule {
-	var out []ColumnRule
-	for _, r := range a.policy.Rules {
-		if r.Table == table && len(r.Path) == 0 && r.Anonymizer != Keep && !a.off[r.Anonymizer] {
-			out = append(out, ColumnRule{Rule: r, a: a, fn: methods[r.Method].fn})
-		}
-	}
-	return out
-}
-
 // tableInfo is what the anonymizer knows of an app table: whose people it holds
 // or refers to.
 type tableInfo struct {

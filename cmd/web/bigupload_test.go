@@ -5,11 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/wippidu/wippidu/audit"
 	"github.com/wippidu/wippidu/internal/bigdump"
@@ -34,19 +31,7 @@ func TestUploadLargerThan2GiB(t *testing.T) {
 	pool := pgtest.NewPool(t, dbURL)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	hash, err := bcrypt.GenerateFromPassword([]byte("admin password"), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pool.Exec(ctx, `INSERT INTO users (email, first_name, last_name, password_hash, role)
-		VALUES ('admin@wippidu.example', 'Ada', 'Admin', $1, 'admin')`, string(hash)); err != nil {
-		t.Fatal(err)
-	}
-	vars := map[string]string{
-		"DATABASE_URL": dbURL, "STORAGE_URL": "file://" + storeDir, "LISTEN_ADDR": "127.0.0.1:0",
-		"SESSION_SECRET": strings.Repeat("s", 32), "APP_HOSTNAME": "staging.wippidu.net",
-		"APP_ALLOW_PROD_IMPORT": "true", "ANONYMIZER_SALT": "salt", "SECURE_COOKIES": "false",
-	}
+	vars := stagingEnv(t, pool, dbURL, storeDir)
 	_, addr := startWeb(t, vars)
 	startWorker(t, vars)
 	c := webclient.New(addr, "staging.wippidu.net")

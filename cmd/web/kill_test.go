@@ -38,19 +38,7 @@ func TestWebKilledMidUploadLeavesNothing(t *testing.T) {
 	const total = 200 << 20
 	dbURL, storeDir := pgtest.NewDB(t), t.TempDir()
 	pool := pgtest.NewPool(t, dbURL)
-	hash, err := bcrypt.GenerateFromPassword([]byte("admin password"), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pool.Exec(context.Background(), `INSERT INTO users (email, first_name, last_name, password_hash, role)
-		VALUES ('admin@wippidu.example', 'Ada', 'Admin', $1, 'admin')`, string(hash)); err != nil {
-		t.Fatal(err)
-	}
-	vars := map[string]string{
-		"DATABASE_URL": dbURL, "STORAGE_URL": "file://" + storeDir, "LISTEN_ADDR": "127.0.0.1:0",
-		"SESSION_SECRET": strings.Repeat("s", 32), "APP_HOSTNAME": "staging.wippidu.net",
-		"APP_ALLOW_PROD_IMPORT": "true", "ANONYMIZER_SALT": "salt", "SECURE_COOKIES": "false",
-	}
+	vars := stagingEnv(t, pool, dbURL, storeDir)
 	web, addr := startWeb(t, vars)
 
 	ctx := context.Background()
@@ -213,4 +201,26 @@ func housekeepingDeps(t *testing.T, vars map[string]string, pool *pgxpool.Pool, 
 		t.Fatal(err)
 	}
 	return &worker.Deps{Pool: pool, Storage: store, Config: cfg, Policy: anonymizer.DefaultPolicy(), Logger: slog.New(slog.DiscardHandler)}
+}
+
+// stagingEnv adds (or resets) the admin admin@wippidu.example (password "admin
+// password") in the staging database behind pool and returns the environment its web tier and
+// worker run with.
+func stagingEnv(t *testing.T, pool *pgxpool.Pool, dbURL, storeDir string) map[string]string {
+	t.Helper()
+	hash, err := bcrypt.GenerateFromPassword([]byte("admin password"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(context.Background(), `WITH reset AS (
+			UPDATE users SET password_hash = $1, role = 'admin' WHERE lower(email) = 'admin@wippidu.example' RETURNING id)
+		INSERT INTO users (email, first_name, last_name, password_hash, role)
+		SELECT 'admin@wippidu.example', 'Ada', 'Admin', $1, 'admin' WHERE NOT EXISTS (SELECT FROM reset)`, string(hash)); err != nil {
+		t.Fatal(err)
+	}
+	return map[string]string{
+		"DATABASE_URL": dbURL, "STORAGE_URL": "file://" + storeDir, "LISTEN_ADDR": "127.0.0.1:0",
+		"SESSION_SECRET": strings.Repeat("s", 32), "APP_HOSTNAME": "staging.wippidu.net",
+		"APP_ALLOW_PROD_IMPORT": "true", "ANONYMIZER_SALT": "salt", "SECURE_COOKIES": "false",
+	}
 }

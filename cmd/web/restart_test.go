@@ -6,13 +6,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/wippidu/wippidu/internal/pgcluster"
 	"github.com/wippidu/wippidu/internal/testdb"
@@ -61,22 +59,12 @@ func TestPostgresRestartDuringImport(t *testing.T) {
 	if len(files) != 1 {
 		t.Fatalf("export: %v", files)
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte("admin password"), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pools["staging"].Exec(ctx, `INSERT INTO users (email, password_hash, role) VALUES ('ops@staging.wippidu.net', $1, 'admin')`, string(hash)); err != nil {
-		t.Fatal(err)
-	}
-	vars := map[string]string{
-		"DATABASE_URL": cluster.URL("staging"), "STORAGE_URL": "file://" + t.TempDir(), "LISTEN_ADDR": "127.0.0.1:0",
-		"SESSION_SECRET": strings.Repeat("s", 32), "APP_HOSTNAME": "staging.wippidu.net", "APP_ALLOW_PROD_IMPORT": "true",
-		"ANONYMIZER_SALT": "salt", "SECURE_COOKIES": "false", "JOB_LIVENESS_GRACE": "5s",
-	}
+	vars := stagingEnv(t, pools["staging"], cluster.URL("staging"), t.TempDir())
+	vars["JOB_LIVENESS_GRACE"] = "5s"
 	web, addr := startWeb(t, vars)
 	worker := startWorker(t, vars)
 	c := webclient.New(addr, "staging.wippidu.net")
-	if err := c.Login(ctx, "ops@staging.wippidu.net", "admin password"); err != nil {
+	if err := c.Login(ctx, "admin@wippidu.example", "admin password"); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.Open(files[0])
