@@ -61,12 +61,7 @@ func TestTerminatedConnectionRollsBackThenRetrySucceeds(t *testing.T) {
 		j, err := staging.client.JobGet(ctx, s.JobID)
 		return err == nil && len(j.Errors) == 1 && j.State != rivertype.JobStateRunning
 	})
-	after := pgtest.Checksums(t, staging.pool)
-	for table, sum := range before {
-		if after[table] != sum {
-			t.Errorf("table %s changed by the interrupted import", table)
-		}
-	}
+	pgtest.ExpectUnchanged(t, staging.pool, before, "the interrupted import")
 	a, _ := audit.Get(ctx, staging.pool, s.AuditID)
 	if a.Status != audit.StatusQueued || a.ErrorMessage == nil {
 		t.Errorf("audit between attempts: got %s %v, want queued with the error", a.Status, a.ErrorMessage)
@@ -191,12 +186,7 @@ func TestCancelledImportRollsBack(t *testing.T) {
 	if a.Status != audit.StatusCancelled || a.ErrorMessage == nil || !strings.Contains(*a.ErrorMessage, "cancelled") {
 		t.Errorf("audit: %s %v", a.Status, a.ErrorMessage)
 	}
-	after := pgtest.Checksums(t, staging.pool)
-	for table, sum := range before {
-		if after[table] != sum {
-			t.Errorf("table %s changed by the cancelled import", table)
-		}
-	}
+	pgtest.ExpectUnchanged(t, staging.pool, before, "the cancelled import")
 }
 
 // flakyStore is the real file store whose downloads break once, part-way through,
@@ -262,12 +252,7 @@ func TestStorageFailureMidDownloadRollsBackThenRetrySucceeds(t *testing.T) {
 		j, err := staging.client.JobGet(ctx, s.JobID)
 		return err == nil && len(j.Errors) == 1 && j.State != rivertype.JobStateRunning
 	})
-	after := pgtest.Checksums(t, staging.pool)
-	for table, sum := range before {
-		if after[table] != sum {
-			t.Errorf("table %s changed by the broken download", table)
-		}
-	}
+	pgtest.ExpectUnchanged(t, staging.pool, before, "the broken download")
 	j, _ := staging.client.JobGet(ctx, s.JobID)
 	if !strings.Contains(j.Errors[0].Error, "connection reset") {
 		t.Errorf("first attempt's error: %q", j.Errors[0].Error)

@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/url"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -188,4 +190,17 @@ func Checksums(t testing.TB, pool *pgxpool.Pool) map[string]string {
 		out[n] = sum
 	}
 	return out
+}
+
+// ExpectUnchanged fails t for every table in before (a Checksums result, or part of
+// one) whose rows are no longer the same, saying what changed it; tables named in
+// except are not compared.
+func ExpectUnchanged(t testing.TB, pool *pgxpool.Pool, before map[string]string, by string, except ...string) {
+	t.Helper()
+	after := Checksums(t, pool)
+	for _, table := range slices.Sorted(maps.Keys(before)) {
+		if after[table] != before[table] && !slices.Contains(except, table) {
+			t.Errorf("table %s changed by %s", table, by)
+		}
+	}
 }
