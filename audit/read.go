@@ -104,3 +104,18 @@ func ImportStatusOf(ctx context.Context, db DB, objectKey string) (string, bool,
 	}
 	return status, true, nil
 }
+
+// LastImportRecord returns the audit row of the import whose data the instance
+// holds (the newest that succeeded, as LastImport), or nil when it holds none: the
+// row says which import it was, who ran it and when.
+func LastImportRecord(ctx context.Context, db DB) (*Record, error) {
+	a, err := scan(db.QueryRow(ctx, `SELECT `+columns+` FROM import_export_audits WHERE kind = $1 AND status = $2
+		ORDER BY finished_at DESC NULLS LAST, id DESC LIMIT 1`, wippidu.KindImport, StatusSucceeded))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the last import: %w", err)
+	}
+	return a, nil
+}

@@ -146,6 +146,7 @@ func (s *Server) routes(riverUI http.Handler) *gin.Engine {
 	// itself, so that a refusal never waits for the file.
 	admin.POST("/data/import", s.startImport)
 	admin.GET("/data/jobs/:id", s.jobStatus)
+	admin.GET("/data/browse", s.browsePage)
 	admin.Any("/river/*path", s.checkRiverOrigin, gin.WrapH(riverUI))
 	admin.GET("/river", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/admin/river/") })
 
