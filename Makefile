@@ -48,7 +48,7 @@ test: tools lint
 # One refresh on the embedded defaults: private PostgreSQL, file storage, demo
 # production data, an export, an anonymized import into a second database.
 demo:
-	scripts/demo.sh
+	@scripts/demo.sh
 
 # Export/import against pg_dump/pg_restore on a demo database of BENCH_USERS users
 # (20,000: 1.5 GB; 100,000: 7.8 GB). BENCH_ARGS passes more flags (-h lists them).

@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -169,15 +170,39 @@ func Parse(getenv func(string) string) (Config, error) {
 	if h, _, err := net.SplitHostPort(c.Hostname); err == nil {
 		c.Hostname = h
 	}
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		errs = append(errs, fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", c.LogLevel))
+	if _, err := logLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("configuration: %w", errors.Join(errs...))
 	}
 	return c, nil
+}
+
+// ParseLogLevel reads LOG_LEVEL alone through getenv, as Parse reads it, for a
+// program that needs no other setting (demodata).
+func ParseLogLevel(getenv func(string) string) (slog.Level, error) {
+	v := strings.ToLower(strings.TrimSpace(getenv("LOG_LEVEL")))
+	if v == "" {
+		v = defaultOf("LOG_LEVEL")
+	}
+	return logLevel(v)
+}
+
+// logLevel maps the four names LOG_LEVEL takes to slog levels; slog itself would
+// also take "INFO+2" and the like, which Vars does not document.
+func logLevel(name string) (slog.Level, error) {
+	switch name {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info":
+		return slog.LevelInfo, nil
+	case "warn":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", name)
 }
 
 // RequireWeb checks what only the web tier needs.

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"log/slog"
 	"os"
 	"strings"
 	"testing"
@@ -40,6 +41,32 @@ func TestParseFailsFast(t *testing.T) {
 				t.Errorf("got %v, want an error mentioning %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestParseLogLevel(t *testing.T) {
+	tests := []struct {
+		value string
+		want  slog.Level
+		err   bool
+	}{
+		{"", slog.LevelInfo, false},
+		{"debug", slog.LevelDebug, false},
+		{" WARN ", slog.LevelWarn, false},
+		{"error", slog.LevelError, false},
+		{"info+2", 0, true},
+		{"verbose", 0, true},
+	}
+	for _, tt := range tests {
+		got, err := ParseLogLevel(env(map[string]string{"LOG_LEVEL": tt.value}))
+		if (err != nil) != tt.err || got != tt.want {
+			t.Errorf("ParseLogLevel(LOG_LEVEL=%q): got %v, %v; want %v (error: %v)", tt.value, got, err, tt.want, tt.err)
+		}
+		// Parse takes and refuses the same values.
+		_, err = Parse(env(map[string]string{"DATABASE_URL": "x", "LOG_LEVEL": tt.value}))
+		if (err != nil) != tt.err {
+			t.Errorf("Parse(LOG_LEVEL=%q): got %v, want an error: %v", tt.value, err, tt.err)
+		}
 	}
 }
 

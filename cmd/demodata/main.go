@@ -4,7 +4,8 @@
 //	DATABASE_URL=postgres://… demodata --users 100000 [--attachment-kb 64]
 //	    [--admin-email admin@wippidu.example] [--admin-password wippidu] [--seed 1]
 //
-// Progress goes to stderr as JSON logs, a one-line summary to stdout.
+// Progress goes to stderr as JSON logs at LOG_LEVEL (debug, info, warn or error;
+// default info), a one-line summary to stdout.
 package main
 
 import (
@@ -21,6 +22,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/wippidu/wippidu/config"
 	"github.com/wippidu/wippidu/demodata"
 )
 
@@ -63,7 +65,11 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) er
 		return errors.New("DATABASE_URL is not set")
 	}
 
-	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+	level, err := config.ParseLogLevel(getenv)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 

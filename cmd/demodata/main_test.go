@@ -39,9 +39,31 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// TestRunLogLevel: at LOG_LEVEL=warn a successful run logs nothing (make demo's
+// output stays quiet); the summary still goes to stdout.
+func TestRunLogLevel(t *testing.T) {
+	dbURL := pgtest.NewDB(t)
+	env := func(k string) string {
+		return map[string]string{"DATABASE_URL": dbURL, "LOG_LEVEL": "warn"}[k]
+	}
+	var stdout, stderr bytes.Buffer
+	if err := run([]string{"--users", "10", "--attachment-kb", "1"}, env, &stdout, &stderr); err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr.String())
+	}
+	if stderr.Len() != 0 {
+		t.Errorf("stderr at LOG_LEVEL=warn: got %q, want nothing", stderr.String())
+	}
+	if !strings.HasPrefix(stdout.String(), "demodata: users=10 ") {
+		t.Errorf("summary: got %q", stdout.String())
+	}
+}
+
 func TestRunUsageErrors(t *testing.T) {
 	noEnv := func(string) string { return "" }
 	withEnv := func(string) string { return "postgres://127.0.0.1:1/x" }
+	loud := func(k string) string {
+		return map[string]string{"DATABASE_URL": "postgres://127.0.0.1:1/x", "LOG_LEVEL": "loud"}[k]
+	}
 	for _, tc := range []struct {
 		args []string
 		env  func(string) string
@@ -52,6 +74,7 @@ func TestRunUsageErrors(t *testing.T) {
 		{[]string{"--users", "5"}, noEnv, "DATABASE_URL is not set"},
 		{[]string{"--users", "5", "extra"}, withEnv, "unexpected arguments: extra"},
 		{[]string{"--bogus"}, withEnv, "flag provided but not defined"},
+		{[]string{"--users", "5"}, loud, `LOG_LEVEL="loud": want debug, info, warn or error`},
 	} {
 		var out, errOut bytes.Buffer
 		err := run(tc.args, tc.env, &out, &errOut)

@@ -9,8 +9,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/wippidu/wippidu/internal/pgcluster"
@@ -29,6 +31,11 @@ func main() {
 	defer cancel()
 	switch os.Args[1] {
 	case "start":
+		// A start cut short by Ctrl-C would leave initdb or pg_ctl running in their own
+		// process group, and a server may come up after the caller's stop found none.
+		// So a start always runs to its end (within the timeout); the caller stops the
+		// cluster afterwards.
+		signal.Ignore(os.Interrupt, syscall.SIGTERM)
 		port := 0
 		if len(os.Args) > 3 {
 			if port, err = strconv.Atoi(os.Args[3]); err != nil {
