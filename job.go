@@ -31,6 +31,13 @@ type Progress struct {
 	Table     string `json:"table"`
 	RowsDone  int64  `json:"rows_done"`
 	BytesDone int64  `json:"bytes_done"`
+	// RowsTotal is the number of rows the job expects, as PostgreSQL estimates it
+	// at export time (0 when unknown): a progress bar moves with rows and bytes.
+	RowsTotal int64 `json:"rows_total,omitempty"`
+	// Step of Steps counts the work of a phase after the load, such as the
+	// foreign keys checked so far.
+	Step  int `json:"step,omitempty"`
+	Steps int `json:"steps,omitempty"`
 }
 
 // TableCount is the number of rows exported or imported for one table.

@@ -28,6 +28,9 @@ type Header struct {
 	SourceHost         string
 	ExportedAt         time.Time
 	IncludeAttachments bool
+	// RowsEstimate is PostgreSQL's estimate of the dump's rows at export time (0
+	// when unknown), for the importer's progress bar; never a check.
+	RowsEstimate int64
 }
 
 // Column names a column of a dumped table and its PostgreSQL type (format_type()).

@@ -152,6 +152,13 @@ func (r *Reader) applyHeader(k string, v Value) error {
 			return r.formatErr("include_attachments must be true or false")
 		}
 		r.header.IncludeAttachments = v.Bool
+	case "rows_estimate":
+		// Only a hint for progress: a value that is no count is ignored.
+		if v.Type == Number {
+			if n, err := strconv.ParseInt(string(v.Data), 10, 64); err == nil && n > 0 {
+				r.header.RowsEstimate = n
+			}
+		}
 	default:
 		// Unknown header keys of the same format version are ignored.
 	}

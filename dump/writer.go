@@ -55,6 +55,10 @@ func NewWriter(out io.Writer, h Header, level int) (*Writer, error) {
 	b = h.ExportedAt.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","include_attachments":`...)
 	b = strconv.AppendBool(b, h.IncludeAttachments)
+	if h.RowsEstimate > 0 {
+		b = append(b, `,"rows_estimate":`...)
+		b = strconv.AppendInt(b, h.RowsEstimate, 10)
+	}
 	b = append(b, ",\"tables\":[\n"...)
 	if _, err := w.bw.Write(b); err != nil {
 		return nil, fmt.Errorf("write header: %w", err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -31,6 +32,12 @@ type Status struct {
 	FileName    string          `json:"file_name,omitempty"`
 	Done        bool            `json:"done"`
 	Succeeded   bool            `json:"succeeded"`
+
+	// For people, formatted once here for the page, the JSON and the command line.
+	PhaseLabel string  `json:"phase_label"`
+	Percent    float64 `json:"percent"`
+	RowsText   string  `json:"rows_text"`
+	BytesText  string  `json:"bytes_text"`
 }
 
 // GetStatus combines a job's row (live progress) with its audit row (the lasting
@@ -60,6 +67,40 @@ func GetStatus(ctx context.Context, client *river.Client[pgx.Tx], db audit.DB, j
 	if st.Succeeded {
 		st.Phase, st.Table, st.Error = wippidu.PhaseDone, "", ""
 	}
+	st.describe()
+	return st, nil
+}
+
+// describe fills in the figures as people read them.
+func (st *Status) describe() {
+	st.PhaseLabel = wippidu.PhaseLabel(st.Phase)
+	if st.Phase == "" && !st.Done {
+		st.PhaseLabel = "Waiting for a worker"
+	}
+	st.Percent = math.Round(st.Progress.Percent(st.Kind, st.BytesTotal)*10) / 10
+	st.RowsText = wippidu.FormatCount(st.RowsDone)
+	st.BytesText = wippidu.FormatBytes(st.BytesDone)
+	if st.BytesTotal > 0 {
+		st.BytesText += " of " + wippidu.FormatBytes(st.BytesTotal)
+	}
+}
+
+// StatusOfAudit is GetStatus for the job an audit row records: the number people
+// see (the audit id) rather than River's.
+func StatusOfAudit(ctx context.Context, client *river.Client[pgx.Tx], db audit.DB, auditID int64) (*Status, error) {
+	rec, err := audit.Get(ctx, db, auditID)
+	if err != nil {
+		return nil, err
+	}
+	if rec.RiverJobID != nil {
+		return GetStatus(ctx, client, db, *rec.RiverJobID)
+	}
+	if rec.Status == audit.StatusRefused {
+		return nil, audit.ErrNotFound
+	}
+	st := &Status{}
+	st.fromAudit(rec, true)
+	st.describe()
 	return st, nil
 }
 

@@ -78,6 +78,7 @@ func Import(ctx context.Context, conn *pgx.Conn, src Source, opts ImportOptions)
 	}
 	defer closeFirst()
 	imp.res = newResult(first.Header(), imp.anon)
+	imp.prog.state.RowsTotal = first.Header().RowsEstimate
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		imp.tx = tx
 		if err := imp.prepare(ctx); err != nil {
@@ -214,13 +215,18 @@ func (imp *importer) truncate(ctx context.Context, _ *dump.Reader) error {
 func (imp *importer) addForeignKeys(ctx context.Context, _ *dump.Reader) error {
 	imp.prog.phase(wippidu.PhaseForeignKeys, "")
 	for _, t := range imp.cat.Tables {
+		imp.prog.state.Steps += len(t.ForeignKeys)
+	}
+	for _, t := range imp.cat.Tables {
 		for _, fk := range t.ForeignKeys {
 			imp.prog.phase(wippidu.PhaseForeignKeys, t.Name)
 			if _, err := imp.tx.Exec(ctx, fk.AddSQL()); err != nil {
 				return pgDataError(fmt.Errorf("foreign key %q of table %q does not hold for the dump's rows: %w", fk.Name, t.Name, err))
 			}
+			imp.prog.state.Step++
 		}
 	}
+	imp.prog.report(true)
 	return nil
 }
 
@@ -228,14 +234,20 @@ func (imp *importer) addForeignKeys(ctx context.Context, _ *dump.Reader) error {
 func (imp *importer) resetSequences(ctx context.Context, _ *dump.Reader) error {
 	imp.prog.phase(wippidu.PhaseSequences, "")
 	for _, t := range imp.cat.Tables {
+		imp.prog.state.Steps += len(t.Sequences)
+	}
+	for _, t := range imp.cat.Tables {
 		for _, s := range t.Sequences {
 			sql := "SELECT setval($1::regclass, COALESCE((SELECT MAX(" + pgx.Identifier{s.Column}.Sanitize() + ") FROM " +
 				pgx.Identifier{t.Name}.Sanitize() + "), 0) + 1, false)"
 			if _, err := imp.tx.Exec(ctx, sql, pgx.Identifier{s.Schema, s.Name}.Sanitize()); err != nil {
 				return fmt.Errorf("reset sequence %q: %w", s.Name, err)
 			}
+			imp.prog.state.Step++
+			imp.prog.report(false)
 		}
 	}
+	imp.prog.report(true)
 	return nil
 }
 

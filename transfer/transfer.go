@@ -38,6 +38,9 @@ func (p *progressTracker) report(force bool) {
 
 // phase switches to a new phase and reports it at once.
 func (p *progressTracker) phase(phase, table string) {
+	if phase != p.state.Phase {
+		p.state.Step, p.state.Steps = 0, 0
+	}
 	p.state.Phase, p.state.Table = phase, table
 	p.report(true)
 }

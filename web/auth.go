@@ -21,7 +21,8 @@ const (
 	sessionKey    = "wippidu.session"
 )
 
-// sqlFindUser is the only query of the web tier that reads users (logins only).
+// sqlFindUser finds an account for a login. Besides it, only the read-only data page
+// (package browse) reads app tables from the web tier.
 const sqlFindUser = `SELECT id, email, password_hash, role FROM users
 	WHERE lower(email) = lower($1) AND deleted_at IS NULL`
 
@@ -93,9 +94,7 @@ func (s *Server) loginPage(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"csrf_token": token})
 		return
 	}
-	s.render(c, http.StatusOK, "login.html", s.page(c, "Log in", map[string]any{
-		"LoginCSRF": token, "Next": safeNext(c.Query("next")),
-	}))
+	s.renderLogin(c, http.StatusOK, map[string]any{"LoginCSRF": token, "Next": safeNext(c.Query("next"))})
 }
 
 // login checks the password, replaces any earlier session with a new one (no
@@ -176,10 +175,18 @@ func (s *Server) loginFailed(c *gin.Context, email string, err error) {
 		return
 	}
 	s.logIfInternal(c, err)
-	s.render(c, httpStatus(err), "login.html", s.page(c, "Log in", map[string]any{
+	s.renderLogin(c, httpStatus(err), map[string]any{
 		"LoginCSRF": s.loginCSRFToken(c), "Next": safeNext(c.PostForm("next")),
 		"Email": email, "Error": errorMessage(err),
-	}))
+	})
+}
+
+// renderLogin shows the login page. Before anyone logs in, it already says which
+// instance this is and, on staging, whose data it holds.
+func (s *Server) renderLogin(c *gin.Context, status int, data map[string]any) {
+	pd := s.page(c, "Log in", data)
+	s.addBanner(c, pd)
+	s.render(c, status, "login.html", pd)
 }
 
 func (s *Server) logout(c *gin.Context) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,17 +43,19 @@ func findChromium(t *testing.T) string {
 // former production user with the staging password.
 func TestBrowserRefreshStagingFromProduction(t *testing.T) {
 	chromium := findChromium(t)
-	prod := newEnv(t, envOpts{work: true, fixture: true, hostname: "app.wippidu.net", plainHTTP: true})
+	// The two instances answer at the names the demo and the README use; Chromium
+	// resolves every *.localhost name to this machine by itself.
+	prod := newEnv(t, envOpts{work: true, fixture: true, hostname: "app.localhost", plainHTTP: true})
 	testdb.BulkMessages(t, prod.pool, 20000)
-	staging := newEnv(t, envOpts{work: true, allowImport: true, plainHTTP: true})
+	staging := newEnv(t, envOpts{work: true, allowImport: true, hostname: "staging.localhost", plainHTTP: true})
 	testdb.SlowInserts(t, staging.pool, "messages") // long enough to see progress
 	prodSrv := httptest.NewServer(prod.handler)
 	t.Cleanup(prodSrv.Close)
 	stagingSrv := httptest.NewServer(staging.handler)
 	t.Cleanup(stagingSrv.Close)
 	// Different host names keep the two instances' cookies apart.
-	prodURL := strings.Replace(prodSrv.URL, "127.0.0.1", "localhost", 1)
-	stagingURL := stagingSrv.URL
+	prodURL := strings.Replace(prodSrv.URL, "127.0.0.1", "app.localhost", 1)
+	stagingURL := strings.Replace(stagingSrv.URL, "127.0.0.1", "staging.localhost", 1)
 
 	actx, cancel := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.UserDataDir(t.TempDir()),
@@ -118,8 +121,17 @@ func TestBrowserRefreshStagingFromProduction(t *testing.T) {
 	if strings.Contains(text("main"), "Start import") {
 		t.Error("production shows an import section")
 	}
-	run("download export", chromedp.Click(chromedp.ID("export-button")))
+	run("download export", chromedp.Click(chromedp.ID("export-button")), chromedp.WaitVisible(chromedp.ID("job")))
 	file := waitDownload(t, downloads)
+	// The history follows the export live: its row ends as succeeded without a reload.
+	exportNo := jobNumber(t, ctx)
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(document.querySelector("#audit-`+exportNo+` .pill") || {}).textContent === "succeeded"`,
+		chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+		t.Errorf("history row of export #%s did not turn succeeded by itself: %v", exportNo, err)
+	}
+	if got := text("#job-title"); got != "Export #"+exportNo {
+		t.Errorf("progress box of export #%s is titled %q", exportNo, got)
+	}
 
 	// Step 2: import into staging with the defaults. A teacher is logged in on
 	// staging meanwhile; the refresh ends that session.
@@ -133,9 +145,15 @@ func TestBrowserRefreshStagingFromProduction(t *testing.T) {
 	login(stagingURL, adminEmail, testPassword)
 	run("open staging Import/Export", chromedp.Navigate(stagingURL+"/admin/data"), chromedp.WaitVisible(chromedp.ID("import-button")))
 	shot("import-export-before")
-	go acceptDialogs(ctx)
+	if got := text("#expected-host"); got != "staging.localhost" {
+		t.Errorf("expected host on the form: %q, want staging.localhost", got)
+	}
+	dialogs := make(chan string, 4)
+	go acceptDialogs(ctx, dialogs)
+	// The name is compared without regard to case; the dialog names the instance
+	// as it is, not as it was typed.
 	run("start import",
-		chromedp.SendKeys(chromedp.CSS(`input[name=confirm_host]`), "127.0.0.1"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=confirm_host]`), "Staging.LOCALHOST"),
 		chromedp.SetUploadFiles(chromedp.CSS(`input[name=dump]`), []string{file}),
 		chromedp.Click(chromedp.ID("import-button")),
 		chromedp.WaitVisible(chromedp.ID("job")))
@@ -143,12 +161,34 @@ func TestBrowserRefreshStagingFromProduction(t *testing.T) {
 	_, _ = chromedp.Run(ctx, chromedp.Poll[bool](`(document.getElementById("job-rows") || {}).textContent !== "0"`,
 		chromedp.WithPollingTimeout(5*time.Second)))
 	shot("import-progress")
+	select {
+	case msg := <-dialogs:
+		if !strings.Contains(msg, "ALL data on staging.localhost ") {
+			t.Errorf("confirm dialog: %q, want it to name staging.localhost", msg)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("no confirm dialog before the import")
+	}
+	importNo := jobNumber(t, ctx)
+	if got := text("#job-title"); got != "Import #"+importNo {
+		t.Errorf("progress box of import #%s is titled %q", importNo, got)
+	}
 
-	// Step 3: the result panel, then the banner on the home page.
+	// Step 3: the result panel, then the banner on the home page. The progress
+	// box, the history and the result name the job and its figures alike.
 	run("result panel", chromedp.WaitVisible(chromedp.ID("import-result")))
 	shot("import-result")
+	if got := text("#audit-" + importNo + " td"); !strings.HasPrefix(got, "#"+importNo+" River job ") {
+		t.Errorf("history names import #%s as %q", importNo, got)
+	}
+	if box, panel := text("#job-rows"), text("#result-rows"); box != panel || !strings.Contains(box, ",") {
+		t.Errorf("rows: progress box %q, result panel %q; want the same figure with separators", box, panel)
+	}
+	if got := text("#job-phase"); got != "Done" {
+		t.Errorf("phase at the end: %q", got)
+	}
 	result := text("#import-result")
-	for _, want := range []string{"app.wippidu.net", "staging123", "messages", "emails", "birth_dates"} {
+	for _, want := range []string{"app.localhost", "staging123", "messages", "emails", "birth_dates"} {
 		if !strings.Contains(result, want) {
 			t.Errorf("result panel lacks %q: %s", want, result)
 		}
@@ -156,6 +196,9 @@ func TestBrowserRefreshStagingFromProduction(t *testing.T) {
 	if !regexp.MustCompile(`Leak check\s+0 production values found in \d+ columns, [\d,]+ values checked`).MatchString(result) {
 		t.Errorf("result panel lacks the leak check: %s", result)
 	}
+	// From the result panel to the data staging now holds.
+	run("data page link", chromedp.Click(chromedp.ID("browse-link")), chromedp.WaitVisible(chromedp.ID("browse-tables")))
+	checkBrowsePage(t, ctx, stagingURL, shot)
 	run("home banner", chromedp.Navigate(stagingURL+"/"), chromedp.WaitVisible(chromedp.CSS(".staging-banner")))
 	if rec := teacher.get("/", false); rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), "/login") {
 		t.Errorf("a session opened before the refresh: got %d to %q, want the login page", rec.Code, rec.Header().Get("Location"))
@@ -188,11 +231,29 @@ func TestBrowserRefreshStagingFromProduction(t *testing.T) {
 	}
 }
 
-// acceptDialogs accepts the import's confirm() dialog.
-func acceptDialogs(ctx context.Context) {
-	for _, err := range chromedp.Events(ctx, page.JavascriptDialogOpening) {
+// jobNumber is the job number in the page's address (/admin/data?job=N).
+func jobNumber(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(loc)
+	if err != nil || u.Query().Get("job") == "" {
+		t.Fatalf("the page's address names no job: %q", loc)
+	}
+	return u.Query().Get("job")
+}
+
+// acceptDialogs accepts the import's confirm() dialog and passes on its text.
+func acceptDialogs(ctx context.Context, messages chan<- string) {
+	for ev, err := range chromedp.Events(ctx, page.JavascriptDialogOpening) {
 		if err != nil {
 			return
+		}
+		select {
+		case messages <- ev.Message:
+		default:
 		}
 		go func() {
 			_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})

@@ -86,7 +86,7 @@ func TestConcurrentImportSubmissionsAcceptOne(t *testing.T) {
 	}
 	close(start)
 	wg.Wait()
-	queued := func(r *cliResult) bool { return strings.Contains(r.stderr.String(), "import queued") }
+	queued := func(r *cliResult) bool { return strings.Contains(r.stderr.String(), " queued (River job ") }
 	poll.Until(t, "every command line submission to be answered", time.Minute, func() bool {
 		for _, r := range cliRes {
 			select {

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -64,25 +66,56 @@ func (s *Server) renderData(c *gin.Context, status int, err error) {
 		data["Anonymizers"] = opts
 		data["ExpectedHost"] = requestHost(c.Request)
 		data["RiskAck"] = anonymizer.RiskAck
-	}
-	if id, perr := strconv.ParseInt(c.Query("job"), 10, 64); perr == nil && id > 0 {
-		if st, serr := jobs.GetStatus(ctx, s.river, s.pool, id); serr == nil {
-			data["Job"] = st
-			if a, aerr := audit.Get(ctx, s.pool, st.AuditID); aerr == nil {
-				data["JobCreated"] = a.CreatedAt.UnixMilli()
-				if a.FinishedAt != nil {
-					data["JobFinished"] = a.FinishedAt.UnixMilli()
-				}
-			}
-			if st.Kind == wippidu.KindImport && st.Succeeded {
-				var r wippidu.ImportResult
-				if json.Unmarshal(st.Result, &r) == nil {
-					data["ImportResult"] = &r
-				}
-			}
+		if home := s.homeURL(c.Request); home != "" {
+			data["HomeURL"] = home
 		}
 	}
+	// job is the number people see: the audit id.
+	if id, perr := strconv.ParseInt(c.Query("job"), 10, 64); perr == nil && id > 0 {
+		s.addJob(c, data, id)
+	}
 	s.render(c, status, "data.html", s.page(c, "Import/Export", data))
+}
+
+// addJob puts one job's progress, and an import's result, on the page.
+func (s *Server) addJob(c *gin.Context, data map[string]any, auditID int64) {
+	ctx := c.Request.Context()
+	st, err := jobs.StatusOfAudit(ctx, s.river, s.pool, auditID)
+	if err != nil {
+		return
+	}
+	data["Job"] = st
+	if a, aerr := audit.Get(ctx, s.pool, st.AuditID); aerr == nil {
+		data["JobCreated"] = a.CreatedAt.UnixMilli()
+		if a.FinishedAt != nil {
+			data["JobFinished"] = a.FinishedAt.UnixMilli()
+		}
+	}
+	if st.Kind == wippidu.KindImport && st.Succeeded {
+		var r wippidu.ImportResult
+		if json.Unmarshal(st.Result, &r) == nil {
+			data["ImportResult"] = &r
+		}
+	}
+}
+
+// homeURL is this page at the instance's own name (APP_HOSTNAME) when the request
+// reached it under another one, such as its IP address: the import must be
+// confirmed with the name the request came in by, so the page offers the way to
+// the name the instructions use. Empty when the names agree.
+func (s *Server) homeURL(r *http.Request) string {
+	want := s.app.Hostname
+	if want == "" || strings.EqualFold(want, requestHost(r)) {
+		return ""
+	}
+	u := url.URL{Scheme: "http", Host: want, Path: "/admin/data"}
+	if r.TLS != nil {
+		u.Scheme = "https"
+	}
+	if _, port, err := net.SplitHostPort(r.Host); err == nil {
+		u.Host = net.JoinHostPort(want, port)
+	}
+	return u.String()
 }
 
 // jobStatus is the progress of one export or import job (jobs.GetStatus).
@@ -98,7 +131,7 @@ func (s *Server) jobStatus(c *gin.Context) {
 		return
 	}
 	if !wantsJSON(c) {
-		c.Redirect(http.StatusSeeOther, "/admin/data?job="+strconv.FormatInt(id, 10))
+		c.Redirect(http.StatusSeeOther, "/admin/data?job="+strconv.FormatInt(st.AuditID, 10))
 		return
 	}
 	c.Header("Cache-Control", "no-store")

@@ -25,7 +25,7 @@ var (
 
 // errTooLarge is the refusal of an upload above the configured limit.
 func errTooLarge(limit int64) error {
-	return wippidu.Errorf(wippidu.ETOOLARGE, "The file is larger than this instance accepts (%s). Raise MAX_UPLOAD_BYTES to import it.", humanBytes(limit))
+	return wippidu.Errorf(wippidu.ETOOLARGE, "The file is larger than this instance accepts (%s). Raise MAX_UPLOAD_BYTES to import it.", wippidu.FormatBytes(limit))
 }
 
 // statusOf is the one table from error codes to HTTP statuses.
@@ -49,6 +49,17 @@ func httpStatus(err error) int {
 	return http.StatusInternalServerError
 }
 
+// errorHeadings title the error page by what went wrong.
+var errorHeadings = map[int]string{
+	http.StatusBadRequest:            "The request cannot be done",
+	http.StatusForbidden:             "Not allowed",
+	http.StatusNotFound:              "Not found",
+	http.StatusConflict:              "Not now",
+	http.StatusMethodNotAllowed:      "Not allowed here",
+	http.StatusRequestEntityTooLarge: "Too large",
+	http.StatusTooManyRequests:       "Too many attempts",
+}
+
 // fail answers err: JSON {"error": message} to API clients, the error page to
 // browsers. Internal errors are logged with their details and shown generically.
 func (s *Server) fail(c *gin.Context, err error) {
@@ -59,7 +70,13 @@ func (s *Server) fail(c *gin.Context, err error) {
 		return
 	}
 	c.Abort()
-	s.render(c, status, "error.html", s.page(c, "Error", map[string]any{"Message": wippidu.ErrorMessage(err)}))
+	heading := errorHeadings[status]
+	if heading == "" {
+		heading = "Something went wrong"
+	}
+	s.render(c, status, "error.html", s.page(c, heading, map[string]any{
+		"Message": wippidu.ErrorMessage(err), "Heading": heading, "Status": status,
+	}))
 }
 
 func (s *Server) logIfInternal(c *gin.Context, err error) {

@@ -43,7 +43,7 @@ func (s *Server) submitted(c *gin.Context, sub jobs.Submitted) {
 		c.JSON(http.StatusAccepted, sub)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/admin/data?job="+strconv.FormatInt(sub.JobID, 10))
+	c.Redirect(http.StatusSeeOther, "/admin/data?job="+strconv.FormatInt(sub.AuditID, 10))
 }
 
 // failData answers a refused export or import: JSON, or the page with the message.

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -44,7 +45,10 @@ func TestExportJobStatusAndDownload(t *testing.T) {
 	if rec.Code != http.StatusSeeOther || !strings.HasPrefix(loc, "/admin/data?job=") {
 		t.Fatalf("export post: got %d %q", rec.Code, loc)
 	}
-	jobID := strings.TrimPrefix(loc, "/admin/data?job=")
+	// The page's address carries the number people see (the audit id); the
+	// status route takes River's job id for API clients.
+	shown := strings.TrimPrefix(loc, "/admin/data?job=")
+	jobID := strconv.Itoa(prod.count(`SELECT river_job_id FROM import_export_audits WHERE id = ` + shown))
 
 	// The JSON shape the page's script and API clients rely on.
 	first := b.get("/admin/data/jobs/"+jobID, true)
@@ -65,6 +69,9 @@ func TestExportJobStatusAndDownload(t *testing.T) {
 		t.Errorf("a succeeded job carries an error: %v", st["error"])
 	}
 	auditID := int64(st["audit_id"].(float64))
+	if shown != jsonNumber(auditID) {
+		t.Errorf("the page's address names job %s, the status says audit %d", shown, auditID)
+	}
 
 	page := b.get(loc, false)
 	if !strings.Contains(page.Body.String(), "/admin/data/exports/") {

@@ -35,7 +35,8 @@ func TestOptOutResultPanelListsWhatStaysPersonal(t *testing.T) {
 	form := b.defaultImport(file.Body.Bytes()).set("anonymize_names", "\x00").set("risk_ack", anonymizer.RiskAck)
 	rec = b.postImport(form, true, map[string]string{"X-CSRF-Token": b.csrf})
 	var imp struct {
-		JobID int64 `json:"job_id"`
+		JobID   int64 `json:"job_id"`
+		AuditID int64 `json:"audit_id"`
 	}
 	if err := json.Unmarshal(rec.Body.Bytes(), &imp); err != nil || imp.JobID == 0 {
 		t.Fatalf("import: %d %s", rec.Code, rec.Body)
@@ -44,7 +45,7 @@ func TestOptOutResultPanelListsWhatStaysPersonal(t *testing.T) {
 	if st := waitJob(t, b, id); st["succeeded"] != true {
 		t.Fatalf("import: %v", st)
 	}
-	page := b.get("/admin/data?job="+id, false).Body.String()
+	page := b.get("/admin/data?job="+strconv.FormatInt(imp.AuditID, 10), false).Body.String()
 	for _, want := range []string{"<strong>names</strong>", "<strong>users.first_name</strong> (names switched off)",
 		"<strong>students.last_name</strong> (names switched off)", `id="leak-check"`} {
 		if !strings.Contains(page, want) {

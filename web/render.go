@@ -7,7 +7,6 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -32,12 +31,17 @@ type pageData struct {
 	// NotAnonymized lists the anonymizers the import whose data the instance
 	// holds skipped: the banner then says the data is partly real, in red.
 	NotAnonymized []string
-	Data          map[string]any
+	// Instance is this instance's name, and Staging says it takes imports: every
+	// page, the login page included, tells production and staging apart.
+	Instance string
+	Staging  bool
+	Data     map[string]any
 }
 
 var templateFuncs = template.FuncMap{
-	"bytes": humanBytes,
-	"count": humanCount,
+	"bytes": wippidu.FormatBytes,
+	"count": wippidu.FormatCount,
+	"phase": wippidu.PhaseLabel,
 	"int64": func(n int) int64 { return int64(n) },
 	"time": func(t any) string {
 		switch v := t.(type) {
@@ -90,18 +94,26 @@ func parseTemplates() (map[string]*template.Template, error) {
 
 // page collects what the layout needs for the current request.
 func (s *Server) page(c *gin.Context, title string, data map[string]any) *pageData {
-	pd := &pageData{Title: title, User: currentSession(c), Data: data}
+	pd := &pageData{Title: title, User: currentSession(c), Data: data, Instance: s.app.Hostname, Staging: s.app.AllowProdImport}
+	if pd.Instance == "" {
+		pd.Instance = requestHost(c.Request)
+	}
 	if pd.User != nil {
 		pd.CSRF = pd.User.CSRFToken
-		last, err := audit.LastImport(c.Request.Context(), s.pool)
-		if err != nil {
-			s.logger.ErrorContext(c.Request.Context(), "check imported data", "error", err)
-		}
-		if last != nil {
-			pd.StagingBanner, pd.NotAnonymized = true, last.AnonymizersSkipped
-		}
+		s.addBanner(c, pd)
 	}
 	return pd
+}
+
+// addBanner shows the staging banner once the instance holds imported data.
+func (s *Server) addBanner(c *gin.Context, pd *pageData) {
+	last, err := audit.LastImport(c.Request.Context(), s.pool)
+	if err != nil {
+		s.logger.ErrorContext(c.Request.Context(), "check imported data", "error", err)
+	}
+	if last != nil {
+		pd.StagingBanner, pd.NotAnonymized = true, last.AnonymizersSkipped
+	}
 }
 
 // render executes a page into a buffer first, so that a template error never
@@ -136,35 +148,3 @@ func wantsJSON(c *gin.Context) bool {
 
 // errorMessage is the message shown to a user for err.
 func errorMessage(err error) string { return wippidu.ErrorMessage(err) }
-
-// humanCount formats a count for people: 184220 as "184,220".
-func humanCount(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
-
-// humanBytes formats a byte count for people.
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}

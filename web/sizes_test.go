@@ -57,8 +57,8 @@ func TestCountsPast32BitsReadBackExactly(t *testing.T) {
 	if st.RowsDone != rows3Bn || st.BytesDone != size3GiB-1 || st.BytesTotal != size3GiB {
 		t.Errorf("status JSON: %+v, want %d rows, %d of %d bytes", st, rows3Bn, size3GiB-1, size3GiB)
 	}
-	page := b.get("/admin/data?job="+id, false).Body.String()
-	for _, want := range []string{"3.0 GiB of 3.0 GiB", `id="job-rows">` + strconv.FormatInt(rows3Bn, 10)} {
+	page := b.get("/admin/data?job="+strconv.FormatInt(imp.AuditID, 10), false).Body.String()
+	for _, want := range []string{"3.0 GiB of 3.0 GiB", `id="job-rows">3,000,000,007<`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("progress box lacks %q", want)
 		}

@@ -27,7 +27,8 @@ func (a *app) jobsCmd(ctx context.Context, env Env, args []string) error {
 			return err
 		}
 		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "JOB\tAUDIT\tKIND\tSTATUS\tJOB STATE\tATTEMPTS\tCREATED\tBY\tFILE\tERROR")
+		// "#" is the number the page shows; retry and cancel take River's job id.
+		fmt.Fprintln(tw, "#\tRIVER JOB\tKIND\tSTATUS\tJOB STATE\tATTEMPTS\tCREATED\tBY\tFILE\tERROR")
 		for _, au := range audits {
 			jobID, state := "-", "-"
 			if au.RiverJobID != nil {
@@ -36,7 +37,7 @@ func (a *app) jobsCmd(ctx context.Context, env Env, args []string) error {
 					state = string(j.State)
 				}
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", jobID, au.ID, au.Kind, au.Status, state, au.Attempts,
+			fmt.Fprintf(tw, "#%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", au.ID, jobID, au.Kind, au.Status, state, au.Attempts,
 				au.CreatedAt.UTC().Format("2006-01-02 15:04:05"), au.RequestedBy, deref(au.FileName), short(deref(au.ErrorMessage), 80))
 		}
 		return tw.Flush()

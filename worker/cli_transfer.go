@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/wippidu/wippidu"
 	"github.com/wippidu/wippidu/anonymizer"
@@ -39,8 +40,15 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// deleteQueueSQL removes an inline run's queue once its client has stopped. River
+// keeps a row for every queue a client ever served, and the River UI lists it until
+// the queue cleaner drops it a day later; nobody serves an inline queue again.
+// River has no call that deletes one queue.
+const deleteQueueSQL = `DELETE FROM river_queue WHERE name = $1`
+
 // inline starts a River client in this process that serves a queue of its own, so
-// that the job runs here, through the same path as on a worker.
+// that the job runs here, through the same path as on a worker. The returned stop
+// ends the client and removes the queue.
 func (a *app) inline(ctx context.Context) (*river.Client[pgx.Tx], string, func(), error) {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
@@ -56,8 +64,34 @@ func (a *app) inline(ctx context.Context) (*river.Client[pgx.Tx], string, func()
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		_ = client.StopAndCancel(sctx)
+		// A job the run leaves unfinished (the command was interrupted) would wait in a
+		// queue nobody serves, and hold off every later import: it is cancelled.
+		a.cancelLeftOver(sctx, client, queue)
+		if _, err := a.pool.Exec(sctx, deleteQueueSQL, queue); err != nil {
+			a.logger.WarnContext(sctx, "remove inline queue", slog.String("queue", queue), slog.Any("error", err))
+		}
 	}
 	return client, queue, stop, nil
+}
+
+// cancelLeftOver cancels the jobs an inline run's queue still holds, and says so in
+// their audit rows.
+func (a *app) cancelLeftOver(ctx context.Context, client *river.Client[pgx.Tx], queue string) {
+	res, err := client.JobList(ctx, river.NewJobListParams().Queues(queue).First(10).States(
+		rivertype.JobStateAvailable, rivertype.JobStateRetryable, rivertype.JobStateScheduled, rivertype.JobStateRunning))
+	if err != nil {
+		a.logger.WarnContext(ctx, "list inline jobs", slog.String("queue", queue), slog.Any("error", err))
+		return
+	}
+	for _, j := range res.Jobs {
+		job, err := client.JobCancel(ctx, j.ID)
+		if err == nil {
+			err = jobs.SyncAuditAfterOps(ctx, a.pool, job)
+		}
+		if err != nil {
+			a.logger.WarnContext(ctx, "cancel inline job", slog.Int64("job_id", j.ID), slog.Any("error", err))
+		}
+	}
 }
 
 func (a *app) export(ctx context.Context, env Env, args []string) error {
@@ -89,7 +123,7 @@ func (a *app) export(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return userError(err)
 	}
-	fmt.Fprintf(env.Stderr, "export queued: job %d, audit %d\n", s.JobID, s.AuditID)
+	fmt.Fprintf(env.Stderr, "export #%d queued (River job %d)\n", s.AuditID, s.JobID)
 	st, err := a.wait(ctx, env, client, s.JobID)
 	if err != nil {
 		return err
@@ -181,7 +215,7 @@ func (a *app) importDump(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stderr, "uploading %s (%.1f MB)\n", filepath.Base(path), float64(size)/1e6)
+	fmt.Fprintf(env.Stderr, "uploading %s (%s)\n", filepath.Base(path), wippidu.FormatBytes(size))
 	_, err = a.storage.Put(ctx, key, f)
 	f.Close()
 	if err != nil {
@@ -202,7 +236,7 @@ func (a *app) importDump(ctx context.Context, env Env, args []string) error {
 		_ = a.storage.Delete(context.WithoutCancel(ctx), key)
 		return refused(err)
 	}
-	fmt.Fprintf(env.Stderr, "import queued: job %d, audit %d\n", s.JobID, s.AuditID)
+	fmt.Fprintf(env.Stderr, "import #%d queued (River job %d)\n", s.AuditID, s.JobID)
 	st, err := a.wait(ctx, env, client, s.JobID)
 	if err != nil {
 		return err
@@ -280,7 +314,7 @@ func (a *app) wait(ctx context.Context, env Env, client *river.Client[pgx.Tx], j
 			if st.Succeeded {
 				return st, nil
 			}
-			return st, &exitError{code: 1, err: fmt.Errorf("%s job %d %s: %s", st.Kind, jobID, st.AuditStatus, st.Error)}
+			return st, &exitError{code: 1, err: fmt.Errorf("%s #%d %s (River job %d): %s", st.Kind, st.AuditID, st.AuditStatus, jobID, st.Error)}
 		}
 		select {
 		case <-ctx.Done():
@@ -291,21 +325,20 @@ func (a *app) wait(ctx context.Context, env Env, client *river.Client[pgx.Tx], j
 }
 
 func progressLine(st *jobs.Status) string {
-	s := fmt.Sprintf("%s job %d: %s", st.Kind, st.JobID, st.State)
-	if st.Phase != "" {
-		s += ", " + st.Phase
+	s := fmt.Sprintf("%s #%d: %s", st.Kind, st.AuditID, st.State)
+	if st.PhaseLabel != "" {
+		s += ", " + st.PhaseLabel
 	}
 	if st.Table != "" {
 		s += " " + st.Table
 	}
 	if st.RowsDone > 0 {
-		s += fmt.Sprintf(", %d rows", st.RowsDone)
+		s += ", " + st.RowsText + " rows"
 	}
-	if st.BytesTotal > 0 {
-		s += fmt.Sprintf(", %.1f/%.1f MB (%d%%)", float64(st.BytesDone)/1e6, float64(st.BytesTotal)/1e6, st.BytesDone*100/st.BytesTotal)
-	} else if st.BytesDone > 0 {
-		s += fmt.Sprintf(", %.1f MB", float64(st.BytesDone)/1e6)
+	if st.BytesDone > 0 || st.BytesTotal > 0 {
+		s += ", " + st.BytesText
 	}
+	s += fmt.Sprintf(", %.0f %%", st.Percent)
 	if st.Error != "" && !st.Done {
 		s += " (last error: " + st.Error + ")"
 	}

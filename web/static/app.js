@@ -6,7 +6,9 @@
   var form = document.getElementById("import-form");
   if (form) {
     form.addEventListener("submit", function (ev) {
-      var host = form.elements["confirm_host"].value;
+      // The dialog names the instance the import replaces, whatever was typed:
+      // the server compares the typed name with it.
+      var host = document.getElementById("expected-host").textContent;
       if (!window.confirm("Replace ALL data on " + host + " with the uploaded export? This cannot be undone.")) {
         ev.preventDefault();
         return;
@@ -17,18 +19,15 @@
     });
   }
 
+  followHistory();
   var job = document.getElementById("job");
   if (!job) return;
   var id = job.dataset.jobId;
+  var auditId = job.dataset.auditId;
   var created = parseInt(job.dataset.created, 10);
   var finished = parseInt(job.dataset.finished, 10);
   var wasDone = job.dataset.done === "true";
 
-  function human(n) {
-    var units = ["B", "KiB", "MiB", "GiB", "TiB"], i = 0;
-    while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
-    return (i ? n.toFixed(1) : n) + " " + units[i];
-  }
   function elapsed(ms) {
     var s = Math.max(0, Math.round(ms / 1000));
     var m = Math.floor(s / 60);
@@ -40,16 +39,16 @@
   }
   function show(st) {
     set("job-state", st.state);
-    set("job-phase", st.phase || "–");
+    // Figures come formatted from the server: one formatter for the page, the
+    // JSON and the command line.
+    set("job-phase", st.phase_label || "–");
     set("job-table", st.table || "–");
-    set("job-rows", (st.rows_done || 0).toLocaleString("en"));
-    set("job-bytes", human(st.bytes_done || 0) + (st.bytes_total ? " of " + human(st.bytes_total) : ""));
+    set("job-rows", st.rows_text);
+    set("job-bytes", st.bytes_text);
+    set("job-percent", (st.percent || 0).toFixed(1) + " %");
     var end = st.done ? (finished || Date.now()) : Date.now();
     if (created) set("job-elapsed", elapsed(end - created));
-    var pct = st.succeeded ? 100 : (st.bytes_total ? Math.min(99, 100 * st.bytes_done / st.bytes_total) : 0);
-    var bar = document.getElementById("job-bar");
-    bar.style.width = pct.toFixed(1) + "%";
-    bar.classList.toggle("indeterminate", !st.done && !st.bytes_total);
+    setBar(st.percent || 0, !st.done && !st.percent);
     var errBox = document.getElementById("job-error");
     if (st.done && !st.succeeded) {
       errBox.hidden = false;
@@ -70,8 +69,13 @@
       if (!wasDone) window.location.href = url;
     } else if (!wasDone) {
       // The page renders the result panel from the audit row.
-      window.location.replace("/admin/data?job=" + encodeURIComponent(id));
+      window.location.replace("/admin/data?job=" + encodeURIComponent(auditId));
     }
+  }
+  function setBar(pct, waiting) {
+    var bar = document.getElementById("job-bar");
+    bar.style.width = pct.toFixed(1) + "%";
+    bar.classList.toggle("indeterminate", waiting);
   }
   function poll() {
     fetch("/admin/data/jobs/" + encodeURIComponent(id), { headers: { Accept: "application/json" }, credentials: "same-origin" })
@@ -84,5 +88,29 @@
       })
       .catch(function () { setTimeout(poll, 2000); });
   }
-  poll();
+  setBar(parseFloat(document.getElementById("job-bar").dataset.percent) || 0, false);
+  if (id && id !== "0") poll();
+
+  // followHistory keeps the history table current while a job in it has not
+  // ended: it reloads the page's own rendering of the table, so every figure and
+  // time reads as the server formats it.
+  function followHistory() {
+    var history = document.getElementById("history");
+    if (!history) return;
+    function running() {
+      return history.querySelector('tr[data-status="queued"], tr[data-status="running"]') !== null;
+    }
+    if (!running()) return;
+    function refresh() {
+      fetch("/admin/data", { credentials: "same-origin" })
+        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("history");
+          if (fresh) history.innerHTML = fresh.innerHTML;
+          setTimeout(refresh, running() ? 1500 : 5000);
+        })
+        .catch(function () { setTimeout(refresh, 3000); });
+    }
+    setTimeout(refresh, 1500);
+  }
 })();

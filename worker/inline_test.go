@@ -1,0 +1,117 @@
+package worker_test
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/wippidu/wippidu/internal/pgtest"
+	"github.com/wippidu/wippidu/internal/testdb"
+	"github.com/wippidu/wippidu/worker"
+)
+
+// cancelOnWrite collects a command's stderr and cancels its context once the
+// command says a job is queued: an operator's Ctrl-C while the job runs.
+type cancelOnWrite struct {
+	mu     sync.Mutex
+	b      bytes.Buffer
+	cancel context.CancelFunc
+}
+
+func (w *cancelOnWrite) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if bytes.Contains(p, []byte(" queued")) && w.cancel != nil {
+		w.cancel()
+	}
+	return w.b.Write(p)
+}
+
+func (w *cancelOnWrite) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// inlineQueues lists the River queues an inline run made (named inline_<hex>).
+func inlineQueues(t *testing.T, pool *pgxpool.Pool) []string {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), `SELECT name FROM river_queue WHERE name LIKE 'inline%' ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
+// TestInlineRunsLeaveNoQueueBehind: `worker export --inline` and `worker import
+// --inline` serve a River queue of their own; once the command ends, whether the job
+// finished or the command was interrupted, that queue is gone from river_queue (and
+// so from the River UI).
+func TestInlineRunsLeaveNoQueueBehind(t *testing.T) {
+	prodURL, stagingURL := pgtest.NewDB(t), pgtest.NewDB(t)
+	prod, staging := pgtest.NewPool(t, prodURL), pgtest.NewPool(t, stagingURL)
+	testdb.Fixture(t, prod)
+	testdb.Fixture(t, staging)
+	prodEnv := map[string]string{"DATABASE_URL": prodURL, "STORAGE_URL": "file://" + t.TempDir(),
+		"APP_HOSTNAME": "app.wippidu.net", "LOG_LEVEL": "warn"}
+	stagingEnv := map[string]string{"DATABASE_URL": stagingURL, "STORAGE_URL": "file://" + t.TempDir(),
+		"APP_HOSTNAME": "staging.wippidu.net", "APP_ALLOW_PROD_IMPORT": "true", "ANONYMIZER_SALT": "salt", "LOG_LEVEL": "warn"}
+	dumpFile := filepath.Join(t.TempDir(), "prod.json.gz")
+
+	tests := []struct {
+		name      string
+		pool      *pgxpool.Pool
+		env       map[string]string
+		args      []string
+		interrupt bool
+		wantCode  int
+	}{
+		{"export", prod, prodEnv, []string{"export", "--inline", "--out", dumpFile}, false, 0},
+		{"import", staging, stagingEnv, []string{"import", "--inline", "--confirm-host", "staging.wippidu.net", dumpFile}, false, 0},
+		{"interrupted import", staging, stagingEnv, []string{"import", "--inline", "--confirm-host", "staging.wippidu.net", dumpFile}, true, 1},
+	}
+	for _, tt := range tests {
+		ctx, cancel := context.WithCancel(context.Background())
+		stderr := &cancelOnWrite{}
+		if tt.interrupt {
+			stderr.cancel = cancel
+		}
+		code := worker.Command(ctx, worker.Env{Args: tt.args, Stdout: &bytes.Buffer{}, Stderr: stderr,
+			Getenv: func(k string) string { return tt.env[k] }})
+		cancel()
+		if code != tt.wantCode {
+			t.Fatalf("%s: got exit %d, want %d\n%s", tt.name, code, tt.wantCode, stderr.String())
+		}
+		if tt.interrupt && !strings.Contains(stderr.String(), "stopped waiting") && !strings.Contains(stderr.String(), "canceled") {
+			t.Errorf("%s: the command was not interrupted:\n%s", tt.name, stderr.String())
+		}
+		if left := inlineQueues(t, tt.pool); len(left) > 0 {
+			t.Errorf("%s: got queues %v left in river_queue, want none", tt.name, left)
+		}
+		// Nor a job nobody will work, holding off the next import.
+		var waiting, queued int
+		if err := tt.pool.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM river_job WHERE state NOT IN ('completed', 'cancelled', 'discarded')),
+			(SELECT count(*) FROM import_export_audits WHERE status IN ('queued', 'running'))`).Scan(&waiting, &queued); err != nil {
+			t.Fatal(err)
+		}
+		if waiting != 0 || queued != 0 {
+			t.Errorf("%s: %d unfinished jobs and %d queued or running audit rows left, want none", tt.name, waiting, queued)
+		}
+	}
+}
