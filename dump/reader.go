@@ -82,12 +82,16 @@ type ReaderOptions struct {
 	MaxValueBytes int // 0 means DefaultMaxValueBytes
 	MaxRowBytes   int // 0 means DefaultMaxRowBytes (at least MaxValueBytes)
 	MaxTables     int // 0 means DefaultMaxTables
+	// ReadAhead decompresses on a goroutine of its own, ahead of the parsing;
+	// the reader must then be closed.
+	ReadAhead bool
 }
 
 // Reader reads a dump as a stream.
 type Reader struct {
 	src    io.Reader
-	zr     *gzip.Reader
+	zr     io.Reader // the decompressed dump
+	ahead  *readAhead
 	buf    []byte
 	pos    int
 	end    int
@@ -141,7 +145,19 @@ func NewReader(src io.Reader, opts ReaderOptions) (*Reader, error) {
 	if err := r.readHeader(); err != nil {
 		return nil, err
 	}
+	if opts.ReadAhead {
+		r.ahead = newReadAhead(zr)
+		r.zr = r.ahead
+	}
 	return r, nil
+}
+
+// Close stops the reader's decompressing goroutine, if it has one. It does not
+// close the source.
+func (r *Reader) Close() {
+	if r.ahead != nil {
+		r.ahead.Close()
+	}
 }
 
 // Header returns the dump's header.

@@ -133,6 +133,10 @@ type TableWriter struct {
 	partial []byte
 	buf     []byte
 	rows    int64
+
+	bin        []binaryOut // set: the rows come as binary COPY output (copyout.go)
+	binStarted bool
+	binEnded   bool
 }
 
 // Rows returns how many rows were written so far.
@@ -144,6 +148,12 @@ func (t *TableWriter) Write(p []byte) (int, error) {
 		return 0, t.w.err
 	}
 	n := len(p)
+	if t.bin != nil {
+		if err := t.writeBinary(p); err != nil {
+			return 0, t.fail(err)
+		}
+		return n, nil
+	}
 	if len(t.partial) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
@@ -176,7 +186,11 @@ func (t *TableWriter) Close() error {
 	if t.w.err != nil {
 		return t.w.err
 	}
-	if len(t.partial) > 0 {
+	if t.bin != nil {
+		if err := t.binaryClose(); err != nil {
+			return t.fail(err)
+		}
+	} else if len(t.partial) > 0 {
 		return t.fail(fmt.Errorf("table %q: COPY data ends inside a row", t.name))
 	}
 	if _, err := t.w.bw.WriteString("]}"); err != nil {

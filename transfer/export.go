@@ -67,7 +67,7 @@ func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions
 	// The people come first: an import reads them before anything else.
 	for _, t := range anonymizer.DefaultPolicy().PeopleFirst(cat) {
 		prog.phase(wippidu.PhaseExporting, t.Name)
-		n, err := exportTable(ctx, tx, dw.BeginTable, t, &progressWriter{prog: prog, base: res.Rows, attachments: opts.IncludeAttachments})
+		n, err := exportTable(ctx, tx, tableStarts{text: dw.BeginTable, binary: dw.BeginBinaryTable}, t, &progressWriter{prog: prog, base: res.Rows, attachments: opts.IncludeAttachments})
 		if err != nil {
 			return nil, err
 		}
@@ -152,7 +152,23 @@ func snapshot(ctx context.Context, conn *pgx.Conn) (pgx.Tx, *schema.Catalog, tim
 
 // exportTable writes one table through sink and returns its number of rows.
 // Without attachments, binary columns are left out of the dump.
-func exportTable(ctx context.Context, tx pgx.Tx, begin func(string, []dump.Column) (*dump.TableWriter, error), t *schema.Table, sink *progressWriter) (int64, error) {
+// tableStarts are the dump writer's two ways to begin a table: for COPY text
+// format and for binary COPY.
+type tableStarts struct {
+	text, binary func(string, []dump.Column) (*dump.TableWriter, error)
+}
+
+// hasBytea reports whether a table exports binary values.
+func hasBytea(cols []dump.Column) bool {
+	for _, c := range cols {
+		if dump.KindOf(c.Type) == dump.KindBytea {
+			return true
+		}
+	}
+	return false
+}
+
+func exportTable(ctx context.Context, tx pgx.Tx, begin tableStarts, t *schema.Table, sink *progressWriter) (int64, error) {
 	var cols []dump.Column
 	var idents []string
 	for _, c := range t.Columns {
@@ -162,13 +178,19 @@ func exportTable(ctx context.Context, tx pgx.Tx, begin func(string, []dump.Colum
 		cols = append(cols, dump.Column{Name: c.Name, Type: c.Type})
 		idents = append(idents, pgx.Identifier{c.Name}.Sanitize())
 	}
-	tw, err := begin(t.Name, cols)
+	// A table of binary values is read in binary COPY format (dump/copyout.go).
+	sql := "COPY " + pgx.Identifier{t.Name}.Sanitize() + " (" + strings.Join(idents, ", ") + ") TO STDOUT"
+	open := begin.text
+	if sel := dump.BinaryExportSelect(cols, idents); sel != nil && hasBytea(cols) {
+		sql = "COPY (SELECT " + strings.Join(sel, ", ") + " FROM " + pgx.Identifier{t.Name}.Sanitize() + ") TO STDOUT (FORMAT binary)"
+		open = begin.binary
+	}
+	tw, err := open(t.Name, cols)
 	if err != nil {
 		return 0, fmt.Errorf("table %q: %w", t.Name, err)
 	}
 	sink.w = tw
 	if len(cols) > 0 {
-		sql := "COPY " + pgx.Identifier{t.Name}.Sanitize() + " (" + strings.Join(idents, ", ") + ") TO STDOUT"
 		if _, err := tx.Conn().PgConn().CopyTo(ctx, sink, sql); err != nil {
 			return 0, fmt.Errorf("copy table %q: %w", t.Name, err)
 		}

@@ -123,7 +123,8 @@ func open(ctx context.Context, src Source, n *atomic.Int64) (*dump.Reader, func(
 	if n != nil {
 		in = countingReader{r: rc, n: n}
 	}
-	r, err := dump.NewReader(in, dump.ReaderOptions{})
+	// The main pass decompresses ahead of the parsing, on a second core.
+	r, err := dump.NewReader(in, dump.ReaderOptions{ReadAhead: n != nil})
 	if err != nil {
 		rc.Close()
 		return nil, nil, badDump(err)
@@ -132,6 +133,7 @@ func open(ctx context.Context, src Source, n *atomic.Int64) (*dump.Reader, func(
 	return r, func() {
 		if !once {
 			once = true
+			r.Close()
 			rc.Close()
 		}
 	}, nil

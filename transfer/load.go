@@ -77,8 +77,9 @@ func nextTable(r *dump.Reader) (*dump.Table, error) {
 // colPlan says where a loaded column's values come from and what happens to them.
 type colPlan struct {
 	anonymizer.Column
-	src  int       // index in the dump's row; -1 when the dump lacks the column
-	kind dump.Kind // how staging's type is encoded
+	src  int             // index in the dump's row; -1 when the dump lacks the column
+	kind dump.Kind       // how staging's type is encoded
+	bin  dump.BinaryType // staging's type in binary COPY format
 }
 
 // tablePlan binds the anonymizer's plan for a table to the dump's columns.
@@ -106,7 +107,8 @@ func (imp *importer) tablePlan(dt *dump.Table, st *schema.Table) ([]colPlan, *ro
 	var cols []colPlan
 	planned := map[string]bool{}
 	for _, c := range plan.Columns {
-		p := colPlan{Column: c, src: -1, kind: dump.KindOf(st.Column(c.Name).Type)}
+		typ := st.Column(c.Name).Type
+		p := colPlan{Column: c, src: -1, kind: dump.KindOf(typ), bin: dump.BinaryTypeOf(typ)}
 		if i, ok := srcIdx[c.Name]; ok {
 			p.src = i
 			switch {
@@ -186,26 +188,60 @@ func (imp *importer) copyTable(ctx context.Context, r *dump.Reader, dt *dump.Tab
 	for i, p := range plan {
 		idents[i] = pgx.Identifier{p.Name}.Sanitize()
 	}
-	rs := &rowSource{r: r, table: st.Name, cols: dt.Columns, plan: plan, rc: rc, prog: imp.prog, base: imp.prog.state.RowsDone}
-	rs.kinds = make([]dump.Kind, len(dt.Columns))
+	kinds := make([]dump.Kind, len(dt.Columns))
 	for i, c := range dt.Columns {
-		rs.kinds[i] = dump.KindOf(c.Type)
+		kinds[i] = dump.KindOf(c.Type)
 	}
-	sql := "COPY " + pgx.Identifier{st.Name}.Sanitize() + " (" + strings.Join(idents, ", ") + ") FROM STDIN"
-	_, err = imp.tx.Conn().PgConn().CopyFrom(ctx, rs, sql)
-	// On a failed COPY, pgconn may return while its reading goroutine is still in
-	// Read: stop the source before looking at it.
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	rs.closed = true
-	if rs.err != nil {
-		return rs.rows, rs.err
+	into := "COPY " + pgx.Identifier{st.Name}.Sanitize() + " (" + strings.Join(idents, ", ") + ") FROM STDIN"
+	// A table with binary values goes in binary format where it can (dump/copybin.go);
+	// a value it cannot write exactly ends that COPY, and the rest of the table
+	// follows in text format, held row first.
+	binary := binaryPlan(plan)
+	var loaded int64
+	var held []dump.Value
+	base := imp.prog.state.RowsDone
+	for {
+		rs := &rowSource{r: r, table: st.Name, cols: dt.Columns, kinds: kinds, plan: plan, rc: rc, prog: imp.prog,
+			base: base, rows: loaded, held: held, binary: binary}
+		sql := into
+		if binary {
+			sql += " (FORMAT binary)"
+		}
+		_, err = imp.tx.Conn().PgConn().CopyFrom(ctx, rs, sql)
+		// On a failed COPY, pgconn may return while its reading goroutine is still in
+		// Read: stop the source before looking at it.
+		rs.mu.Lock()
+		rs.closed = true
+		rows, rerr, next := rs.rows, rs.err, rs.textFrom
+		rs.mu.Unlock()
+		if rerr != nil {
+			return rows, rerr
+		}
+		if err != nil {
+			return rows, pgDataError(fmt.Errorf("load table %q: %w", st.Name, err))
+		}
+		imp.prog.state.RowsDone = base + rows
+		loaded = rows
+		if next == nil {
+			return loaded, nil
+		}
+		binary, held = false, next
 	}
-	if err != nil {
-		return rs.rows, pgDataError(fmt.Errorf("load table %q: %w", st.Name, err))
+}
+
+// binaryPlan reports whether a table is loaded in binary COPY format: when it has
+// binary values, and every column it loads has a binary form here.
+func binaryPlan(plan []colPlan) bool {
+	hasBytea := false
+	for _, p := range plan {
+		switch p.bin {
+		case dump.BinaryNone:
+			return false
+		case dump.BinaryBytea:
+			hasBytea = true
+		}
 	}
-	imp.prog.state.RowsDone = rs.base + rs.rows
-	return rs.rows, nil
+	return hasBytea
 }
 
 // rowSource is the COPY FROM input of one table: it pulls rows from the dump,
@@ -227,6 +263,11 @@ type rowSource struct {
 	pending []byte
 	done    bool
 	err     error
+
+	binary   bool         // binary COPY format
+	started  bool         // the binary header is written
+	held     []dump.Value // a row read by the previous COPY, to encode first
+	textFrom []dump.Value // the row that ended this binary COPY: the rest goes in text
 }
 
 const copyBatch = 64 << 10
@@ -260,8 +301,11 @@ func (s *rowSource) Read(p []byte) (int, error) {
 // fill encodes the next batch of rows.
 func (s *rowSource) fill() error {
 	s.buf = s.buf[:0]
+	if s.binary && !s.started {
+		s.buf, s.started = append(s.buf, dump.CopyBinaryHeader...), true
+	}
 	for len(s.buf) < copyBatch {
-		row, err := s.r.NextRow()
+		row, err := s.next()
 		if err == io.EOF {
 			s.done = true
 			break
@@ -273,9 +317,23 @@ func (s *rowSource) fill() error {
 		if err := s.checkTypes(row); err != nil {
 			return rejected(err)
 		}
-		if s.buf, err = s.encode(s.buf, row); err != nil {
+		mark := len(s.buf)
+		if s.binary {
+			s.buf, err = s.encodeBinary(s.buf, row)
+		} else {
+			s.buf, err = s.encode(s.buf, row)
+		}
+		if errors.Is(err, dump.ErrNotBinary) {
+			s.buf, s.textFrom, s.done = s.buf[:mark], row, true
+			s.rows--
+			break
+		}
+		if err != nil {
 			return rejected(fmt.Errorf("table %q row %d: %w", s.table, s.rows, err))
 		}
+	}
+	if s.binary && s.done {
+		s.buf = append(s.buf, dump.CopyBinaryTrailer...)
 	}
 	s.pending = s.buf
 	s.prog.state.RowsDone = s.base + s.rows
@@ -309,6 +367,68 @@ func (s *rowSource) checkTypes(row []dump.Value) error {
 		}
 	}
 	return nil
+}
+
+// next is the held row first, then the dump's next.
+func (s *rowSource) next() ([]dump.Value, error) {
+	if row := s.held; row != nil {
+		s.held = nil
+		return row, nil
+	}
+	return s.r.NextRow()
+}
+
+// encodeBinary encodes a row in binary COPY format, as encode does in text.
+func (s *rowSource) encodeBinary(b []byte, row []dump.Value) ([]byte, error) {
+	s.rc.fill(row, s.rows)
+	b = dump.AppendBinaryRowStart(b, len(s.plan))
+	var err error
+	for i := range s.plan {
+		p := &s.plan[i]
+		var v dump.Value
+		if p.src >= 0 {
+			v = row[p.src]
+		}
+		switch {
+		case p.src >= 0 && v.Type == dump.Null:
+			b = dump.AppendBinaryNull(b)
+		case p.Action == anonymizer.Replace:
+			s.rc.row.Value = v.Data
+			out, null, rerr := p.Replace(s.scratch[:0], &s.rc.row)
+			s.scratch = out
+			switch {
+			case rerr != nil:
+				err = rerr
+			case null:
+				b = dump.AppendBinaryNull(b)
+			case p.bin == dump.BinaryBytea:
+				b = dump.AppendBinaryRaw(b, out)
+			default:
+				b, err = dump.AppendBinaryText(b, p.bin, out)
+			}
+		case p.Action == anonymizer.Scrub:
+			if !utf8.Valid(v.Data) {
+				return b, errors.New("invalid UTF-8 in a text value")
+			}
+			out, serr := p.Scrub(s.scratch[:0], v.Data, &s.rc.row)
+			s.scratch = out
+			if err = serr; err == nil {
+				b, err = dump.AppendBinaryText(b, p.bin, out)
+			}
+		default:
+			if v.Type == dump.String {
+				p.Check(v.Data)
+			}
+			b, err = dump.AppendBinaryValue(b, p.bin, v)
+		}
+		if errors.Is(err, dump.ErrNotBinary) {
+			return b, err
+		}
+		if err != nil {
+			return b, fmt.Errorf("column %q: %w", p.Name, err)
+		}
+	}
+	return b, nil
 }
 
 func (s *rowSource) encode(b []byte, row []dump.Value) ([]byte, error) {

@@ -1,0 +1,254 @@
+package dump
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"strconv"
+)
+
+// A table of binary values is exported from binary COPY (COPY … TO STDOUT
+// (FORMAT binary)): PostgreSQL sends bytea as it is, where text format sends it
+// twice as long in hex, and the writer base64-encodes it without decoding hex.
+// The other columns come as text the server formatted: text types as they are,
+// integers and booleans in their binary form, and date and time types cast to
+// text in the query, which formats them as COPY text format would.
+
+// binaryOut is how a column arrives in binary COPY output.
+type binaryOut uint8
+
+const (
+	outText binaryOut = iota + 1 // text bytes: text, varchar, json, or a ::text cast
+	outJSONB
+	outInt2
+	outInt4
+	outInt8
+	outBool
+	outBytea
+)
+
+// BinaryExportSelect is the select list for exporting a table in binary COPY
+// format (each entry an already quoted identifier, cast where needed), or nil
+// when a column's type has no exact text form through binary COPY here.
+func BinaryExportSelect(cols []Column, idents []string) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		switch exportForm(c.Type) {
+		case 0:
+			return nil
+		case outText:
+			if BinaryTypeOf(c.Type) == BinaryText {
+				out[i] = idents[i]
+				continue
+			}
+			out[i] = idents[i] + "::text" // date and time types: their output function
+		default:
+			out[i] = idents[i]
+		}
+	}
+	return out
+}
+
+// exportForm is how a column of type pgType is read from binary COPY output.
+func exportForm(pgType string) binaryOut {
+	switch BinaryTypeOf(pgType) {
+	case BinaryText, BinaryDate, BinaryTimestamp, BinaryTimestamptz:
+		return outText
+	case BinaryJSONB:
+		return outJSONB
+	case BinaryInt2:
+		return outInt2
+	case BinaryInt4:
+		return outInt4
+	case BinaryInt8:
+		return outInt8
+	case BinaryBool:
+		return outBool
+	case BinaryBytea:
+		return outBytea
+	}
+	return 0
+}
+
+// BeginBinaryTable starts a table whose rows come as binary COPY output of the
+// select list BinaryExportSelect made for cols.
+func (w *Writer) BeginBinaryTable(name string, cols []Column) (*TableWriter, error) {
+	tw, err := w.BeginTable(name, cols)
+	if err != nil {
+		return nil, err
+	}
+	tw.bin = make([]binaryOut, len(cols))
+	for i, c := range cols {
+		tw.bin[i] = exportForm(c.Type)
+		if tw.bin[i] == 0 {
+			return nil, fmt.Errorf("table %q column %q: type %s has no binary export form", name, c.Name, c.Type)
+		}
+	}
+	return tw, nil
+}
+
+var binarySignature = []byte("PGCOPY\n\xff\r\n\x00")
+
+// writeBinary consumes binary COPY output; rows may be split across calls.
+func (t *TableWriter) writeBinary(p []byte) error {
+	if len(t.partial) > 0 {
+		t.partial = append(t.partial, p...)
+		p = t.partial
+	}
+	for len(p) > 0 {
+		n, err := t.binaryStep(p)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			break
+		}
+		p = p[n:]
+	}
+	t.partial = append(t.partial[:0], p...)
+	if cap(t.partial) > 4*flushAt && len(t.partial) == 0 {
+		t.partial = nil
+	}
+	return nil
+}
+
+// binaryStep consumes the header, one row or the trailer at the start of p, and
+// returns how many bytes it used: 0 when p does not hold all of it yet.
+func (t *TableWriter) binaryStep(p []byte) (int, error) {
+	switch {
+	case t.binEnded:
+		return 0, fmt.Errorf("table %q: binary COPY data after its end", t.name)
+	case !t.binStarted:
+		if len(p) < 19 {
+			return 0, nil
+		}
+		if !bytes.Equal(p[:11], binarySignature) {
+			return 0, fmt.Errorf("table %q: not binary COPY data", t.name)
+		}
+		ext := int(binary.BigEndian.Uint32(p[15:19]))
+		if len(p) < 19+ext {
+			return 0, nil
+		}
+		t.binStarted = true
+		return 19 + ext, nil
+	}
+	if len(p) < 2 {
+		return 0, nil
+	}
+	n := int16(binary.BigEndian.Uint16(p))
+	if n == -1 {
+		t.binEnded = true
+		return 2, nil
+	}
+	if int(n) != len(t.bin) {
+		return 0, fmt.Errorf("table %q row %d: %d COPY fields, want %d", t.name, t.rows+1, n, len(t.bin))
+	}
+	end := 2
+	for range n {
+		if len(p) < end+4 {
+			return 0, nil
+		}
+		if l := int32(binary.BigEndian.Uint32(p[end:])); l > 0 {
+			end += int(l)
+		}
+		end += 4
+		if len(p) < end {
+			return 0, nil
+		}
+	}
+	return end, t.binaryRow(p[2:end])
+}
+
+// binaryRow writes one complete row of binary COPY fields as a JSON row.
+func (t *TableWriter) binaryRow(p []byte) error {
+	b := t.buf[:0]
+	if t.rows > 0 {
+		b = append(b, ",\n["...)
+	} else {
+		b = append(b, '[')
+	}
+	for col, form := range t.bin {
+		if col > 0 {
+			b = append(b, ',')
+		}
+		l := int32(binary.BigEndian.Uint32(p))
+		p = p[4:]
+		if l < 0 {
+			b = append(b, "null"...)
+			continue
+		}
+		f := p[:l]
+		p = p[l:]
+		var err error
+		if b, err = t.binaryField(b, f, form); err != nil {
+			return fmt.Errorf("table %q row %d column %d: %w", t.name, t.rows+1, col+1, err)
+		}
+	}
+	b = append(b, ']')
+	_, err := t.w.bw.Write(b)
+	if cap(b) > 4*flushAt {
+		b = nil
+	}
+	t.buf = b
+	t.rows++
+	return err
+}
+
+func (t *TableWriter) binaryField(b, f []byte, form binaryOut) ([]byte, error) {
+	switch form {
+	case outText:
+		return appendJSONString(b, f), nil
+	case outJSONB:
+		if len(f) == 0 || f[0] != 1 {
+			return b, fmt.Errorf("unknown jsonb binary version")
+		}
+		return appendJSONString(b, f[1:]), nil
+	case outInt2, outInt4, outInt8:
+		var n int64
+		switch {
+		case form == outInt2 && len(f) == 2:
+			n = int64(int16(binary.BigEndian.Uint16(f)))
+		case form == outInt4 && len(f) == 4:
+			n = int64(int32(binary.BigEndian.Uint32(f)))
+		case form == outInt8 && len(f) == 8:
+			n = int64(binary.BigEndian.Uint64(f))
+		default:
+			return b, fmt.Errorf("integer of %d bytes", len(f))
+		}
+		return strconv.AppendInt(b, n, 10), nil
+	case outBool:
+		if len(f) != 1 {
+			return b, fmt.Errorf("boolean of %d bytes", len(f))
+		}
+		return strconv.AppendBool(b, f[0] != 0), nil
+	}
+	return t.rawBytea(b, f)
+}
+
+// rawBytea writes raw bytes as a base64 JSON string, in chunks, handing encoded
+// bytes on whenever they pile up.
+func (t *TableWriter) rawBytea(b, raw []byte) ([]byte, error) {
+	b = append(b, '"')
+	const chunk = 3 * 16384 // whole base64 groups
+	for len(raw) > 0 {
+		n := min(len(raw), chunk)
+		b = base64.StdEncoding.AppendEncode(b, raw[:n])
+		raw = raw[n:]
+		if len(b) >= flushAt {
+			if _, err := t.w.bw.Write(b); err != nil {
+				return b, err
+			}
+			b = b[:0]
+		}
+	}
+	return append(b, '"'), nil
+}
+
+// binaryClose checks that the binary COPY data ended where it should.
+func (t *TableWriter) binaryClose() error {
+	if len(t.partial) > 0 || (t.binStarted && !t.binEnded) {
+		return fmt.Errorf("table %q: COPY data ends inside a row", t.name)
+	}
+	return nil
+}
