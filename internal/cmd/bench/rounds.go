@@ -1,17 +1,165 @@
 package main
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/wippidu/wippidu/anonymizer"
 )
 
-// buildBaseline builds the worker of an earlier revision, for the default import to
-// be timed against it in the same run.
+// The sides the rounds time, the keys of a tally.
+const (
+	sideExport      = "wippidu export"
+	sideDumpZ1      = "pg_dump -Fc -Z1"
+	sideDumpDir     = "pg_dump -Fd -j 2 -Z1"
+	sideDumpDefault = "pg_dump -Fc"
+	sideImportJob   = "import, default (job)"
+	sideImportCLI   = "import, default (CLI)"
+	sideKeptJob     = "import, anonymizers off (job)"
+	sideKeptCLI     = "import, anonymizers off (CLI)"
+	sideRestore     = "pg_restore"
+	sideBaselineJob = "baseline import, default (job)"
+)
+
+// tally collects every side's samples round by round; a side timed only in the
+// first round has one.
+type tally struct {
+	samples map[string][]sample
+	bytes   map[string]int64 // dump sizes, from the last round
+}
+
+func newTally() *tally {
+	return &tally{samples: map[string][]sample{}, bytes: map[string]int64{}}
+}
+
+func (t *tally) add(side string, s sample) { t.samples[side] = append(t.samples[side], s) }
+
+// roundFiles are the dumps of one round.
+type roundFiles struct {
+	dir                            string
+	ours, z1, directory, z6Default string
+}
+
+// task is one timed step of a round.
+type task struct {
+	name string
+	run  func() error
+}
+
+// round times every side once: first the dumps, then the loads of this round's
+// dumps. Every other round runs each phase in reverse, so that whatever one step
+// leaves behind (dirty buffers, a checkpoint, autovacuum) does not always fall on
+// the same side.
+func (r *runner) round(ctx context.Context, db demoDB, n int, t *tally) (roundFiles, error) {
+	f := roundFiles{dir: filepath.Join(r.work, "round-"+db.label)}
+	f.ours, f.z1 = filepath.Join(f.dir, "wippidu-export.json.gz"), filepath.Join(f.dir, "pgdump-z1.dump")
+	f.directory, f.z6Default = filepath.Join(f.dir, "pgdump-dir"), filepath.Join(f.dir, "pgdump-default.dump")
+	// The previous round's dumps go (pg_dump -Fd wants a directory that is not
+	// there), and the copies our exports keep in storage: the disk would fill.
+	for _, d := range []string{f.dir, filepath.Join(r.work, "storage-"+db.label, "exports")} {
+		if err := os.RemoveAll(d); err != nil {
+			return f, err
+		}
+	}
+	if err := os.MkdirAll(f.dir, 0o755); err != nil {
+		return f, err
+	}
+	for _, phase := range [][]task{r.dumpTasks(db, n, f, t), r.loadTasks(ctx, db, f, t)} {
+		if n%2 == 0 {
+			slices.Reverse(phase)
+		}
+		for _, tk := range phase {
+			step(fmt.Sprintf("round %d of %d: %s", n, r.rounds, tk.name))
+			if err := tk.run(); err != nil {
+				return f, err
+			}
+		}
+	}
+	return f, nil
+}
+
+func (r *runner) dumpTasks(db demoDB, n int, f roundFiles, t *tally) []task {
+	src := dbURL(r.server, db.src)
+	pgDump := func(side, out string, flags ...string) task {
+		return task{side, func() error {
+			args := append(slices.Clone(flags), "-f", out, "-d", src)
+			for _, tb := range appTables {
+				args = append(args, "-t", tb)
+			}
+			s, err := timed(filepath.Join(r.pgBin, "pg_dump"), args...)
+			if err != nil {
+				return err
+			}
+			t.add(side, s)
+			t.bytes[side], err = size(out)
+			return err
+		}}
+	}
+	tasks := []task{
+		{sideExport, func() error {
+			p, err := worker(r.work, src, filepath.Join(r.work, "storage-"+db.label), nil, "export", "--inline", "--out", f.ours)
+			if err != nil {
+				return err
+			}
+			t.add(sideExport, p.sample)
+			t.bytes[sideExport], err = size(f.ours)
+			return err
+		}},
+		pgDump(sideDumpZ1, f.z1, "-Fc", "-Z1"),
+		pgDump(sideDumpDir, f.directory, "-Fd", "-j", "2", "-Z1"),
+	}
+	if n == 1 && r.pgDumpDefault {
+		tasks = append(tasks, pgDump(sideDumpDefault, f.z6Default, "-Fc"))
+	}
+	return tasks
+}
+
+func (r *runner) loadTasks(ctx context.Context, db demoDB, f roundFiles, t *tally) []task {
+	storage := filepath.Join(r.work, "storage-"+db.label+"-staging")
+	ourImport := func(bin, target, jobSide, cliSide string, extra ...string) task {
+		return task{strings.TrimSuffix(jobSide, " (job)"), func() error {
+			job, cli, err := importJob(bin, dbURL(r.server, target), storage, f.ours, extra...)
+			if err != nil {
+				return err
+			}
+			t.add(jobSide, job)
+			if cliSide != "" {
+				t.add(cliSide, cli)
+			}
+			return nil
+		}}
+	}
+	tasks := []task{
+		ourImport(filepath.Join(r.work, "bin", "worker"), db.ours, sideImportJob, sideImportCLI),
+		ourImport(filepath.Join(r.work, "bin", "worker"), db.oursKept, sideKeptJob, sideKeptCLI,
+			"--keep", strings.Join(anonymizer.Keys, ","), "--risk-ack", anonymizer.RiskAck),
+		{sideRestore, func() error {
+			// Outside the timing: every restore starts from empty tables.
+			if err := r.truncate(ctx, db.theirs); err != nil {
+				return err
+			}
+			s, err := timed(filepath.Join(r.pgBin, "pg_restore"), "--single-transaction", "--data-only", "--disable-triggers",
+				"-d", dbURL(r.server, db.theirs), f.z1)
+			if err == nil {
+				t.add(sideRestore, s)
+			}
+			return err
+		}},
+	}
+	if r.baseline != "" {
+		// Next to this build's default import, so that both meet the same machine.
+		tasks = slices.Insert(tasks, 1, ourImport(r.baseline, db.ours, sideBaselineJob, ""))
+	}
+	return tasks
+}
+
+// buildBaseline builds the worker of an earlier revision, for its default import
+// to be timed in the same rounds.
 func buildBaseline(work, rev string) (string, error) {
 	if rev == "" {
 		return "", nil
@@ -30,69 +178,4 @@ func buildBaseline(work, rev string) (string, error) {
 		return "", fmt.Errorf("build %s: %v\n%s", rev, err, out)
 	}
 	return bin, nil
-}
-
-// importRounds times the default import of dumpFile, this build's and (when
-// baseline is set) the baseline's, in interleaved rounds: the machine's noise
-// falls on both alike.
-func importRounds(work, db, storage, dumpFile, baseline string, rounds int) ([]string, error) {
-	type side struct {
-		name, bin string
-		secs, rss []float64
-	}
-	sides := []*side{{name: "this build", bin: filepath.Join(work, "bin", "worker")}}
-	if baseline != "" {
-		sides = append([]*side{{name: "baseline " + benchOpts.baselineRev, bin: baseline}}, sides...)
-	}
-	env := []string{"APP_ALLOW_PROD_IMPORT=true", "APP_HOSTNAME=staging.localhost", "ANONYMIZER_SALT=bench"}
-	for r := 1; r <= rounds; r++ {
-		for _, s := range sides {
-			step(fmt.Sprintf("default import, round %d of %d: %s", r, rounds, s.name))
-			m, err := workerBin(s.bin, db, storage, env, "import", "--inline", "--confirm-host", "staging.localhost", dumpFile)
-			if err != nil {
-				return nil, err
-			}
-			var res struct {
-				Result struct {
-					DurationSeconds float64 `json:"duration_seconds"`
-				} `json:"result"`
-			}
-			if err := json.Unmarshal([]byte(m.note), &res); err != nil {
-				return nil, fmt.Errorf("import output: %w: %s", err, m.note)
-			}
-			s.secs = append(s.secs, res.Result.DurationSeconds)
-			s.rss = append(s.rss, m.rssMB)
-		}
-	}
-	span := func(v []float64, unit string) string {
-		return fmt.Sprintf("%.1f–%.1f %s", slices.Min(v), slices.Max(v), unit)
-	}
-	out := []string{fmt.Sprintf("  default import (job), %d interleaved rounds:", rounds)}
-	for _, s := range sides {
-		out = append(out, fmt.Sprintf("    %-24s %s, peak RSS %s", s.name, span(s.secs, "s"), span(s.rss, "MB")))
-	}
-	if len(sides) == 2 {
-		var ratios []float64
-		for i := range sides[0].secs {
-			ratios = append(ratios, sides[1].secs[i]/sides[0].secs[i])
-		}
-		slices.Sort(ratios)
-		out = append(out, fmt.Sprintf("    this build / baseline, round by round: %.2f–%.2f (median %.2f)", ratios[0], ratios[len(ratios)-1], ratios[len(ratios)/2]))
-	}
-	return out, nil
-}
-
-// dictionaryMemory reports what the people dictionary of 100,000 users and their
-// 100,000 students takes, as measured by the anonymizer's test.
-func dictionaryMemory() (string, error) {
-	step("people dictionary of 200,000 people")
-	out, err := exec.Command("go", "test", "-count=1", "-run", "^TestPeopleMemory$", "-v", "./anonymizer").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("dictionary memory: %v\n%s", err, out)
-	}
-	m := regexp.MustCompile(`people dictionary: .*`).Find(out)
-	if m == nil {
-		return "", fmt.Errorf("dictionary memory: no figure in\n%s", out)
-	}
-	return "  " + strings.TrimSpace(string(m)), nil
 }

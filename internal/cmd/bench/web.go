@@ -18,93 +18,118 @@ import (
 	"github.com/wippidu/wippidu/internal/webclient"
 )
 
+// webTier is a running web server on the imported staging database, its admin
+// logged in.
+type webTier struct {
+	cmd        *exec.Cmd
+	env        []string
+	addr, host string
+	admin      *webclient.Client
+}
+
 // webBench measures the web tier on the imported staging database: the peak RSS of
 // streaming a multi-GB upload, and progress-poll latency from many clients while an
 // import runs.
-func webBench(ctx context.Context, server, work, db, dumpFile string, uploadGB float64, pollers int) ([]string, error) {
+func (r *runner) webBench(ctx context.Context, db, dumpFile string) ([]string, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	env := append(os.Environ(), "DATABASE_URL="+dbURL(server, db), "STORAGE_URL=file://"+filepath.Join(work, "storage-web"),
+	w := &webTier{addr: "127.0.0.1:" + strconv.Itoa(port), host: "staging.localhost:" + strconv.Itoa(port)}
+	w.env = append(os.Environ(), "DATABASE_URL="+dbURL(r.server, db), "STORAGE_URL=file://"+filepath.Join(r.work, "storage-web"),
 		"APP_ALLOW_PROD_IMPORT=true", "APP_HOSTNAME=staging.localhost", "ANONYMIZER_SALT=bench", "LOG_LEVEL=warn",
 		"SESSION_SECRET=bench-session-secret-0123456789abcdef", "SECURE_COOKIES=false", "LOGIN_ATTEMPTS_PER_MINUTE=10000",
-		"LISTEN_ADDR=127.0.0.1:"+strconv.Itoa(port))
-	web := exec.Command(filepath.Join(work, "bin", "web"))
-	web.Env, web.Stderr = env, os.Stderr
-	if err := web.Start(); err != nil {
+		"LISTEN_ADDR="+w.addr)
+	w.cmd = exec.Command(filepath.Join(r.work, "bin", "web"))
+	w.cmd.Env, w.cmd.Stderr = w.env, os.Stderr
+	if err := w.cmd.Start(); err != nil {
 		return nil, err
 	}
-	defer func() { _ = web.Process.Kill(); _, _ = web.Process.Wait() }()
-	addr, host := "127.0.0.1:"+strconv.Itoa(port), "staging.localhost:"+strconv.Itoa(port)
-	if err := waitHTTP(addr); err != nil {
+	defer func() { _ = w.cmd.Process.Kill(); _, _ = w.cmd.Process.Wait() }()
+	if err := waitHTTP(w.addr); err != nil {
 		return nil, err
 	}
-	admin := webclient.New(addr, host)
+	w.admin = webclient.New(w.addr, w.host)
 	// Production's admin after the refresh (demodata's first user is the admin).
-	if err := admin.Login(ctx, "user-1@staging.local", anonymizer.StagingPassword); err != nil {
+	if err := w.admin.Login(ctx, "user-1@staging.local", anonymizer.StagingPassword); err != nil {
 		return nil, fmt.Errorf("login: %w", err)
 	}
 	var out []string
-
-	if uploadGB > 0 {
-		step(fmt.Sprintf("web tier: streaming a %.1f GB upload", uploadGB))
-		size := int64(uploadGB * 1e9)
-		start := time.Now()
-		s, err := admin.Import(ctx, webclient.ImportForm{ConfirmHost: "staging.localhost", FileName: "big.json.gz"}, bigdump.Stream(size))
-		if err != nil {
-			return nil, fmt.Errorf("big upload: %w", err)
-		}
-		took := time.Since(start)
-		rss, err := peakRSS(web.Process.Pid)
+	if r.uploadGB > 0 {
+		line, err := r.webUpload(ctx, w, db)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, fmt.Sprintf("  web tier upload of %.2f GB: %.1f s (%.0f MB/s), web peak RSS %.0f MB", float64(size)/1e9, took.Seconds(), float64(size)/1e6/took.Seconds(), rss))
-		// No worker runs yet: cancel the queued job so it never replaces staging.
-		if _, err := worker(work, dbURL(server, db), filepath.Join(work, "storage-web"), nil, "jobs", "cancel", strconv.FormatInt(s.JobID, 10)); err != nil {
-			return nil, err
-		}
+		out = append(out, line)
 	}
-
-	if pollers > 0 {
-		step(fmt.Sprintf("web tier: %d clients polling progress during an import", pollers))
-		w := exec.Command(filepath.Join(work, "bin", "worker"), "run")
-		w.Env, w.Stderr = env, os.Stderr
-		if err := w.Start(); err != nil {
-			return nil, err
-		}
-		defer func() { _ = w.Process.Kill(); _, _ = w.Process.Wait() }()
-		f, err := os.Open(dumpFile)
+	if r.pollers > 0 {
+		line, err := r.webPolling(ctx, w, dumpFile)
 		if err != nil {
 			return nil, err
 		}
-		defer f.Close()
-		// The pollers log in first: logging in reads users, which the import replaces
-		// (sessions, once made, never read it again).
-		clients := make([]*webclient.Client, pollers)
-		for i := range clients {
-			clients[i] = webclient.New(addr, host)
-			if err := clients[i].Login(ctx, "user-1@staging.local", anonymizer.StagingPassword); err != nil {
-				return nil, fmt.Errorf("poller login: %w", err)
-			}
-		}
-		// Every anonymizer off: the longest import, the most time under load.
-		s, err := admin.Import(ctx, webclient.ImportForm{ConfirmHost: "staging.localhost", RiskAck: anonymizer.RiskAck,
-			AnonymizersOff: anonymizer.Keys, FileName: filepath.Base(dumpFile)}, f)
-		if err != nil {
-			return nil, fmt.Errorf("import upload: %w", err)
-		}
-		lat, polls, during, err := poll(ctx, clients, s.JobID)
-		if err != nil {
-			return nil, err
-		}
-		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-		q := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
-		out = append(out, fmt.Sprintf("  %d clients polling GET /admin/data/jobs/{id} for the %.1f s of an import: %d polls, p50 %s, p99 %s, max %s",
-			pollers, during.Seconds(), polls, q(0.50).Round(time.Microsecond*100), q(0.99).Round(time.Microsecond*100), lat[len(lat)-1].Round(time.Microsecond*100)))
+		out = append(out, line)
 	}
 	return out, nil
+}
+
+// webUpload streams a -upload-gb upload and reports the web server's peak RSS.
+func (r *runner) webUpload(ctx context.Context, w *webTier, db string) (string, error) {
+	step(fmt.Sprintf("web tier: streaming a %.1f GB upload", r.uploadGB))
+	size := int64(r.uploadGB * 1e9)
+	start := time.Now()
+	s, err := w.admin.Import(ctx, webclient.ImportForm{ConfirmHost: "staging.localhost", FileName: "big.json.gz"}, bigdump.Stream(size))
+	if err != nil {
+		return "", fmt.Errorf("big upload: %w", err)
+	}
+	took := time.Since(start)
+	rss, err := peakRSS(w.cmd.Process.Pid)
+	if err != nil {
+		return "", err
+	}
+	// No worker runs yet: cancel the queued job so it never replaces staging.
+	if _, err := worker(r.work, dbURL(r.server, db), filepath.Join(r.work, "storage-web"), nil, "jobs", "cancel", strconv.FormatInt(s.JobID, 10)); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("  web tier upload of %.2f GB: %.1f s (%.0f MB/s), web peak RSS %.0f MB", float64(size)/1e9, took.Seconds(), float64(size)/1e6/took.Seconds(), rss), nil
+}
+
+// webPolling has -pollers clients poll an import's progress and reports latency.
+func (r *runner) webPolling(ctx context.Context, w *webTier, dumpFile string) (string, error) {
+	step(fmt.Sprintf("web tier: %d clients polling progress during an import", r.pollers))
+	wk := exec.Command(filepath.Join(r.work, "bin", "worker"), "run")
+	wk.Env, wk.Stderr = w.env, os.Stderr
+	if err := wk.Start(); err != nil {
+		return "", err
+	}
+	defer func() { _ = wk.Process.Kill(); _, _ = wk.Process.Wait() }()
+	f, err := os.Open(dumpFile)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	// The pollers log in first: logging in reads users, which the import replaces
+	// (sessions, once made, never read it again).
+	clients := make([]*webclient.Client, r.pollers)
+	for i := range clients {
+		clients[i] = webclient.New(w.addr, w.host)
+		if err := clients[i].Login(ctx, "user-1@staging.local", anonymizer.StagingPassword); err != nil {
+			return "", fmt.Errorf("poller login: %w", err)
+		}
+	}
+	// Every anonymizer off: the longest import, the most time under load.
+	s, err := w.admin.Import(ctx, webclient.ImportForm{ConfirmHost: "staging.localhost", RiskAck: anonymizer.RiskAck,
+		AnonymizersOff: anonymizer.Keys, FileName: filepath.Base(dumpFile)}, f)
+	if err != nil {
+		return "", fmt.Errorf("import upload: %w", err)
+	}
+	lat, polls, during, err := poll(ctx, clients, s.JobID)
+	if err != nil {
+		return "", err
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	q := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
+	return fmt.Sprintf("  %d clients polling GET /admin/data/jobs/{id} for the %.1f s of an import: %d polls, p50 %s, p99 %s, max %s",
+		r.pollers, during.Seconds(), polls, q(0.50).Round(time.Microsecond*100), q(0.99).Round(time.Microsecond*100), lat[len(lat)-1].Round(time.Microsecond*100)), nil
 }
 
 // poll has every logged-in client poll a job's status until it is done, and returns

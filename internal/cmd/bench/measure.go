@@ -1,0 +1,124 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// sample is what one process took: wall time and peak RSS.
+type sample struct {
+	seconds, rssMB float64
+}
+
+// proc is a finished worker process: its sample and what it printed.
+type proc struct {
+	sample
+	stdout string
+}
+
+// stagingEnv makes a worker a staging instance that accepts production's dumps.
+var stagingEnv = []string{"APP_ALLOW_PROD_IMPORT=true", "APP_HOSTNAME=staging.localhost", "ANONYMIZER_SALT=bench"}
+
+func step(s string) { fmt.Fprintf(os.Stderr, "==> %s\n", s) }
+
+// worker runs this build's worker binary and measures it.
+func worker(work, dbURL, storage string, env []string, args ...string) (proc, error) {
+	return workerBin(filepath.Join(work, "bin", "worker"), dbURL, storage, env, args...)
+}
+
+// workerBin runs a worker binary and measures it.
+func workerBin(bin, dbURL, storage string, env []string, args ...string) (proc, error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "LOG_LEVEL=warn")
+	if storage != "" {
+		cmd.Env = append(cmd.Env, "STORAGE_URL=file://"+storage)
+	}
+	cmd.Env = append(cmd.Env, env...)
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	cmd.Stderr = os.Stderr
+	s, err := measure(cmd)
+	if err != nil {
+		return proc{}, fmt.Errorf("worker %s: %w", strings.Join(args, " "), err)
+	}
+	return proc{sample: s, stdout: stdout.String()}, nil
+}
+
+// timed runs a program and measures it.
+func timed(bin string, args ...string) (sample, error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Stderr = os.Stderr
+	s, err := measure(cmd)
+	if err != nil {
+		return sample{}, fmt.Errorf("%s: %w", filepath.Base(bin), err)
+	}
+	return s, nil
+}
+
+// measure runs cmd and takes its wall time and the Maxrss wait4 reports: on Linux
+// the largest resident set of the process and of every descendant it waited for,
+// never their sum (so pg_dump -j's figure is its largest process, not the group's).
+func measure(cmd *exec.Cmd) (sample, error) {
+	start := time.Now()
+	err := cmd.Run()
+	s := sample{seconds: time.Since(start).Seconds()}
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			s.rssMB = float64(ru.Maxrss) / 1024
+		}
+	}
+	return s, err
+}
+
+// importJob runs `worker import --inline` and returns the job's own duration (from
+// the result it prints) and the whole CLI run, upload to storage included.
+func importJob(bin, dbURL, storage, dumpFile string, extra ...string) (job, cli sample, err error) {
+	args := append([]string{"import", "--inline", "--confirm-host", "staging.localhost"}, extra...)
+	p, err := workerBin(bin, dbURL, storage, stagingEnv, append(args, dumpFile)...)
+	if err != nil {
+		return sample{}, sample{}, err
+	}
+	var out struct {
+		Result struct {
+			DurationSeconds float64 `json:"duration_seconds"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(p.stdout), &out); err != nil {
+		return sample{}, sample{}, fmt.Errorf("import output: %w: %s", err, p.stdout)
+	}
+	// One process runs the job and the upload: one peak RSS for both.
+	return sample{seconds: out.Result.DurationSeconds, rssMB: p.rssMB}, p.sample, nil
+}
+
+// size is the size of a file, or of every file under a directory.
+func size(path string) (int64, error) {
+	var n int64
+	err := filepath.WalkDir(path, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		if err == nil {
+			n += fi.Size()
+		}
+		return err
+	})
+	return n, err
+}
+
+func dbURL(server, db string) string {
+	u, err := url.Parse(server)
+	if err != nil {
+		panic(err)
+	}
+	u.Path = "/" + db
+	return u.String()
+}

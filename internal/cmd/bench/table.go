@@ -1,0 +1,174 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// row is one comparison of the table: our sides against reference sides, the
+// times of several sides (the whole refresh) summed round by round.
+type row struct {
+	what      string
+	ours, ref []string
+	refMark   string // footnote on the reference's peak RSS
+}
+
+var header = []string{"comparison", "ours (s)", "reference (s)", "reference ÷ ours", "median", "peak RSS ours", "peak RSS ref."}
+
+// rows are the comparisons, like for like first.
+func (r *runner) rows() []row {
+	rows := []row{
+		{what: "export vs pg_dump -Fc -Z1", ours: []string{sideExport}, ref: []string{sideDumpZ1}},
+		{what: "export vs pg_dump -Fd -j 2 -Z1", ours: []string{sideExport}, ref: []string{sideDumpDir}, refMark: " ‡"},
+		{what: "import, anonymizers off (job) vs pg_restore", ours: []string{sideKeptJob}, ref: []string{sideRestore}},
+		{what: "import, anonymizers off (CLI) vs pg_restore", ours: []string{sideKeptCLI}, ref: []string{sideRestore}},
+		{what: "import, default (job) vs pg_restore †", ours: []string{sideImportJob}, ref: []string{sideRestore}},
+		{what: "import, default (CLI) vs pg_restore †", ours: []string{sideImportCLI}, ref: []string{sideRestore}},
+		{what: "refresh: export + default import (CLI) vs pg_dump -Fc -Z1 + pg_restore †",
+			ours: []string{sideExport, sideImportCLI}, ref: []string{sideDumpZ1, sideRestore}},
+	}
+	if r.pgDumpDefault {
+		rows = append(rows, row{what: "export vs pg_dump -Fc, default gzip level 6 §", ours: []string{sideExport}, ref: []string{sideDumpDefault}})
+	}
+	if r.baseline != "" {
+		rows = append(rows, row{what: "import, default (job) vs baseline " + r.baselineRev + "'s", ours: []string{sideImportJob}, ref: []string{sideBaselineJob}})
+	}
+	return rows
+}
+
+// table renders the comparisons as aligned text, then as Markdown, then the notes.
+func (r *runner) table(t *tally) []string {
+	var cells [][]string
+	for _, rw := range r.rows() {
+		cells = append(cells, t.cells(rw))
+	}
+	out := plain(cells)
+	out = append(out, "")
+	out = append(out, markdown(cells)...)
+	return append(append(out, ""), r.notes(t)...)
+}
+
+// cells works out one row: each side's range over the rounds both ran in, the
+// ratio of every such round, and each side's largest peak RSS.
+func (t *tally) cells(rw row) []string {
+	ours, oursRSS := t.series(rw.ours)
+	ref, refRSS := t.series(rw.ref)
+	n := min(len(ours), len(ref))
+	ours, ref = ours[:n], ref[:n]
+	ratios := make([]float64, n)
+	for i := range n {
+		ratios[i] = ref[i] / ours[i]
+	}
+	if n == 0 {
+		return []string{rw.what, "–", "–", "–", "–", "–", "–"}
+	}
+	return []string{rw.what, span(ours, secs), span(ref, secs), span(ratios, times), times(median(ratios)),
+		fmt.Sprintf("%.0f MB", oursRSS), fmt.Sprintf("%.0f MB%s", refRSS, rw.refMark)}
+}
+
+// series sums the sides' seconds round by round, over the rounds all of them ran
+// in, and takes the largest peak RSS of any of their processes.
+func (t *tally) series(sides []string) (seconds []float64, rssMB float64) {
+	n := -1
+	for _, s := range sides {
+		if n < 0 || len(t.samples[s]) < n {
+			n = len(t.samples[s])
+		}
+	}
+	seconds = make([]float64, max(n, 0))
+	for _, s := range sides {
+		for i, smp := range t.samples[s] {
+			if i < n {
+				seconds[i] += smp.seconds
+				rssMB = max(rssMB, smp.rssMB)
+			}
+		}
+	}
+	return seconds, rssMB
+}
+
+func (r *runner) notes(t *tally) []string {
+	mb := func(side string) string { return fmt.Sprintf("%s %.1f MB", side, float64(t.bytes[side])/1e6) }
+	sizes := []string{mb(sideExport) + " (gzip 1)", mb(sideDumpZ1), mb(sideDumpDir)}
+	if r.pgDumpDefault {
+		sizes = append(sizes, mb(sideDumpDefault))
+	}
+	return []string{
+		"dump sizes: " + strings.Join(sizes, "; "),
+		fmt.Sprintf("rounds: %d, interleaved, each phase's order reversed every other round; ranges are min–max over the rounds.", r.rounds),
+		"reference ÷ ours is worked out round by round, above 1× ours is faster; the median is of those ratios.",
+		"job: the import job's duration_seconds; CLI: `worker import --inline`'s wall time, upload to storage included (one process, one peak RSS).",
+		"pg_restore --single-transaction --data-only --disable-triggers of the -Z1 dump into truncated tables; it skips the foreign keys, every import of ours checks them.",
+		"refresh: the whole default refresh, times summed round by round; peak RSS is the larger of the two processes'.",
+		"† not like for like: the default import anonymizes every row (attachments become 1×1 PNGs).",
+		"‡ pg_dump -j 2 forks its workers: the figure is the largest of the leader and its workers (wait4's Maxrss), not their sum.",
+		"§ not like for like: gzip level 6 against our 1; first round only, the reference of earlier figures.",
+	}
+}
+
+func plain(rows [][]string) []string {
+	width := make([]int, len(header))
+	for _, r := range append([][]string{header}, rows...) {
+		for i, c := range r {
+			width[i] = max(width[i], utf8.RuneCountInString(c))
+		}
+	}
+	line := func(r []string) string {
+		var b strings.Builder
+		for i, c := range r {
+			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(c))
+			if i == 0 {
+				b.WriteString(c + pad)
+			} else {
+				b.WriteString("  " + pad + c)
+			}
+		}
+		return b.String()
+	}
+	out := []string{line(header)}
+	for _, r := range rows {
+		out = append(out, line(r))
+	}
+	return out
+}
+
+func markdown(rows [][]string) []string {
+	line := func(r []string) string { return "| " + strings.Join(r, " | ") + " |" }
+	sep := []string{"---"}
+	for range header[1:] {
+		sep = append(sep, "---:")
+	}
+	out := []string{line(header), "|" + strings.Join(sep, "|") + "|"}
+	for _, r := range rows {
+		out = append(out, line(r))
+	}
+	return out
+}
+
+// span is "min–max" ("1.10–1.30×"), or one figure when every round gave the same.
+func span(v []float64, f func(float64) string) string {
+	lo, hi := f(slices.Min(v)), f(slices.Max(v))
+	if lo == hi {
+		return lo
+	}
+	return strings.TrimSuffix(lo, "×") + "–" + hi
+}
+
+func median(v []float64) float64 {
+	s := slices.Sorted(slices.Values(v))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func secs(v float64) string {
+	if v < 10 {
+		return fmt.Sprintf("%.2f", v)
+	}
+	return fmt.Sprintf("%.1f", v)
+}
+
+func times(v float64) string { return fmt.Sprintf("%.2f×", v) }
