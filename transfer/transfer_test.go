@@ -380,22 +380,7 @@ func conn(t *testing.T, pool *pgxpool.Pool) *pgx.Conn {
 
 func queryStrings(t *testing.T, pool *pgxpool.Pool, q string) []string {
 	t.Helper()
-	rows, err := pool.Query(context.Background(), q)
-	if err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (string, error) {
-		var s *string
-		err := r.Scan(&s)
-		if s == nil {
-			return "<NULL>", err
-		}
-		return *s, err
-	})
-	if err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	return out
+	return pgtest.Strings(t, pool, q)
 }
 
 func TestExportIsOneConsistentSnapshot(t *testing.T) {

@@ -41,22 +41,7 @@ func (w *cancelOnWrite) String() string {
 // inlineQueues lists the River queues an inline run made (named inline_<hex>).
 func inlineQueues(t *testing.T, pool *pgxpool.Pool) []string {
 	t.Helper()
-	rows, err := pool.Query(context.Background(), `SELECT name FROM river_queue WHERE name LIKE 'inline%' ORDER BY name`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, n)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return names
+	return pgtest.Strings(t, pool, `SELECT name FROM river_queue WHERE name LIKE 'inline%' ORDER BY name`)
 }
 
 // TestInlineRunsLeaveNoQueueBehind: `worker export --inline` and `worker import

@@ -165,21 +165,7 @@ func randomSuffix() string {
 func Checksums(t testing.TB, pool *pgxpool.Pool) map[string]string {
 	t.Helper()
 	ctx := context.Background()
-	rows, err := pool.Query(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename NOT LIKE 'river\_%' ORDER BY 1`)
-	if err != nil {
-		t.Fatalf("pgtest: list tables: %v", err)
-	}
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, n)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
+	names := Strings(t, pool, `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename NOT LIKE 'river\_%' ORDER BY 1`)
 	out := map[string]string{}
 	for _, n := range names {
 		var sum string
@@ -203,4 +189,25 @@ func ExpectUnchanged(t testing.TB, pool *pgxpool.Pool, before map[string]string,
 			t.Errorf("table %s changed by %s", table, by)
 		}
 	}
+}
+
+// Strings runs a query of one text column and returns its values, NULL as "<NULL>".
+func Strings(t testing.TB, pool *pgxpool.Pool, query string, args ...any) []string {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), query, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (string, error) {
+		var s *string
+		err := r.Scan(&s)
+		if s == nil {
+			return "<NULL>", err
+		}
+		return *s, err
+	})
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return out
 }
