@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -175,16 +174,7 @@ func TestAuthAnswersWhileUsersLocked(t *testing.T) {
 	}
 	jobID := between(sub.Body.String(), `"job_id":`, `,`)
 
-	// What a running import holds for its whole duration.
-	ctx := context.Background()
-	tx, err := e.pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	if _, err := tx.Exec(ctx, `LOCK TABLE users IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
+	e.holdLikeAnImport(t, "users")
 	for _, path := range []string{"/admin/data/jobs/" + jobID, "/", "/admin/data"} {
 		done := make(chan int, 1)
 		go func() { done <- b.get(path, true).Code }()

@@ -404,15 +404,7 @@ func TestBrowseIsBounded(t *testing.T) {
 	})
 
 	t.Run("while an import holds the tables", func(t *testing.T) {
-		ctx := context.Background()
-		tx, err := e.pool.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = tx.Rollback(ctx) }()
-		if _, err := tx.Exec(ctx, `LOCK TABLE users IN ACCESS EXCLUSIVE MODE`); err != nil {
-			t.Fatal(err)
-		}
+		e.holdLikeAnImport(t, "users")
 		done := make(chan *httptest.ResponseRecorder, 1)
 		go func() { done <- b.get("/admin/data/browse", true) }()
 		select {

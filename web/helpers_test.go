@@ -347,3 +347,18 @@ func bigDump(t *testing.T, v int) []byte {
 		`{"name": "no_such_table", "columns": [{"name": "id", "type": "bigint"}, {"name": "x", "type": "text"}], "rows": [[1, %q]]}]}`,
 		v, base64.StdEncoding.EncodeToString(noise)))
 }
+
+// holdLikeAnImport takes the lock a running import holds on table for its whole
+// duration, in a transaction rolled back when the test ends.
+func (e *env) holdLikeAnImport(t *testing.T, table string) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := e.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tx.Rollback(ctx) })
+	if _, err := tx.Exec(ctx, `LOCK TABLE `+pgx.Identifier{table}.Sanitize()+` IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+}
