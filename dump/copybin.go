@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -101,7 +102,7 @@ func AppendBinaryBase64(dst, b64 []byte) ([]byte, error) {
 	at := len(dst)
 	dst = append(dst, 0, 0, 0, 0)
 	n := base64.StdEncoding.DecodedLen(len(b64))
-	dst = extend(dst, n)
+	dst = slices.Grow(dst, n)[:len(dst)+n]
 	m, err := base64.StdEncoding.Decode(dst[at+4:at+4+n], b64)
 	if err != nil {
 		return dst[:at], fmt.Errorf("bytea value is not valid base64: %w", err)
@@ -187,15 +188,6 @@ func b2u(b bool) byte {
 	return 0
 }
 
-func extend(b []byte, n int) []byte {
-	if cap(b)-len(b) < n {
-		nb := make([]byte, len(b), 2*cap(b)+n)
-		copy(nb, b)
-		b = nb
-	}
-	return b[:len(b)+n]
-}
-
 // appendBinaryInt writes a decimal integer (an optional minus sign and digits,
 // nothing else) in the column's width.
 func appendBinaryInt(dst []byte, t BinaryType, s []byte) ([]byte, error) {
@@ -221,7 +213,7 @@ func appendBinaryInt(dst []byte, t BinaryType, s []byte) ([]byte, error) {
 	case BinaryInt4:
 		lo, hi = math.MinInt32, math.MaxInt32
 	}
-	if u > uint64(hi)+b2u64(neg) {
+	if u > uint64(hi)+uint64(b2u(neg)) {
 		return dst, ErrNotBinary // out of range: text format reports it
 	}
 	n := int64(u)
@@ -238,13 +230,6 @@ func appendBinaryInt(dst []byte, t BinaryType, s []byte) ([]byte, error) {
 		return binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(dst, 4), uint32(n)), nil
 	}
 	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint32(dst, 8), uint64(n)), nil
-}
-
-func b2u64(b bool) uint64 {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // pgEpoch is PostgreSQL's zero for dates and timestamps.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -30,6 +31,8 @@ type Status struct {
 	Error       string          `json:"error,omitempty"`
 	Result      json.RawMessage `json:"result,omitempty"`
 	FileName    string          `json:"file_name,omitempty"`
+	CreatedAt   *time.Time      `json:"created_at,omitempty"`  // from the audit row
+	FinishedAt  *time.Time      `json:"finished_at,omitempty"` // from the audit row
 	Done        bool            `json:"done"`
 	Succeeded   bool            `json:"succeeded"`
 
@@ -125,6 +128,7 @@ func (st *Status) fromJob(job *rivertype.JobRow) {
 // audit row alone says how the job ended.
 func (st *Status) fromAudit(rec *audit.Record, jobGone bool) {
 	st.AuditID, st.Kind, st.AuditStatus = rec.ID, rec.Kind, rec.Status
+	st.CreatedAt, st.FinishedAt = &rec.CreatedAt, rec.FinishedAt
 	if rec.FileName != nil {
 		st.FileName = *rec.FileName
 	}

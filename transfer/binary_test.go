@@ -9,10 +9,10 @@ import (
 )
 
 // TestBinaryLoadFallsBackToTextExactly loads a table of binary values whose rows
-// include values binary COPY is not written for here (a timestamp before Christ,
-// an out-of-range year form): the load switches that table to text format at
-// such a row and back is never needed; every table still arrives byte for byte,
-// with and without the anonymizers.
+// include a value binary COPY is not written for here (a timestamp before
+// Christ) after rows it is (±infinity, a year past 9999): the load goes on in
+// text format from that row, and every table arrives byte for byte with the
+// anonymizers off, and completely with them on.
 func TestBinaryLoadFallsBackToTextExactly(t *testing.T) {
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	seed(t, src)

@@ -318,11 +318,7 @@ func (s *rowSource) fill() error {
 			return rejected(err)
 		}
 		mark := len(s.buf)
-		if s.binary {
-			s.buf, err = s.encodeBinary(s.buf, row)
-		} else {
-			s.buf, err = s.encode(s.buf, row)
-		}
+		s.buf, err = s.encode(s.buf, row)
 		if errors.Is(err, dump.ErrNotBinary) {
 			s.buf, s.textFrom, s.done = s.buf[:mark], row, true
 			s.rows--
@@ -378,74 +374,26 @@ func (s *rowSource) next() ([]dump.Value, error) {
 	return s.r.NextRow()
 }
 
-// encodeBinary encodes a row in binary COPY format, as encode does in text.
-func (s *rowSource) encodeBinary(b []byte, row []dump.Value) ([]byte, error) {
-	s.rc.fill(row, s.rows)
-	b = dump.AppendBinaryRowStart(b, len(s.plan))
-	var err error
-	for i := range s.plan {
-		p := &s.plan[i]
-		var v dump.Value
-		if p.src >= 0 {
-			v = row[p.src]
-		}
-		switch {
-		case p.src >= 0 && v.Type == dump.Null:
-			b = dump.AppendBinaryNull(b)
-		case p.Action == anonymizer.Replace:
-			s.rc.row.Value = v.Data
-			out, null, rerr := p.Replace(s.scratch[:0], &s.rc.row)
-			s.scratch = out
-			switch {
-			case rerr != nil:
-				err = rerr
-			case null:
-				b = dump.AppendBinaryNull(b)
-			case p.bin == dump.BinaryBytea:
-				b = dump.AppendBinaryRaw(b, out)
-			default:
-				b, err = dump.AppendBinaryText(b, p.bin, out)
-			}
-		case p.Action == anonymizer.Scrub:
-			if !utf8.Valid(v.Data) {
-				return b, errors.New("invalid UTF-8 in a text value")
-			}
-			out, serr := p.Scrub(s.scratch[:0], v.Data, &s.rc.row)
-			s.scratch = out
-			if err = serr; err == nil {
-				b, err = dump.AppendBinaryText(b, p.bin, out)
-			}
-		default:
-			if v.Type == dump.String {
-				p.Check(v.Data)
-			}
-			b, err = dump.AppendBinaryValue(b, p.bin, v)
-		}
-		if errors.Is(err, dump.ErrNotBinary) {
-			return b, err
-		}
-		if err != nil {
-			return b, fmt.Errorf("column %q: %w", p.Name, err)
-		}
-	}
-	return b, nil
-}
-
+// encode encodes a row for COPY, in text or binary format. A value with no exact
+// binary form returns dump.ErrNotBinary, for the caller to go on in text.
 func (s *rowSource) encode(b []byte, row []dump.Value) ([]byte, error) {
 	s.rc.fill(row, s.rows)
-	var err error
+	if s.binary {
+		b = dump.AppendBinaryRowStart(b, len(s.plan))
+	}
 	for i := range s.plan {
 		p := &s.plan[i]
-		if i > 0 {
+		if i > 0 && !s.binary {
 			b = append(b, '\t')
 		}
 		var v dump.Value
 		if p.src >= 0 {
 			v = row[p.src]
 		}
+		var err error
 		switch {
 		case p.src >= 0 && v.Type == dump.Null:
-			b = append(b, '\\', 'N')
+			b = s.null(b)
 		case p.Action == anonymizer.Replace:
 			b, err = s.replace(b, p, v)
 		case p.Action == anonymizer.Scrub:
@@ -454,13 +402,39 @@ func (s *rowSource) encode(b []byte, row []dump.Value) ([]byte, error) {
 			if v.Type == dump.String {
 				p.Check(v.Data)
 			}
-			b, err = dump.AppendCopy(b, v, p.kind)
+			if s.binary {
+				b, err = dump.AppendBinaryValue(b, p.bin, v)
+			} else {
+				b, err = dump.AppendCopy(b, v, p.kind)
+			}
+		}
+		if errors.Is(err, dump.ErrNotBinary) {
+			return b, err
 		}
 		if err != nil {
 			return b, fmt.Errorf("column %q: %w", p.Name, err)
 		}
 	}
-	return append(b, '\n'), nil
+	if !s.binary {
+		b = append(b, '\n')
+	}
+	return b, nil
+}
+
+// null encodes NULL.
+func (s *rowSource) null(b []byte) []byte {
+	if s.binary {
+		return dump.AppendBinaryNull(b)
+	}
+	return append(b, '\\', 'N')
+}
+
+// text encodes a value given in its PostgreSQL text form.
+func (s *rowSource) text(b []byte, p *colPlan, out []byte) ([]byte, error) {
+	if s.binary {
+		return dump.AppendBinaryText(b, p.bin, out)
+	}
+	return dump.AppendCopyText(b, out)
 }
 
 // replace encodes the anonymizer's value for a replaced column.
@@ -472,11 +446,13 @@ func (s *rowSource) replace(b []byte, p *colPlan, v dump.Value) ([]byte, error) 
 	case err != nil:
 		return b, err
 	case null:
-		return append(b, '\\', 'N'), nil
+		return s.null(b), nil
+	case p.kind == dump.KindBytea && s.binary:
+		return dump.AppendBinaryRaw(b, out), nil
 	case p.kind == dump.KindBytea:
 		return dump.AppendCopyBytea(b, out), nil
 	}
-	return dump.AppendCopyText(b, out)
+	return s.text(b, p, out)
 }
 
 // scrub encodes a kept text value with the dump's people replaced in it.
@@ -489,5 +465,5 @@ func (s *rowSource) scrub(b []byte, p *colPlan, v dump.Value) ([]byte, error) {
 	if err != nil {
 		return b, err
 	}
-	return dump.AppendCopyText(b, out)
+	return s.text(b, p, out)
 }

@@ -85,11 +85,11 @@ func (s *Server) addJob(c *gin.Context, data map[string]any, auditID int64) {
 		return
 	}
 	data["Job"] = st
-	if a, aerr := audit.Get(ctx, s.pool, st.AuditID); aerr == nil {
-		data["JobCreated"] = a.CreatedAt.UnixMilli()
-		if a.FinishedAt != nil {
-			data["JobFinished"] = a.FinishedAt.UnixMilli()
-		}
+	if st.CreatedAt != nil {
+		data["JobCreated"] = st.CreatedAt.UnixMilli()
+	}
+	if st.FinishedAt != nil {
+		data["JobFinished"] = st.FinishedAt.UnixMilli()
 	}
 	if st.Kind == wippidu.KindImport && st.Succeeded {
 		var r wippidu.ImportResult
