@@ -27,12 +27,18 @@ const (
 	StatusSucceeded = "succeeded"
 	StatusFailed    = "failed"
 	StatusCancelled = "cancelled"
-	StatusRefused   = "refused" // a gate refused the request; nothing was stored or run
+	StatusRefused   = "refused"   // a gate refused the request; nothing was stored or run
+	StatusPreviewed = "previewed" // a dry run: the whole import ran and was rolled back
+	StatusSkipped   = "skipped"   // a scheduled refresh found nothing to import; the reason is the error message
 )
 
 // Ended reports whether status is final: the job will not run again.
 func Ended(status string) bool {
-	return status == StatusSucceeded || status == StatusFailed || status == StatusCancelled || status == StatusRefused
+	switch status {
+	case StatusSucceeded, StatusFailed, StatusCancelled, StatusRefused, StatusPreviewed, StatusSkipped:
+		return true
+	}
+	return false
 }
 
 // Record is one row of import_export_audits.

@@ -37,6 +37,12 @@ type Config struct {
 	LoginAttempts     int      // per client address and minute
 	StagingAdmins     []string // lower-cased emails
 	ImportedAdmins    string   // ImportedAdminsKeep or ImportedAdminsDemote
+	SourceStorageURL  string   // production's exports, read by staging; empty: none
+	ExportRecipients  string   // age recipients exports are encrypted to; empty: not encrypted
+	ImportIdentity    string   // age identity (or the path of an identity file) that decrypts dumps
+	RefreshSchedule   string   // cron schedule of the scheduled refresh; empty: off
+	RefreshMaxAge     time.Duration
+	ExportSchedule    string // cron schedule of scheduled exports; empty: off
 }
 
 // What IMPORTED_ADMINS may say.
@@ -72,6 +78,12 @@ var Vars = []Var{
 	{"LOGIN_ATTEMPTS_PER_MINUTE", "5", "both", "Login attempts one client address may make a minute, whatever the emails (a password spray over imported accounts is slowed to this)."},
 	{"STAGING_ADMINS", "(none)", "staging", "Comma-separated emails of staging's own admins: with the admin who starts an import, they keep their email, password and admin role across every refresh."},
 	{"IMPORTED_ADMINS", "keep", "staging", "keep: production's admins stay admins on staging (their password is staging123 after the default refresh); demote: they become parents, the least-privileged role."},
+	{"SOURCE_STORAGE_URL", "(none)", "staging", "Production's STORAGE_URL (or a bucket/prefix holding its exports) that staging may read: the Import section lists its newest exports and imports one without a download; `worker import --from-source NAME` does the same. Only read, never written."},
+	{"EXPORT_RECIPIENTS", "(none)", "production", "Comma-separated age public keys (age1…): exports are encrypted to them as they stream and named …json.gz.age."},
+	{"IMPORT_IDENTITY", "(none)", "staging", "The age identity (AGE-SECRET-KEY-1…) or the path of an age identity file that decrypts encrypted dumps as they stream."},
+	{"REFRESH_SCHEDULE", "(off)", "staging", "Cron schedule (5 fields, or @daily, @every 6h) of the scheduled refresh: the newest export in SOURCE_STORAGE_URL not yet imported and younger than REFRESH_MAX_AGE is imported with every anonymizer on."},
+	{"REFRESH_MAX_AGE", "36h", "staging", "How old the newest export may be for a scheduled refresh to import it."},
+	{"EXPORT_SCHEDULE", "(off)", "production", "Cron schedule of scheduled exports (with attachments), requested by schedule."},
 }
 
 // defaultOf is the default of an environment variable, as Vars documents it; a
@@ -141,6 +153,12 @@ func Parse(getenv func(string) string) (Config, error) {
 		OTelTracing:       boolVar("OTEL_TRACING"),
 		ImportedAdmins:    strings.ToLower(get("IMPORTED_ADMINS")),
 		LoginAttempts:     int(intVar("LOGIN_ATTEMPTS_PER_MINUTE")),
+		SourceStorageURL:  get("SOURCE_STORAGE_URL"),
+		ExportRecipients:  get("EXPORT_RECIPIENTS"),
+		ImportIdentity:    getenv("IMPORT_IDENTITY"),
+		RefreshSchedule:   get("REFRESH_SCHEDULE"),
+		RefreshMaxAge:     durVar("REFRESH_MAX_AGE"),
+		ExportSchedule:    get("EXPORT_SCHEDULE"),
 	}
 	for _, e := range strings.Split(getenv("STAGING_ADMINS"), ",") {
 		if e = strings.ToLower(strings.TrimSpace(e)); e != "" {
@@ -158,6 +176,14 @@ func Parse(getenv func(string) string) (Config, error) {
 	}
 	if u, err := url.Parse(c.StorageURL); err != nil || (u.Scheme != "file" && u.Scheme != "s3") {
 		errs = append(errs, fmt.Errorf("STORAGE_URL=%q: want file:///path or s3://bucket/prefix", c.StorageURL))
+	}
+	if c.SourceStorageURL != "" {
+		if u, err := url.Parse(c.SourceStorageURL); err != nil || (u.Scheme != "file" && u.Scheme != "s3") {
+			errs = append(errs, fmt.Errorf("SOURCE_STORAGE_URL=%q: want file:///path or s3://bucket/prefix", c.SourceStorageURL))
+		}
+	}
+	if c.RefreshSchedule != "" && (c.SourceStorageURL == "" || !c.AllowProdImport) {
+		errs = append(errs, errors.New("REFRESH_SCHEDULE needs APP_ALLOW_PROD_IMPORT=true and SOURCE_STORAGE_URL (where the exports to import are)"))
 	}
 	if c.AllowProdImport {
 		if c.Hostname == "" {

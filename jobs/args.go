@@ -41,7 +41,20 @@ type ImportArgs struct {
 	FileName       string   `json:"file_name"`
 	AnonymizersOff []string `json:"anonymizers_off,omitempty"`
 	RiskAck        string   `json:"risk_ack,omitempty"`
+	// Preview runs the whole import and rolls it back: staging is unchanged, the
+	// audit row ends previewed with the result and sample rows.
+	Preview bool `json:"preview,omitempty"`
+	// Source says which storage holds ObjectKey: SourceUploads (empty) is this
+	// instance's STORAGE_URL, SourceProduction is SOURCE_STORAGE_URL, which is
+	// only read, never written or deleted.
+	Source string `json:"source,omitempty"`
 }
+
+// Where an import's dump is stored (ImportArgs.Source).
+const (
+	SourceUploads    = ""
+	SourceProduction = "source"
+)
 
 // Kind implements river.JobArgs.
 func (ImportArgs) Kind() string { return wippidu.KindImport }

@@ -93,6 +93,8 @@ type ImportRequest struct {
 	ObjectKey   string
 	Size        int64
 	Queue       string // empty: the imports queue
+	Preview     bool   // a dry run (ImportArgs.Preview)
+	Source      string // SourceUploads or SourceProduction (ImportArgs.Source)
 }
 
 // Import checks the gates again and enqueues an import. While another import is
@@ -109,12 +111,14 @@ func (s *Submitter) Import(ctx context.Context, req ImportRequest) (Submitted, e
 				"anonymizers_off":   nonNil(req.AnonymizersOff),
 				"risk_acknowledged": len(req.AnonymizersOff) > 0,
 				"confirm_host":      req.ConfirmHost,
+				"preview":           req.Preview,
+				"source":            sourceName(req.Source),
 			}})
 		if err != nil {
 			return err
 		}
 		args := ImportArgs{AuditID: id, ObjectKey: req.ObjectKey, FileName: req.FileName,
-			AnonymizersOff: req.AnonymizersOff, RiskAck: req.RiskAck}
+			AnonymizersOff: req.AnonymizersOff, RiskAck: req.RiskAck, Preview: req.Preview, Source: req.Source}
 		opts := args.InsertOpts()
 		if req.Queue != "" {
 			opts.Queue = req.Queue
@@ -150,6 +154,14 @@ func stateNames(states []rivertype.JobState) []string {
 		out[i] = string(st)
 	}
 	return out
+}
+
+// sourceName is how the audit row names where an import's dump came from.
+func sourceName(source string) string {
+	if source == SourceProduction {
+		return "production storage"
+	}
+	return "upload"
 }
 
 func nonNil(s []string) []string {

@@ -60,11 +60,17 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("open storage: %w", err)
 	}
+	var source storage.Storage
+	if m.Config.SourceStorageURL != "" {
+		if source, err = storage.Open(ctx, m.Config.SourceStorageURL); err != nil {
+			return fmt.Errorf("open SOURCE_STORAGE_URL: %w", err)
+		}
+	}
 	client, err := jobs.NewInsertClient(m.pool, m.Logger) // the web tier never works jobs
 	if err != nil {
 		return err
 	}
-	h, err := New(ctx, Config{App: m.Config, Pool: m.pool, Storage: store, River: client, Logger: m.Logger,
+	h, err := New(ctx, Config{App: m.Config, Pool: m.pool, Storage: store, Source: source, River: client, Logger: m.Logger,
 		CheckUpload: m.CheckUpload})
 	if err != nil {
 		return err

@@ -30,6 +30,7 @@ type Config struct {
 	App     config.Config         // the instance's configuration
 	Pool    *pgxpool.Pool         // the app database
 	Storage storage.Storage       // where dumps live
+	Source  storage.Storage       // production's exports (SOURCE_STORAGE_URL); nil: none
 	River   *river.Client[pgx.Tx] // an insert-only client is enough
 	Logger  *slog.Logger          // nil: discard
 

@@ -23,9 +23,12 @@ import (
 type Deps struct {
 	Pool    *pgxpool.Pool
 	Storage storage.Storage
-	Config  config.Config
-	Policy  *anonymizer.Policy
-	Logger  *slog.Logger
+	// Source is production's storage (SOURCE_STORAGE_URL), only ever read; nil
+	// when not configured.
+	Source storage.Storage
+	Config config.Config
+	Policy *anonymizer.Policy
+	Logger *slog.Logger
 	// TracerProvider receives the jobs' OpenTelemetry spans when
 	// Config.OTelTracing is on; nil means the global provider.
 	TracerProvider trace.TracerProvider

@@ -156,12 +156,30 @@ func open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app, er
 		pool.Close()
 		return nil, fmt.Errorf("STORAGE_URL: %w", err)
 	}
+	source, err := OpenSource(ctx, cfg)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
 	a := &app{cfg: cfg, logger: logger, pool: pool, storage: store}
-	a.deps = &Deps{Pool: pool, Storage: store, Config: cfg, Policy: anonymizer.DefaultPolicy(), Logger: logger}
+	a.deps = &Deps{Pool: pool, Storage: store, Source: source, Config: cfg, Policy: anonymizer.DefaultPolicy(), Logger: logger}
 	return a, nil
 }
 
 func (a *app) close() { a.pool.Close() }
+
+// OpenSource opens production's storage when SOURCE_STORAGE_URL is set; nil
+// otherwise.
+func OpenSource(ctx context.Context, cfg config.Config) (storage.Storage, error) {
+	if cfg.SourceStorageURL == "" {
+		return nil, nil
+	}
+	st, err := storage.Open(ctx, cfg.SourceStorageURL)
+	if err != nil {
+		return nil, fmt.Errorf("SOURCE_STORAGE_URL: %w", err)
+	}
+	return st, nil
+}
 
 // insertClient returns a River client that only inserts and reads jobs.
 func (a *app) insertClient() (*river.Client[pgx.Tx], error) {
