@@ -181,6 +181,9 @@ func Parse(getenv func(string) string) (Config, error) {
 		if u, err := url.Parse(c.SourceStorageURL); err != nil || (u.Scheme != "file" && u.Scheme != "s3") {
 			errs = append(errs, fmt.Errorf("SOURCE_STORAGE_URL=%q: want file:///path or s3://bucket/prefix", c.SourceStorageURL))
 		}
+		if strings.TrimRight(c.SourceStorageURL, "/") == strings.TrimRight(c.StorageURL, "/") {
+			errs = append(errs, errors.New("SOURCE_STORAGE_URL is this instance's own STORAGE_URL: give staging a storage of its own (its housekeeping deletes what it finds there)"))
+		}
 	}
 	if c.RefreshSchedule != "" && (c.SourceStorageURL == "" || !c.AllowProdImport) {
 		errs = append(errs, errors.New("REFRESH_SCHEDULE needs APP_ALLOW_PROD_IMPORT=true and SOURCE_STORAGE_URL (where the exports to import are)"))

@@ -20,6 +20,7 @@ import (
 	"github.com/wippidu/wippidu/audit"
 	"github.com/wippidu/wippidu/config"
 	"github.com/wippidu/wippidu/jobs"
+	"github.com/wippidu/wippidu/storage"
 	"github.com/wippidu/wippidu/transfer"
 )
 
@@ -74,8 +75,9 @@ func (w *ImportWorker) Work(ctx context.Context, job *river.Job[jobs.ImportArgs]
 	log.InfoContext(ctx, "import succeeded", slog.Int64("rows", res.Rows), slog.Float64("seconds", res.DurationSeconds),
 		slog.Any("skipped_tables", res.SkippedTables), slog.Any("missing_tables", res.MissingTables))
 
-	// The dump holds production personal data: it goes once it has been imported.
-	if !w.deps.Config.KeepImportedDumps {
+	// The dump holds production personal data: an upload goes once it has been
+	// imported. Production's own storage is only ever read.
+	if !w.deps.Config.KeepImportedDumps && a.Source == jobs.SourceUploads {
 		if err := w.deps.Storage.Delete(context.WithoutCancel(ctx), a.ObjectKey); err != nil {
 			log.WarnContext(ctx, "delete imported dump; housekeeping will retry", slog.Any("error", err))
 		}
@@ -94,14 +96,21 @@ func (w *ImportWorker) load(ctx context.Context, job *river.Job[jobs.ImportArgs]
 	}
 	defer release()
 
-	obj, err := w.deps.Storage.Stat(ctx, a.ObjectKey)
+	store, err := w.store(a.Source)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := store.Stat(ctx, a.ObjectKey)
 	if errors.Is(err, os.ErrNotExist) {
+		if a.Source == jobs.SourceProduction {
+			return nil, fmt.Errorf("the export %q is no longer in production's storage: %w", a.ObjectKey, transfer.ErrBadDump)
+		}
 		return nil, fmt.Errorf("the uploaded dump %q is no longer in storage: %w", a.ObjectKey, transfer.ErrBadDump)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("stat dump: %w", err)
 	}
-	src := func(ctx context.Context) (io.ReadCloser, error) { return w.deps.Storage.Open(ctx, a.ObjectKey) }
+	src := func(ctx context.Context) (io.ReadCloser, error) { return store.Open(ctx, a.ObjectKey) }
 	anon, err := anonymizer.New(w.deps.Policy, a.AnonymizersOff, w.deps.Config.AnonymizerSalt)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", transfer.ErrBadDump, err)
@@ -132,6 +141,20 @@ func (w *ImportWorker) load(ctx context.Context, job *river.Job[jobs.ImportArgs]
 		jobs.CountBytes(wippidu.KindImport, obj.Size)
 	}
 	return res, err
+}
+
+// store is the storage an import's dump is in.
+func (w *ImportWorker) store(source string) (storage.Storage, error) {
+	switch source {
+	case jobs.SourceUploads:
+		return w.deps.Storage, nil
+	case jobs.SourceProduction:
+		if w.deps.Source == nil {
+			return nil, fmt.Errorf("%w: the import reads production's storage, but this worker has no SOURCE_STORAGE_URL", transfer.ErrBadDump)
+		}
+		return w.deps.Source, nil
+	}
+	return nil, fmt.Errorf("%w: unknown dump source %q", transfer.ErrBadDump, source)
 }
 
 // keeper carries staging's own admins over the import: the admin who asked for it
