@@ -1,6 +1,9 @@
 package wippidu
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // The two kinds of job: River's job kind and the kind column of
 // import_export_audits say the same.
@@ -85,6 +88,11 @@ type ImportResult struct {
 	// became parents ("demote").
 	ImportedAdmins  string  `json:"imported_admins,omitempty"`
 	DurationSeconds float64 `json:"duration_seconds"`
+	// Preview says the import was a dry run: it ran whole and was rolled back;
+	// Sample then holds the first rows of each table as it would have left them
+	// (package browse's []TablePage, with production's values hidden).
+	Preview bool            `json:"preview,omitempty"`
+	Sample  json.RawMessage `json:"sample,omitempty"`
 }
 
 // UnscrubbedColumn is a column loaded as it is, and why.

@@ -180,6 +180,21 @@ func Succeed(ctx context.Context, db DB, s Success) error {
 	return nil
 }
 
+// Previewed records a dry run's result: the import ran whole and was rolled back.
+func Previewed(ctx context.Context, db DB, id int64, result *wippidu.ImportResult) error {
+	res, err := json.Marshal(result)
+	if err != nil {
+		return fmt.Errorf("encode result: %w", err)
+	}
+	_, err = db.Exec(ctx, `UPDATE import_export_audits
+		SET status = 'previewed', result = $2, error_message = NULL, finished_at = clock_timestamp(), updated_at = clock_timestamp()
+		WHERE id = $1`, id, res)
+	if err != nil {
+		return fmt.Errorf("mark audit %d previewed: %w", id, err)
+	}
+	return nil
+}
+
 // End records how an attempt ended without success: status is failed or cancelled
 // when the job will not run again, queued when it will be retried. The error's
 // message is kept in full (messages name tables, columns and rows, never values).

@@ -19,6 +19,9 @@ type Value struct {
 	Binary bool   `json:"binary,omitempty"`
 	Bytes  int64  `json:"bytes,omitempty"`
 	MIME   string `json:"mime,omitempty"`
+	// Hidden values are not shown: a preview's value of a column the import
+	// would have loaded as production had it (see Reader.Sample).
+	Hidden bool `json:"hidden,omitempty"`
 }
 
 // textValue is the value of a text column read as left(col::text, limit+1).

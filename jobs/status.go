@@ -35,6 +35,8 @@ type Status struct {
 	FinishedAt  *time.Time      `json:"finished_at,omitempty"` // from the audit row
 	Done        bool            `json:"done"`
 	Succeeded   bool            `json:"succeeded"`
+	// Preview says the import is a dry run: when it succeeds, nothing changed.
+	Preview bool `json:"preview"`
 
 	// For people, formatted once here for the page, the JSON and the command line.
 	PhaseLabel string  `json:"phase_label"`
@@ -132,6 +134,10 @@ func (st *Status) fromAudit(rec *audit.Record, jobGone bool) {
 	if rec.FileName != nil {
 		st.FileName = *rec.FileName
 	}
+	if rec.Kind == wippidu.KindImport {
+		opts, _ := ImportOptionsOf(rec.Options)
+		st.Preview = opts.Preview || rec.Status == audit.StatusPreviewed
+	}
 	if rec.ErrorMessage != nil && (st.Error == "" || rec.Status == audit.StatusFailed) {
 		st.Error = *rec.ErrorMessage
 	}
@@ -141,7 +147,7 @@ func (st *Status) fromAudit(rec *audit.Record, jobGone bool) {
 	if jobGone {
 		st.State = rec.Status
 		st.Done = audit.Ended(rec.Status)
-		st.Succeeded = rec.Status == audit.StatusSucceeded
+		st.Succeeded = rec.Status == audit.StatusSucceeded || rec.Status == audit.StatusPreviewed
 		if st.Done {
 			st.Phase = wippidu.PhaseDone
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -156,12 +157,45 @@ func stateNames(states []rivertype.JobState) []string {
 	return out
 }
 
+// Where an import's dump came from, as its audit row says it.
+const (
+	fromUpload     = "upload"
+	fromProduction = "production storage"
+)
+
 // sourceName is how the audit row names where an import's dump came from.
 func sourceName(source string) string {
 	if source == SourceProduction {
-		return "production storage"
+		return fromProduction
 	}
-	return "upload"
+	return fromUpload
+}
+
+// ImportOptions are the options an import's audit row recorded.
+type ImportOptions struct {
+	AnonymizersOff []string `json:"anonymizers_off"`
+	Preview        bool     `json:"preview"`
+	From           string   `json:"source"` // "upload" or "production storage"
+}
+
+// Source is where the dump is: SourceUploads or SourceProduction.
+func (o ImportOptions) Source() string {
+	if o.From == fromProduction {
+		return SourceProduction
+	}
+	return SourceUploads
+}
+
+// ImportOptionsOf reads an import audit row's options.
+func ImportOptionsOf(raw []byte) (ImportOptions, error) {
+	var o ImportOptions
+	if len(raw) == 0 {
+		return o, nil
+	}
+	if err := json.Unmarshal(raw, &o); err != nil {
+		return o, fmt.Errorf("read import options: %w", err)
+	}
+	return o, nil
 }
 
 func nonNil(s []string) []string {

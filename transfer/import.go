@@ -42,7 +42,14 @@ type ImportOptions struct {
 	// BeforeCommit runs inside the import transaction after the data is loaded and
 	// checked: whatever it writes commits atomically with the data.
 	BeforeCommit func(ctx context.Context, tx pgx.Tx, res *wippidu.ImportResult) error
+	// DryRun rolls the transaction back after BeforeCommit, which may read what
+	// the import would have left: staging stays exactly as it was, and the result
+	// says Preview.
+	DryRun bool
 }
+
+// errDryRun ends a dry run's transaction: it rolls back whatever was done.
+var errDryRun = errors.New("dry run: rolled back")
 
 // importer is one import: each phase is a method, run in order inside one
 // transaction.
@@ -102,11 +109,20 @@ func Import(ctx context.Context, conn *pgx.Conn, src Source, opts ImportOptions)
 		}
 		imp.prog.phase(wippidu.PhaseCommitting, "")
 		imp.res.DurationSeconds = time.Since(start).Seconds()
+		imp.res.Preview = opts.DryRun
 		if opts.BeforeCommit != nil {
-			return opts.BeforeCommit(ctx, tx, imp.res)
+			if err := opts.BeforeCommit(ctx, tx, imp.res); err != nil {
+				return err
+			}
+		}
+		if opts.DryRun {
+			return errDryRun
 		}
 		return nil
 	})
+	if opts.DryRun && errors.Is(err, errDryRun) {
+		return imp.res, nil
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/wippidu/wippidu"
 	"github.com/wippidu/wippidu/anonymizer"
 	"github.com/wippidu/wippidu/audit"
+	"github.com/wippidu/wippidu/browse"
 	"github.com/wippidu/wippidu/jobs"
 )
 
@@ -96,6 +97,15 @@ func (s *Server) addJob(c *gin.Context, data map[string]any, auditID int64) {
 		if json.Unmarshal(st.Result, &r) == nil {
 			data["ImportResult"] = &r
 		}
+		if r.Preview && len(r.Sample) > 0 {
+			var sample []browse.TablePage
+			if json.Unmarshal(r.Sample, &sample) == nil {
+				data["Sample"] = sample
+			}
+		}
+		// A finished preview offers the import of its file; the form is gone
+		// once the preview's row says anything else.
+		data["PreviewImportable"] = r.Preview && st.AuditStatus == audit.StatusPreviewed
 	}
 }
 

@@ -17,6 +17,8 @@ var (
 	errNotAdmin     = &wippidu.Error{Code: wippidu.EFORBIDDEN, Message: "This page is for administrators only."}
 	errCSRF         = &wippidu.Error{Code: wippidu.EFORBIDDEN, Message: "The form has expired. Reload the page and try again."}
 	errNoFile       = &wippidu.Error{Code: wippidu.EINVALID, Message: "Choose an export file (.json.gz) to import."}
+	errNoPreview    = &wippidu.Error{Code: wippidu.ENOTFOUND, Message: "There is no finished preview of that number to import."}
+	errPreviewGone  = &wippidu.Error{Code: wippidu.ENOTFOUND, Message: "The previewed file is no longer in storage; start again with the file."}
 	errNotFound     = &wippidu.Error{Code: wippidu.ENOTFOUND, Message: "Page not found."}
 	errMethod       = &wippidu.Error{Code: wippidu.EMETHOD, Message: "Method not allowed."}
 	errUploadCut    = &wippidu.Error{Code: wippidu.EINVALID, Message: "The upload was cut off. Try again."}

@@ -19,10 +19,17 @@ import (
 // maxFieldBytes bounds each text field of the import form.
 const maxFieldBytes = 64 << 10
 
-// startImport takes the import form as a stream. The form puts every text field
+// startImport takes the import form as a stream (receiveImport).
+func (s *Server) startImport(c *gin.Context) { s.receiveImport(c, false) }
+
+// startPreview takes the same form for a dry run: the form's "Preview import"
+// button posts it here.
+func (s *Server) startPreview(c *gin.Context) { s.receiveImport(c, true) }
+
+// receiveImport takes the import form as a stream. The form puts every text field
 // before the file, so all gates are checked when the file part begins, before a
 // single byte of it is stored; the file then goes straight into storage.
-func (s *Server) startImport(c *gin.Context) {
+func (s *Server) receiveImport(c *gin.Context, preview bool) {
 	if !s.app.AllowProdImport {
 		s.failData(c, wippidu.ErrImportDisabled)
 		return
@@ -44,7 +51,7 @@ func (s *Server) startImport(c *gin.Context) {
 			return
 		}
 		if part.FormName() == "dump" {
-			s.importFile(c, fields, part)
+			s.importFile(c, fields, part, preview)
 			return
 		}
 		v, err := io.ReadAll(io.LimitReader(part, maxFieldBytes))
@@ -79,7 +86,7 @@ func importGate(c *gin.Context, fields map[string]string) jobs.ImportGate {
 	return g
 }
 
-func (s *Server) importFile(c *gin.Context, fields map[string]string, part *multipart.Part) {
+func (s *Server) importFile(c *gin.Context, fields map[string]string, part *multipart.Part, preview bool) {
 	ctx := c.Request.Context()
 	if !sessionCSRFOK(c, fields[csrfField]) {
 		s.failData(c, errCSRF)
@@ -87,7 +94,8 @@ func (s *Server) importFile(c *gin.Context, fields map[string]string, part *mult
 	}
 	gate := importGate(c, fields)
 	c.Set(refusalKey, &refusalFacts{fileName: uploadFileName(part.FileName()), options: map[string]any{
-		"confirm_host": gate.ConfirmHost, "anonymizers_off": gate.AnonymizersOff, "risk_acknowledged": gate.RiskAck != ""}})
+		"confirm_host": gate.ConfirmHost, "anonymizers_off": gate.AnonymizersOff, "risk_acknowledged": gate.RiskAck != "",
+		"preview": preview}})
 	if err := jobs.CheckImportGates(s.app, gate); err != nil {
 		s.failData(c, err)
 		return
@@ -136,7 +144,7 @@ func (s *Server) importFile(c *gin.Context, fields map[string]string, part *mult
 	}
 	sub, err := s.sub.Import(ctx, jobs.ImportRequest{
 		ImportGate: gate, RequestedBy: currentSession(c).Email,
-		FileName: fileName, ObjectKey: key, Size: size,
+		FileName: fileName, ObjectKey: key, Size: size, Preview: preview,
 	})
 	if err != nil {
 		s.discard(c, key)
@@ -145,7 +153,7 @@ func (s *Server) importFile(c *gin.Context, fields map[string]string, part *mult
 	}
 	s.logger.InfoContext(ctx, "import enqueued", "job_id", sub.JobID, "audit_id", sub.AuditID,
 		"requested_by", currentSession(c).Email, "file_name", fileName, "bytes", size,
-		"anonymizers_off", gate.AnonymizersOff)
+		"anonymizers_off", gate.AnonymizersOff, "preview", preview)
 	s.submitted(c, sub)
 }
 

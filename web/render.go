@@ -16,7 +16,7 @@ import (
 	"github.com/wippidu/wippidu/audit"
 )
 
-//go:embed templates/*.html
+//go:embed templates/*.html templates/parts/*.html
 var templateFiles embed.FS
 
 //go:embed static
@@ -83,7 +83,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 		if name == "layout.html" {
 			continue
 		}
-		t, err := template.New(name).Funcs(templateFuncs).ParseFS(templateFiles, "templates/layout.html", p)
+		t, err := template.New(name).Funcs(templateFuncs).ParseFS(templateFiles, "templates/layout.html", "templates/parts/*.html", p)
 		if err != nil {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)
 		}

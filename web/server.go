@@ -146,6 +146,8 @@ func (s *Server) routes(riverUI http.Handler) *gin.Engine {
 	// The import reads its multipart body in order and checks the CSRF token
 	// itself, so that a refusal never waits for the file.
 	admin.POST("/data/import", s.startImport)
+	admin.POST("/data/preview", s.startPreview)
+	admin.POST("/data/previews/:id/import", s.checkDataCSRF, s.importPreviewed)
 	admin.GET("/data/jobs/:id", s.jobStatus)
 	admin.GET("/data/browse", s.browsePage)
 	admin.Any("/river/*path", s.checkRiverOrigin, gin.WrapH(riverUI))

@@ -175,6 +175,7 @@ func (a *app) importDump(ctx context.Context, env Env, args []string) error {
 	keep := fs.String("keep", "", "anonymizers to switch off, comma-separated ("+joinKeys()+")")
 	riskAck := fs.String("risk-ack", "", "must be "+anonymizer.RiskAck+" when --keep is given")
 	inline := fs.Bool("inline", false, "run the import in this process")
+	dryRun := fs.Bool("dry-run", false, "preview: run the whole import, print its result and first rows, roll it back")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -221,7 +222,8 @@ func (a *app) importDump(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("upload dump: %w", err)
 	}
-	req := jobs.ImportRequest{ImportGate: gate, RequestedBy: requestedBy(env.Getenv), FileName: filepath.Base(path), ObjectKey: key, Size: size}
+	req := jobs.ImportRequest{ImportGate: gate, RequestedBy: requestedBy(env.Getenv), FileName: filepath.Base(path), ObjectKey: key, Size: size,
+		Preview: *dryRun}
 	if *inline {
 		var stop func()
 		if client, req.Queue, stop, err = a.inline(ctx); err != nil {
@@ -238,10 +240,18 @@ func (a *app) importDump(ctx context.Context, env Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stderr, "import #%d queued (River job %d)\n", s.AuditID, s.JobID)
 	st, err := a.wait(ctx, env, client, s.JobID)
+	if *dryRun {
+		// The command line has no second step that would import the previewed
+		// upload: it goes.
+		_ = a.storage.Delete(context.WithoutCancel(ctx), key)
+	}
 	if err != nil {
 		return err
 	}
-	return json.NewEncoder(env.Stdout).Encode(map[string]any{"job_id": s.JobID, "audit_id": s.AuditID, "result": st.Result})
+	if *dryRun {
+		fmt.Fprintf(env.Stderr, "preview #%d finished: nothing was changed\n", s.AuditID)
+	}
+	return json.NewEncoder(env.Stdout).Encode(map[string]any{"job_id": s.JobID, "audit_id": s.AuditID, "preview": *dryRun, "result": st.Result})
 }
 
 // refused records a refused command in the audit history, as the web tier records

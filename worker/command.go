@@ -32,7 +32,8 @@ commands:
   export [--no-attachments] [--inline] --out FILE  enqueue an export, wait, save the file
   import --confirm-host HOST [--keep emails,names,...] [--risk-ack TEXT] [--inline] FILE
                                                    upload FILE, enqueue an import, wait; progress on
-                                                   stderr, result JSON on stdout; exit 0 only on success
+                                                   stderr, result JSON on stdout; exit 0 only on success;
+                                                   --dry-run previews it and rolls it back
   jobs list | retry ID | cancel ID                 inspect and manage export/import jobs
 
 Configuration comes from the environment (DATABASE_URL, STORAGE_URL, APP_HOSTNAME, …);

@@ -76,6 +76,8 @@ func Housekeep(ctx context.Context, deps *Deps, now time.Time) error {
 			reason = "imported"
 		case (status == audit.StatusFailed || status == audit.StatusCancelled) && now.Sub(o.ModTime) > deps.Config.ExportRetention:
 			reason = "failed import, past retention"
+		case status == audit.StatusPreviewed && now.Sub(o.ModTime) > deps.Config.ExportRetention:
+			reason = "previewed and not imported, past retention"
 		}
 		if reason == "" {
 			continue

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"github.com/wippidu/wippidu/accounts"
 	"github.com/wippidu/wippidu/anonymizer"
 	"github.com/wippidu/wippidu/audit"
+	"github.com/wippidu/wippidu/browse"
 	"github.com/wippidu/wippidu/config"
 	"github.com/wippidu/wippidu/jobs"
 	"github.com/wippidu/wippidu/storage"
@@ -67,6 +69,9 @@ func (w *ImportWorker) Work(ctx context.Context, job *river.Job[jobs.ImportArgs]
 	}
 	if err != nil {
 		return w.ended(ctx, log, job, err, false)
+	}
+	if a.Preview {
+		return w.previewed(ctx, rep, log, res)
 	}
 	// From here on the import is committed: nothing may send the job back for
 	// another attempt.
@@ -126,12 +131,16 @@ func (w *ImportWorker) load(ctx context.Context, job *river.Job[jobs.ImportArgs]
 		Anonymizer:     anon,
 		Progress:       rep.update(ctx),
 		BeforeTruncate: keeper.Save,
+		DryRun:         a.Preview,
 		BeforeCommit: func(ctx context.Context, tx pgx.Tx, res *wippidu.ImportResult) error {
 			kept, err := keeper.Restore(ctx, tx)
 			if err != nil {
 				return err
 			}
 			res.KeptAccounts, res.ImportedAdmins = kept, w.deps.Config.ImportedAdmins
+			if a.Preview {
+				return w.sample(ctx, tx, res)
+			}
 			// Success is recorded in the import's own transaction: the audit row
 			// says succeeded exactly when the data is there.
 			return audit.Succeed(ctx, tx, audit.Success{ID: a.AuditID, Result: res})
@@ -141,6 +150,34 @@ func (w *ImportWorker) load(ctx context.Context, job *river.Job[jobs.ImportArgs]
 		jobs.CountBytes(wippidu.KindImport, obj.Size)
 	}
 	return res, err
+}
+
+// sample reads, in a preview's transaction before it rolls back, the first rows
+// of every table as the import would have left them.
+func (w *ImportWorker) sample(ctx context.Context, tx pgx.Tx, res *wippidu.ImportResult) error {
+	r, err := browse.New(browse.Config{DB: w.deps.Pool, Policy: w.deps.Policy, PageRows: browse.SampleRows})
+	if err != nil {
+		return err
+	}
+	pages, err := r.Sample(ctx, tx, browse.Query{Unscrubbed: res.Unscrubbed, AnonymizersSkipped: res.AnonymizersSkipped})
+	if err != nil {
+		return fmt.Errorf("read the preview's sample rows: %w", err)
+	}
+	if res.Sample, err = json.Marshal(pages); err != nil {
+		return fmt.Errorf("encode the preview's sample rows: %w", err)
+	}
+	return nil
+}
+
+// previewed records a dry run that ran whole: staging is as it was, and the
+// uploaded dump stays for the import the admin may start next.
+func (w *ImportWorker) previewed(ctx context.Context, rep *reporter, log *slog.Logger, res *wippidu.ImportResult) error {
+	if err := audit.Previewed(ctx, w.deps.Pool, rep.out.AuditID, res); err != nil {
+		return err
+	}
+	jobs.CountAttempt(wippidu.KindImport, audit.StatusPreviewed)
+	log.InfoContext(ctx, "import previewed and rolled back", slog.Int64("rows", res.Rows), slog.Float64("seconds", res.DurationSeconds))
+	return finishSucceeded(ctx, rep, log, res)
 }
 
 // store is the storage an import's dump is in.

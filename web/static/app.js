@@ -6,16 +6,34 @@
   var form = document.getElementById("import-form");
   if (form) {
     form.addEventListener("submit", function (ev) {
-      // The dialog names the instance the import replaces, whatever was typed:
-      // the server compares the typed name with it.
-      var host = document.getElementById("expected-host").textContent;
-      if (!window.confirm("Replace ALL data on " + host + " with the uploaded export? This cannot be undone.")) {
-        ev.preventDefault();
-        return;
+      var btn = ev.submitter || document.getElementById("import-button");
+      // A preview changes nothing: it needs no confirmation.
+      if (btn.id !== "preview-button") {
+        // The dialog names the instance the import replaces, whatever was typed:
+        // the server compares the typed name with it.
+        var host = document.getElementById("expected-host").textContent;
+        if (!window.confirm("Replace ALL data on " + host + " with the uploaded export? This cannot be undone.")) {
+          ev.preventDefault();
+          return;
+        }
       }
-      var btn = document.getElementById("import-button");
-      btn.disabled = true;
-      btn.textContent = "Uploading…";
+      // The button's own formaction must still reach the server once it is
+      // disabled: disable it only after the submission has taken it.
+      setTimeout(function () {
+        document.getElementById("import-button").disabled = true;
+        document.getElementById("preview-button").disabled = true;
+        btn.textContent = "Uploading…";
+      }, 0);
+    });
+  }
+
+  var again = document.getElementById("preview-import-form");
+  if (again) {
+    again.addEventListener("submit", function (ev) {
+      var host = again.querySelector(".expected-host").textContent;
+      if (!window.confirm("Replace ALL data on " + host + " with the previewed export? This cannot be undone.")) {
+        ev.preventDefault();
+      }
     });
   }
 
