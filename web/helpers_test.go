@@ -291,6 +291,13 @@ func (f importForm) set(name, value string) importForm {
 
 func (b *browser) postImport(f importForm, asJSON bool, header map[string]string) *httptest.ResponseRecorder {
 	b.e.t.Helper()
+	return b.postImportTo("/admin/data/import", f, asJSON, header)
+}
+
+// postImportTo posts the import form to path: the form's "Preview import" button
+// posts it to /admin/data/preview.
+func (b *browser) postImportTo(path string, f importForm, asJSON bool, header map[string]string) *httptest.ResponseRecorder {
+	b.e.t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	for _, kv := range f.fields {
@@ -304,7 +311,7 @@ func (b *browser) postImport(f importForm, asJSON bool, header map[string]string
 		_, _ = w.Write(f.file)
 	}
 	_ = mw.Close()
-	req := httptest.NewRequest(http.MethodPost, "/admin/data/import", &body)
+	req := httptest.NewRequest(http.MethodPost, path, &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	for k, v := range header {
 		req.Header.Set(k, v)

@@ -147,8 +147,22 @@ func TestCommandLineRefresh(t *testing.T) {
 		t.Errorf("refused imports stored %d files", len(entries))
 	}
 
+	// A dry run prints the whole result and changes nothing.
+	code, stdout, stderr := staging.run(t, "import", "--inline", "--dry-run", "--confirm-host", "staging.wippidu.net", dumpFile)
+	if code != 0 || !strings.Contains(stdout, `"preview":true`) || !strings.Contains(stdout, `"rows":28`) ||
+		!strings.Contains(stderr, "nothing was changed") {
+		t.Fatalf("import --dry-run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	pgtest.ExpectUnchanged(t, staging.pool, before, "import --dry-run", "import_export_audits")
+	if n := count(t, staging.pool, "SELECT count(*) FROM import_export_audits WHERE status = 'previewed'"); n != 1 {
+		t.Errorf("previewed audit rows: got %d, want 1", n)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(staging.storageDir, "imports")); len(entries) != 0 {
+		t.Errorf("a dry run left %d files in storage", len(entries))
+	}
+
 	staging.env["LOG_LEVEL"] = "debug" // everything the worker can log
-	code, stdout, stderr := staging.run(t, "import", "--inline", "--confirm-host", "Staging.Wippidu.Net", dumpFile)
+	code, stdout, stderr = staging.run(t, "import", "--inline", "--confirm-host", "Staging.Wippidu.Net", dumpFile)
 	if code != 0 {
 		t.Fatalf("import: exit %d\n%s", code, stderr)
 	}
