@@ -150,6 +150,30 @@ func TestBrowserRefreshStagingFromProduction(t *testing.T) {
 	}
 	dialogs := make(chan string, 4)
 	go acceptDialogs(ctx, dialogs)
+	// A preview first: it asks nothing (it changes nothing), and its result shows
+	// the first rows as the import would leave them.
+	run("preview import",
+		chromedp.SendKeys(chromedp.CSS(`input[name=confirm_host]`), "staging.localhost"),
+		chromedp.SetUploadFiles(chromedp.CSS(`input[name=dump]`), []string{file}),
+		chromedp.Click(chromedp.ID("preview-button")),
+		chromedp.WaitVisible(chromedp.ID("job")),
+		chromedp.WaitVisible(chromedp.ID("preview-sample")))
+	if got := text("#job-title"); !strings.HasPrefix(got, "Preview of an import #") {
+		t.Errorf("progress box of a preview is titled %q", got)
+	}
+	if got := text("#preview-notice"); !strings.Contains(got, "nothing was changed") {
+		t.Errorf("preview notice: %q", got)
+	}
+	if got := text(`#preview-sample .preview-table[data-table=users]`); strings.Contains(got, "admin@wippidu.example") || !strings.Contains(got, "@") {
+		t.Errorf("the preview's users: %q", got)
+	}
+	shot("import-preview")
+	select {
+	case msg := <-dialogs:
+		t.Errorf("a preview asked for confirmation: %q", msg)
+	default:
+	}
+	run("back to the import form", chromedp.Navigate(stagingURL+"/admin/data"), chromedp.WaitVisible(chromedp.ID("import-button")))
 	// The name is compared without regard to case; the dialog names the instance
 	// as it is, not as it was typed.
 	run("start import",
