@@ -52,6 +52,7 @@ var phaseLabels = map[string]string{
 	PhaseSequences:   "Resetting sequences",
 	PhaseLeakCheck:   "Checking for leaks",
 	PhaseCommitting:  "Committing",
+	PhaseSampling:    "Reading the first rows, then rolling back",
 	PhaseRecording:   "Recording the result",
 	PhaseDone:        "Done",
 }
@@ -75,6 +76,7 @@ var importPhaseStart = map[string]float64{
 	PhaseSequences:   95,
 	PhaseLeakCheck:   96,
 	PhaseCommitting:  98,
+	PhaseSampling:    98,
 	PhaseRecording:   99,
 	PhaseDone:        100,
 }

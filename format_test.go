@@ -29,7 +29,7 @@ func TestFormatBytes(t *testing.T) {
 
 func TestPhaseLabelsNameEveryPhase(t *testing.T) {
 	for _, p := range []string{PhaseExporting, PhaseReading, PhasePeople, PhasePreparing, PhaseLoading,
-		PhaseForeignKeys, PhaseSequences, PhaseLeakCheck, PhaseCommitting, PhaseRecording, PhaseDone} {
+		PhaseForeignKeys, PhaseSequences, PhaseLeakCheck, PhaseCommitting, PhaseSampling, PhaseRecording, PhaseDone} {
 		if got := PhaseLabel(p); got == p || got == "" {
 			t.Errorf("PhaseLabel(%q) = %q, want a name for people", p, got)
 		}

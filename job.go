@@ -23,6 +23,7 @@ const (
 	PhaseSequences   = "resetting_sequences"
 	PhaseLeakCheck   = "checking_for_leaks"
 	PhaseCommitting  = "committing"
+	PhaseSampling    = "sampling" // a preview reads the first rows, then rolls back
 	PhaseRecording   = "recording"
 	PhaseDone        = "done"
 )

@@ -107,7 +107,11 @@ func Import(ctx context.Context, conn *pgx.Conn, src Source, opts ImportOptions)
 				return err
 			}
 		}
-		imp.prog.phase(wippidu.PhaseCommitting, "")
+		if opts.DryRun {
+			imp.prog.phase(wippidu.PhaseSampling, "")
+		} else {
+			imp.prog.phase(wippidu.PhaseCommitting, "")
+		}
 		imp.res.DurationSeconds = time.Since(start).Seconds()
 		imp.res.Preview = opts.DryRun
 		if opts.BeforeCommit != nil {
