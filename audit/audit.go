@@ -29,7 +29,7 @@ const (
 	StatusCancelled = "cancelled"
 	StatusRefused   = "refused"   // a gate refused the request; nothing was stored or run
 	StatusPreviewed = "previewed" // a dry run: the whole import ran and was rolled back
-	StatusSkipped   = "skipped"   // a scheduled refresh found nothing to import; the reason is the error message
+	StatusSkipped   = "skipped"   // a scheduled refresh or export started nothing; the reason is the error message
 )
 
 // Ended reports whether status is final: the job will not run again.

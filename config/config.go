@@ -185,6 +185,12 @@ func Parse(getenv func(string) string) (Config, error) {
 			errs = append(errs, errors.New("SOURCE_STORAGE_URL is this instance's own STORAGE_URL: give staging a storage of its own (its housekeeping deletes what it finds there)"))
 		}
 	}
+	if err := checkSchedule("REFRESH_SCHEDULE", c.RefreshSchedule); err != nil {
+		errs = append(errs, err)
+	}
+	if err := checkSchedule("EXPORT_SCHEDULE", c.ExportSchedule); err != nil {
+		errs = append(errs, err)
+	}
 	if c.RefreshSchedule != "" && (c.SourceStorageURL == "" || !c.AllowProdImport) {
 		errs = append(errs, errors.New("REFRESH_SCHEDULE needs APP_ALLOW_PROD_IMPORT=true and SOURCE_STORAGE_URL (where the exports to import are)"))
 	}

@@ -104,3 +104,47 @@ func TestReadmeDocumentsEveryVariable(t *testing.T) {
 		}
 	}
 }
+
+func TestParseSchedules(t *testing.T) {
+	staging := func(name, spec string) map[string]string {
+		return map[string]string{"DATABASE_URL": "x", "APP_ALLOW_PROD_IMPORT": "true", "APP_HOSTNAME": "h", "ANONYMIZER_SALT": "s",
+			"SOURCE_STORAGE_URL": "s3://production/exports", name: spec}
+	}
+	tests := []struct {
+		name, spec string
+		wantErr    bool
+	}{
+		{"REFRESH_SCHEDULE", "0 3 * * *", false},
+		{"REFRESH_SCHEDULE", "30 2 * * 1-5", false},
+		{"REFRESH_SCHEDULE", "@daily", false},
+		{"REFRESH_SCHEDULE", "@every 1s", false},
+		{"EXPORT_SCHEDULE", "@every 6h", false},
+		{"EXPORT_SCHEDULE", "0 1 * * *", false},
+		{"REFRESH_SCHEDULE", "every day", true},
+		{"REFRESH_SCHEDULE", "0 3 * *", true},     // four fields
+		{"REFRESH_SCHEDULE", "0 0 3 * * *", true}, // six fields (seconds) are not standard cron
+		{"REFRESH_SCHEDULE", "61 3 * * *", true},  // minute out of range
+		{"EXPORT_SCHEDULE", "@fortnightly", true}, // no such descriptor
+		{"EXPORT_SCHEDULE", "@every tuesday", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+"="+tt.spec, func(t *testing.T) {
+			_, err := Parse(env(staging(tt.name, tt.spec)))
+			if tt.wantErr {
+				want := tt.name + "=" + `"` + tt.spec + `": want a cron schedule`
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("got %v, want an error mentioning %q", err, want)
+				}
+				return
+			}
+			if err != nil {
+				t.Errorf("got %v, want no error", err)
+			}
+		})
+	}
+	// A refresh schedule needs somewhere to take exports from, and imports allowed.
+	_, err := Parse(env(map[string]string{"DATABASE_URL": "x", "REFRESH_SCHEDULE": "@daily"}))
+	if err == nil || !strings.Contains(err.Error(), "REFRESH_SCHEDULE needs APP_ALLOW_PROD_IMPORT=true and SOURCE_STORAGE_URL") {
+		t.Errorf("refresh schedule on production: got %v", err)
+	}
+}

@@ -102,3 +102,33 @@ func (HousekeepingArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueMaintenance, MaxAttempts: 3,
 		UniqueOpts: river.UniqueOpts{ByPeriod: 10 * time.Minute}}
 }
+
+// ScheduledRefreshArgs is the periodic job of REFRESH_SCHEDULE: it decides whether
+// production's newest export is to be imported, and enqueues the import.
+type ScheduledRefreshArgs struct{}
+
+// Kind implements river.JobArgs.
+func (ScheduledRefreshArgs) Kind() string { return "scheduled_refresh" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts. One decision at a time: two
+// runs deciding at once (a new leader's first tick next to the old one's last)
+// could both find the same export new. A missed tick is not retried; the next one
+// decides again.
+func (ScheduledRefreshArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueMaintenance, MaxAttempts: 1,
+		UniqueOpts: river.UniqueOpts{ByState: ActiveStates}}
+}
+
+// ScheduledExportArgs is the periodic job of EXPORT_SCHEDULE: it enqueues an
+// export with attachments unless the schedule's previous one is still going.
+type ScheduledExportArgs struct{}
+
+// Kind implements river.JobArgs.
+func (ScheduledExportArgs) Kind() string { return "scheduled_export" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts (one decision at a time, as
+// ScheduledRefreshArgs).
+func (ScheduledExportArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueMaintenance, MaxAttempts: 1,
+		UniqueOpts: river.UniqueOpts{ByState: ActiveStates}}
+}

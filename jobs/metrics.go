@@ -19,6 +19,10 @@ var (
 		Name: "wippidu_jobs_rescued_total",
 		Help: "Jobs handed back for a retry because their worker's session was gone.",
 	})
+	metricScheduled = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "wippidu_scheduled_runs_total",
+		Help: "Runs of REFRESH_SCHEDULE (kind import) and EXPORT_SCHEDULE (kind export) by outcome: started, skipped_none, skipped_too_old, skipped_nothing_new, skipped_busy, failed.",
+	}, []string{"kind", "outcome"})
 )
 
 // CountAttempt counts an export or import attempt that ended with outcome (an
@@ -34,11 +38,15 @@ func CountBytes(kind string, n int64) { metricBytes.WithLabelValues(kind).Add(fl
 // CountRescued counts a job handed back because its worker was lost.
 func CountRescued() { metricRescued.Inc() }
 
+// CountScheduledRun counts a run of a schedule (kind is the job kind it starts)
+// that ended with outcome, one of the Outcome constants.
+func CountScheduledRun(kind, outcome string) { metricScheduled.WithLabelValues(kind, outcome).Inc() }
+
 // RegisterMetrics registers the job metrics with a Prometheus registry: the
 // worker's, where they move, and the web tier's, so that one dashboard finds them
 // on either.
 func RegisterMetrics(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{metricJobs, metricRows, metricBytes, metricRescued} {
+	for _, c := range []prometheus.Collector{metricJobs, metricRows, metricBytes, metricRescued, metricScheduled} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}

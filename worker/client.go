@@ -46,6 +46,8 @@ func NewWorkers(deps *Deps) *river.Workers {
 	river.AddWorker(ws, &ImportWorker{deps: deps})
 	river.AddWorker(ws, &LivenessWorker{deps: deps})
 	river.AddWorker(ws, &HousekeepingWorker{deps: deps})
+	river.AddWorker(ws, &ScheduledRefreshWorker{deps: deps})
+	river.AddWorker(ws, &ScheduledExportWorker{deps: deps})
 	return ws
 }
 
@@ -64,7 +66,9 @@ type ClientOptions struct {
 	// Queues to work; nil makes a client that only inserts and manages jobs, with
 	// every worker registered (jobs.NewInsertClient makes one without workers).
 	Queues map[string]river.QueueConfig
-	// Periodic schedules the liveness and housekeeping jobs (worker processes).
+	// Periodic schedules the liveness and housekeeping jobs (worker processes),
+	// and the scheduled refresh and export where REFRESH_SCHEDULE or
+	// EXPORT_SCHEDULE is set.
 	Periodic bool
 	// RetryPolicy overrides River's default backoff between attempts.
 	RetryPolicy river.ClientRetryPolicy
@@ -97,6 +101,11 @@ func NewClient(deps *Deps, opts ClientOptions) (*river.Client[pgx.Tx], error) {
 				func() (river.JobArgs, *river.InsertOpts) { return jobs.HousekeepingArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true}),
 		}
+		scheduled, err := schedules(deps.Config)
+		if err != nil {
+			return nil, err
+		}
+		cfg.PeriodicJobs = append(cfg.PeriodicJobs, scheduled...)
 	}
 	client, err := river.NewClient(riverpgxv5.New(deps.Pool), cfg)
 	if err != nil {

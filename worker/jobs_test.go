@@ -48,6 +48,9 @@ type instanceOpts struct {
 	retry       river.ClientRetryPolicy
 	tracer      trace.TracerProvider // non-nil switches OTEL_TRACING on
 	poolConfig  *pgxpool.Config      // the workers' database connection; a fresh database when nil
+	source      storage.Storage      // production's exports (SOURCE_STORAGE_URL)
+	env         map[string]string    // more settings, e.g. REFRESH_SCHEDULE
+	periodic    bool                 // run the periodic jobs, as a worker process does
 }
 
 func newInstance(t *testing.T, o instanceOpts) *instance {
@@ -70,6 +73,9 @@ func newInstance(t *testing.T, o instanceOpts) *instance {
 		}
 	}
 	cfg, err := config.Parse(func(k string) string {
+		if v, ok := o.env[k]; ok {
+			return v
+		}
 		return map[string]string{
 			"DATABASE_URL": "unused", "APP_ALLOW_PROD_IMPORT": map[bool]string{true: "true", false: "false"}[o.allowImport],
 			"APP_HOSTNAME": "staging.wippidu.net", "ANONYMIZER_SALT": "salt",
@@ -79,9 +85,10 @@ func newInstance(t *testing.T, o instanceOpts) *instance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps := &worker.Deps{Pool: pool, Storage: store, Config: cfg, Policy: anonymizer.DefaultPolicy(),
+	deps := &worker.Deps{Pool: pool, Storage: store, Source: o.source, Config: cfg, Policy: anonymizer.DefaultPolicy(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), TracerProvider: o.tracer}
-	client, err := worker.NewClient(deps, worker.ClientOptions{Queues: worker.DefaultQueues(2), RetryPolicy: o.retry})
+	client, err := worker.NewClient(deps, worker.ClientOptions{Queues: worker.DefaultQueues(2), RetryPolicy: o.retry,
+		Periodic: o.periodic})
 	if err != nil {
 		t.Fatal(err)
 	}
