@@ -36,6 +36,10 @@ type Status struct {
 	Done        bool            `json:"done"`
 	Succeeded   bool            `json:"succeeded"`
 
+	// Source is where an import's dump came from, as its audit row names it:
+	// "upload" or "production storage".
+	Source string `json:"source,omitempty"`
+
 	// For people, formatted once here for the page, the JSON and the command line.
 	PhaseLabel string  `json:"phase_label"`
 	Percent    float64 `json:"percent"`
@@ -73,6 +77,10 @@ func GetStatus(ctx context.Context, client *river.Client[pgx.Tx], db audit.DB, j
 	st.describe()
 	return st, nil
 }
+
+// FromProduction reports whether an import read its dump straight from
+// production's storage (SOURCE_STORAGE_URL).
+func (st *Status) FromProduction() bool { return st.Source == sourceName(SourceProduction) }
 
 // describe fills in the figures as people read them.
 func (st *Status) describe() {
@@ -131,6 +139,12 @@ func (st *Status) fromAudit(rec *audit.Record, jobGone bool) {
 	st.CreatedAt, st.FinishedAt = &rec.CreatedAt, rec.FinishedAt
 	if rec.FileName != nil {
 		st.FileName = *rec.FileName
+	}
+	var opts struct {
+		Source string `json:"source"`
+	}
+	if len(rec.Options) > 0 && json.Unmarshal(rec.Options, &opts) == nil {
+		st.Source = opts.Source
 	}
 	if rec.ErrorMessage != nil && (st.Error == "" || rec.Status == audit.StatusFailed) {
 		st.Error = *rec.ErrorMessage

@@ -21,6 +21,8 @@ var (
 	errMethod       = &wippidu.Error{Code: wippidu.EMETHOD, Message: "Method not allowed."}
 	errUploadCut    = &wippidu.Error{Code: wippidu.EINVALID, Message: "The upload was cut off. Try again."}
 	errNotExport    = &wippidu.Error{Code: wippidu.ENOTFOUND, Message: "No such export file."}
+	errFormTooLarge = &wippidu.Error{Code: wippidu.EINVALID, Message: "The form is too large."}
+	errNoSourceKey  = &wippidu.Error{Code: wippidu.EINVALID, Message: "Choose an export from production storage to import."}
 )
 
 // errTooLarge is the refusal of an upload above the configured limit.
@@ -38,6 +40,7 @@ var statusOf = map[string]int{
 	wippidu.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	wippidu.ETOOMANY:      http.StatusTooManyRequests,
 	wippidu.EMETHOD:       http.StatusMethodNotAllowed,
+	wippidu.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	wippidu.EINTERNAL:     http.StatusInternalServerError,
 }
 
@@ -58,6 +61,7 @@ var errorHeadings = map[int]string{
 	http.StatusMethodNotAllowed:      "Not allowed here",
 	http.StatusRequestEntityTooLarge: "Too large",
 	http.StatusTooManyRequests:       "Too many attempts",
+	http.StatusServiceUnavailable:    "Not available right now",
 }
 
 // fail answers err: JSON {"error": message} to API clients, the error page to

@@ -146,6 +146,10 @@ func (s *Server) routes(riverUI http.Handler) *gin.Engine {
 	// The import reads its multipart body in order and checks the CSRF token
 	// itself, so that a refusal never waits for the file.
 	admin.POST("/data/import", s.startImport)
+	// Imports from production's storage (SOURCE_STORAGE_URL) check the token themselves,
+	// after the import gate, as the upload does.
+	admin.GET("/data/sources", s.sources)
+	admin.POST("/data/import/source", s.startSourceImport)
 	admin.GET("/data/jobs/:id", s.jobStatus)
 	admin.GET("/data/browse", s.browsePage)
 	admin.Any("/river/*path", s.checkRiverOrigin, gin.WrapH(riverUI))
