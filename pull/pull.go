@@ -161,6 +161,23 @@ func Find(ctx context.Context, st storage.Storage, name string, opts Options) (E
 	return e, nil
 }
 
+// Importable is Find for an import: it also requires the export's header to be
+// readable, and its errors are the ones people are shown —
+// wippidu.ErrSourceNotFound, wippidu.SourceUnavailable when the storage cannot
+// be read, wippidu.SourceUnreadable when the export cannot.
+func Importable(ctx context.Context, st storage.Storage, name string, opts Options) (Export, error) {
+	e, err := Find(ctx, st, name, opts)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return e, wippidu.ErrSourceNotFound
+	case err != nil:
+		return e, wippidu.SourceUnavailable(err)
+	case e.Err() != nil:
+		return e, wippidu.SourceUnreadable(e.Name, e.Err())
+	}
+	return e, nil
+}
+
 // describe reads the export's header into e.
 func describe(ctx context.Context, st storage.Storage, e *Export, opts Options) {
 	if opts.IsEncrypted != nil {

@@ -55,6 +55,7 @@ func run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 		{"UnreadableHeaders", testUnreadable},
 		{"FindByKeyAndName", testFind},
 		{"FindRefusesOtherObjects", testFindRefuses},
+		{"ImportableSaysWhyNot", testImportable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -204,3 +205,28 @@ func keysOf(es []pull.Export) []string {
 	}
 	return out
 }
+
+func testImportable(t *testing.T, st storage.Storage) {
+	good, broken := exportKey(1, day), exportKey(2, day.Add(time.Hour))
+	put(t, st, good, header(t, "app.wippidu.net", day, true))
+	put(t, st, broken, []byte("not gzip at all"))
+	ctx := t.Context()
+	if e, err := pull.Importable(ctx, st, good, pull.Options{}); err != nil || e.SourceHost != "app.wippidu.net" {
+		t.Errorf("good export: got %+v, %v", e, err)
+	}
+	for name, want := range map[string]string{
+		broken:                           "wippidu-export-20261125-111112.json.gz: " + wippidu.ErrNotADump.Message,
+		exportKey(3, day):                wippidu.ErrSourceNotFound.Message,
+		"imports/x/" + path(good):        wippidu.ErrSourceNotFound.Message,
+		"wippidu-export-20261125-111112": wippidu.ErrSourceNotFound.Message,
+	} {
+		_, err := pull.Importable(ctx, st, name, pull.Options{})
+		var we *wippidu.Error
+		if !errors.As(err, &we) || we.Message != want {
+			t.Errorf("Importable(%q): got %v, want %q", name, err, want)
+		}
+	}
+}
+
+// path is the file name of a key.
+func path(key string) string { return key[strings.LastIndex(key, "/")+1:] }

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"path"
 	"strings"
@@ -155,14 +154,5 @@ func (s *Server) startSourceImport(c *gin.Context) {
 func (s *Server) findSource(ctx context.Context, key string) (pull.Export, error) {
 	ctx, cancel := context.WithTimeout(ctx, sourceTimeout)
 	defer cancel()
-	e, err := pull.Find(ctx, s.cfg.Source, key, pull.Options{})
-	switch {
-	case errors.Is(err, pull.ErrNotFound):
-		return e, wippidu.ErrSourceNotFound
-	case err != nil:
-		return e, wippidu.SourceUnavailable(err)
-	case e.Err() != nil:
-		return e, wippidu.SourceUnreadable(e.Name, e.Err())
-	}
-	return e, nil
+	return pull.Importable(ctx, s.cfg.Source, key, pull.Options{})
 }
