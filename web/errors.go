@@ -21,7 +21,7 @@ var (
 	errMethod       = &wippidu.Error{Code: wippidu.EMETHOD, Message: "Method not allowed."}
 	errUploadCut    = &wippidu.Error{Code: wippidu.EINVALID, Message: "The upload was cut off. Try again."}
 	errNotExport    = &wippidu.Error{Code: wippidu.ENOTFOUND, Message: "No such export file."}
-	errFormTooLarge = &wippidu.Error{Code: wippidu.EINVALID, Message: "The form is too large."}
+	errBadForm      = &wippidu.Error{Code: wippidu.EINVALID, Message: "The form could not be read. Reload the page and try again."}
 	errNoSourceKey  = &wippidu.Error{Code: wippidu.EINVALID, Message: "Choose an export from production storage to import."}
 )
 

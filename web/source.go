@@ -93,27 +93,11 @@ func (s *Server) startSourceImport(c *gin.Context) {
 		s.failData(c, wippidu.ErrImportDisabled)
 		return
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxFieldBytes)
-	if err := c.Request.ParseForm(); err != nil {
-		s.failData(c, errFormTooLarge)
+	key, gate, err := s.readSourceForm(c)
+	if err != nil {
+		s.failData(c, err)
 		return
 	}
-	if !s.csrfOK(c) {
-		s.failData(c, errCSRF)
-		return
-	}
-	fields := map[string]string{}
-	for k, v := range c.Request.PostForm {
-		fields[k] = v[0]
-	}
-	key := strings.TrimSpace(fields["source_key"])
-	gate := importGate(c, fields)
-	facts := &refusalFacts{options: map[string]any{"confirm_host": gate.ConfirmHost, "anonymizers_off": gate.AnonymizersOff,
-		"risk_acknowledged": gate.RiskAck != "", "source": "production storage"}}
-	if key != "" {
-		facts.fileName = uploadFileName(path.Base(key))
-	}
-	c.Set(refusalKey, facts)
 	if err := s.sourceEnabled(); err != nil {
 		s.failData(c, err)
 		return
@@ -147,6 +131,31 @@ func (s *Server) startSourceImport(c *gin.Context) {
 	s.logger.InfoContext(ctx, "import from production storage enqueued", "job_id", sub.JobID, "audit_id", sub.AuditID,
 		"requested_by", currentSession(c).Email, "key", e.Key, "bytes", e.Size, "anonymizers_off", gate.AnonymizersOff)
 	s.submitted(c, sub)
+}
+
+// readSourceForm reads the posted form — the export's key and the gates' fields —
+// and keeps what a refusal's audit row should say.
+func (s *Server) readSourceForm(c *gin.Context) (string, jobs.ImportGate, error) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxFieldBytes)
+	if err := c.Request.ParseForm(); err != nil {
+		return "", jobs.ImportGate{}, errBadForm
+	}
+	if !s.csrfOK(c) {
+		return "", jobs.ImportGate{}, errCSRF
+	}
+	fields := map[string]string{}
+	for k, v := range c.Request.PostForm {
+		fields[k] = v[0]
+	}
+	key := strings.TrimSpace(fields["source_key"])
+	gate := importGate(c, fields)
+	facts := &refusalFacts{options: map[string]any{"confirm_host": gate.ConfirmHost, "anonymizers_off": gate.AnonymizersOff,
+		"risk_acknowledged": gate.RiskAck != "", "source": "production storage"}}
+	if key != "" {
+		facts.fileName = uploadFileName(path.Base(key))
+	}
+	c.Set(refusalKey, facts)
+	return key, gate, nil
 }
 
 // findSource finds the export key names in production's storage and checks that
