@@ -19,6 +19,7 @@ const (
 	ETOOLARGE     = "too_large"         // an upload above the configured limit
 	ETOOMANY      = "too_many_requests" // e.g. failed logins being slowed down
 	EMETHOD       = "method_not_allowed"
+	EUNAVAILABLE  = "unavailable" // a storage this instance depends on cannot be reached
 )
 
 // Error is an error whose Message may be shown to a user as it is.
@@ -36,7 +37,26 @@ var (
 	ErrRiskNotAcked   = &Error{EFORBIDDEN, "Switching off an anonymizer requires typing I_UNDERSTAND_THE_PII_RISK into the risk-acknowledgement field."}
 	ErrImportBusy     = &Error{ECONFLICT, "Another import is already queued or running on this instance. Wait for it to finish, or cancel it."}
 	ErrNotADump       = &Error{EINVALID, "The file is not a wippidu export (.json.gz)."}
+
+	ErrNoSource       = &Error{EFORBIDDEN, "This instance has no SOURCE_STORAGE_URL: there is no production storage to import from."}
+	ErrSourceNotFound = &Error{ENOTFOUND, "No such export in production storage. Reload the list and choose one of its exports."}
 )
+
+// SourceUnreadable is the refusal of an export in production storage whose
+// header cannot be read: cause's own message when it is an *Error (not a dump,
+// too new, encrypted without a key), else what went wrong.
+func SourceUnreadable(name string, cause error) *Error {
+	var e *Error
+	if errors.As(cause, &e) {
+		return Errorf(EINVALID, "%s: %s", name, e.Message)
+	}
+	return Errorf(EINVALID, "The export %s in production storage cannot be read: %v", name, cause)
+}
+
+// SourceUnavailable is the failure to reach production storage at all.
+func SourceUnavailable(cause error) *Error {
+	return Errorf(EUNAVAILABLE, "Production storage (SOURCE_STORAGE_URL) cannot be read right now: %v", cause)
+}
 
 // Errorf returns an Error with a formatted message.
 func Errorf(code, format string, args ...any) *Error {

@@ -38,6 +38,10 @@ type Status struct {
 	// Preview says the import is a dry run: when it succeeds, nothing changed.
 	Preview bool `json:"preview"`
 
+	// Source is where an import's dump came from, as its audit row names it:
+	// "upload" or "production storage".
+	Source string `json:"source,omitempty"`
+
 	// For people, formatted once here for the page, the JSON and the command line.
 	PhaseLabel string  `json:"phase_label"`
 	Percent    float64 `json:"percent"`
@@ -75,6 +79,10 @@ func GetStatus(ctx context.Context, client *river.Client[pgx.Tx], db audit.DB, j
 	st.describe()
 	return st, nil
 }
+
+// FromProduction reports whether an import read its dump straight from
+// production's storage (SOURCE_STORAGE_URL).
+func (st *Status) FromProduction() bool { return st.Source == sourceName(SourceProduction) }
 
 // describe fills in the figures as people read them.
 func (st *Status) describe() {
@@ -137,6 +145,7 @@ func (st *Status) fromAudit(rec *audit.Record, jobGone bool) {
 	if rec.Kind == wippidu.KindImport {
 		opts, _ := ImportOptionsOf(rec.Options)
 		st.Preview = opts.Preview || rec.Status == audit.StatusPreviewed
+		st.Source = opts.From
 	}
 	if rec.ErrorMessage != nil && (st.Error == "" || rec.Status == audit.StatusFailed) {
 		st.Error = *rec.ErrorMessage

@@ -70,6 +70,7 @@ func (s *Server) renderData(c *gin.Context, status int, err error) {
 		if home := s.homeURL(c.Request); home != "" {
 			data["HomeURL"] = home
 		}
+		s.addSources(c, data)
 	}
 	// job is the number people see: the audit id.
 	if id, perr := strconv.ParseInt(c.Query("job"), 10, 64); perr == nil && id > 0 {

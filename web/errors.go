@@ -23,6 +23,8 @@ var (
 	errMethod       = &wippidu.Error{Code: wippidu.EMETHOD, Message: "Method not allowed."}
 	errUploadCut    = &wippidu.Error{Code: wippidu.EINVALID, Message: "The upload was cut off. Try again."}
 	errNotExport    = &wippidu.Error{Code: wippidu.ENOTFOUND, Message: "No such export file."}
+	errBadForm      = &wippidu.Error{Code: wippidu.EINVALID, Message: "The form could not be read. Reload the page and try again."}
+	errNoSourceKey  = &wippidu.Error{Code: wippidu.EINVALID, Message: "Choose an export from production storage to import."}
 )
 
 // errTooLarge is the refusal of an upload above the configured limit.
@@ -40,6 +42,7 @@ var statusOf = map[string]int{
 	wippidu.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	wippidu.ETOOMANY:      http.StatusTooManyRequests,
 	wippidu.EMETHOD:       http.StatusMethodNotAllowed,
+	wippidu.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	wippidu.EINTERNAL:     http.StatusInternalServerError,
 }
 
@@ -60,6 +63,7 @@ var errorHeadings = map[int]string{
 	http.StatusMethodNotAllowed:      "Not allowed here",
 	http.StatusRequestEntityTooLarge: "Too large",
 	http.StatusTooManyRequests:       "Too many attempts",
+	http.StatusServiceUnavailable:    "Not available right now",
 }
 
 // fail answers err: JSON {"error": message} to API clients, the error page to

@@ -74,7 +74,7 @@ func (s *Server) auditRefusal(c *gin.Context, err error) {
 		return
 	}
 	kind := wippidu.KindExport
-	if strings.HasSuffix(c.FullPath(), "/import") {
+	if strings.Contains(c.FullPath(), "/import") {
 		kind = wippidu.KindImport
 	}
 	r := audit.Refusal{Kind: kind, ClientAddr: clientIP(c.Request), Reason: errorMessage(err)}

@@ -30,6 +30,7 @@ import (
 	"github.com/wippidu/wippidu/dump"
 	"github.com/wippidu/wippidu/internal/pgtest"
 	"github.com/wippidu/wippidu/internal/testdb"
+	"github.com/wippidu/wippidu/storage"
 	"github.com/wippidu/wippidu/storage/file"
 	"github.com/wippidu/wippidu/web"
 	"github.com/wippidu/wippidu/worker"
@@ -64,6 +65,9 @@ type envOpts struct {
 	backoff     *web.Backoff
 	hostname    string // APP_HOSTNAME; stagingHost when empty
 	plainHTTP   bool   // SECURE_COOKIES=false, for a real browser over http
+	// source is production's storage (SOURCE_STORAGE_URL) for the web tier and
+	// the worker; nil: none.
+	source storage.Storage
 }
 
 func newEnv(t *testing.T, o envOpts) *env {
@@ -97,7 +101,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 		cfg.MaxUploadBytes = o.maxUpload
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	deps := &worker.Deps{Pool: pool, Storage: store, Config: cfg, Policy: anonymizer.DefaultPolicy(), Logger: logger}
+	deps := &worker.Deps{Pool: pool, Storage: store, Source: o.source, Config: cfg, Policy: anonymizer.DefaultPolicy(), Logger: logger}
 	opts := worker.ClientOptions{}
 	if o.work {
 		opts.Queues = worker.DefaultQueues(2)
@@ -118,7 +122,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	h, err := web.New(ctx, web.Config{App: cfg, Pool: pool, Storage: store, River: client, Logger: logger, Backoff: o.backoff,
+	h, err := web.New(ctx, web.Config{App: cfg, Pool: pool, Storage: store, Source: o.source, River: client, Logger: logger, Backoff: o.backoff,
 		CheckUpload: dump.CheckUpload})
 	if err != nil {
 		t.Fatal(err)

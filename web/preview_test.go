@@ -1,9 +1,12 @@
 package web_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,6 +14,7 @@ import (
 	"github.com/wippidu/wippidu"
 	"github.com/wippidu/wippidu/anonymizer"
 	"github.com/wippidu/wippidu/internal/pgtest"
+	"github.com/wippidu/wippidu/storage/file"
 )
 
 // preview posts f to the preview route and waits for the job; it returns the
@@ -154,5 +158,56 @@ func TestPreviewDuringImportIsRefusedBusy(t *testing.T) {
 	}
 	if got := len(e.storedFiles()); got != files {
 		t.Errorf("stored files: got %d, want %d (the refused preview stored nothing)", got, files)
+	}
+}
+
+// TestPreviewFromProductionStorage: the production-storage form previews too
+// (its Preview button posts preview=1); the preview's "Import this file now"
+// then imports the same export from there, and production's file is untouched.
+func TestPreviewFromProductionStorage(t *testing.T) {
+	dir := t.TempDir()
+	src, err := file.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const key = "exports/7/wippidu-export-20261130-101112.json.gz"
+	if _, err := src.Put(context.Background(), key, bytes.NewReader(productionDump(t))); err != nil {
+		t.Fatal(err)
+	}
+	prodFiles := folderContents(t, dir)
+	e := newEnv(t, envOpts{allowImport: true, work: true, source: src})
+	b := e.browser()
+	b.login(adminEmail)
+	before := pgtest.Checksums(t, e.pool)
+
+	rec := b.postForm("/admin/data/import/source", with(b.sourceForm(key), func(v url.Values) { v.Set("preview", "1") }), true)
+	var sub struct {
+		JobID   int64 `json:"job_id"`
+		AuditID int64 `json:"audit_id"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &sub); err != nil || sub.JobID == 0 {
+		t.Fatalf("preview from production storage: %d %s", rec.Code, rec.Body)
+	}
+	if st := waitJob(t, b, strconv.FormatInt(sub.JobID, 10)); st["succeeded"] != true || st["preview"] != true {
+		t.Fatalf("preview job: %v", st)
+	}
+	pgtest.ExpectUnchanged(t, e.pool, before, "a preview from production storage", "import_export_audits", "web_sessions")
+
+	rec = b.postForm("/admin/data/previews/"+strconv.FormatInt(sub.AuditID, 10)+"/import",
+		url.Values{"csrf_token": {b.csrf}, "confirm_host": {stagingHost}}, true)
+	if err := json.Unmarshal(rec.Body.Bytes(), &sub); err != nil || sub.JobID == 0 {
+		t.Fatalf("import of the preview: %d %s", rec.Code, rec.Body)
+	}
+	if st := waitJob(t, b, strconv.FormatInt(sub.JobID, 10)); st["succeeded"] != true || st["source"] != "production storage" {
+		t.Fatalf("import of the preview: %v", st)
+	}
+	if n := e.count(`SELECT count(*) FROM students`); n != 3 {
+		t.Errorf("students after the import: got %d, want the dump's 3", n)
+	}
+	if got := folderContents(t, dir); len(got) != len(prodFiles) || got[filepath.Join(dir, key)] != prodFiles[filepath.Join(dir, key)] {
+		t.Error("production's storage changed")
+	}
+	if files := e.storedFiles(); len(files) != 0 {
+		t.Errorf("staging's storage holds %v, want nothing", files)
 	}
 }

@@ -16,7 +16,9 @@ import (
 	"github.com/wippidu/wippidu/audit"
 )
 
-//go:embed templates/*.html templates/parts/*.html
+// Pages are templates/*.html; templates/*.tmpl are partials every page may use.
+//
+//go:embed templates/*.html templates/*.tmpl
 var templateFiles embed.FS
 
 //go:embed static
@@ -83,7 +85,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 		if name == "layout.html" {
 			continue
 		}
-		t, err := template.New(name).Funcs(templateFuncs).ParseFS(templateFiles, "templates/layout.html", "templates/parts/*.html", p)
+		t, err := template.New(name).Funcs(templateFuncs).ParseFS(templateFiles, "templates/layout.html", "templates/*.tmpl", p)
 		if err != nil {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)
 		}

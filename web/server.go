@@ -148,6 +148,10 @@ func (s *Server) routes(riverUI http.Handler) *gin.Engine {
 	admin.POST("/data/import", s.startImport)
 	admin.POST("/data/preview", s.startPreview)
 	admin.POST("/data/previews/:id/import", s.checkDataCSRF, s.importPreviewed)
+	// Imports from production's storage (SOURCE_STORAGE_URL) check the token themselves,
+	// after the import gate, as the upload does.
+	admin.GET("/data/sources", s.sources)
+	admin.POST("/data/import/source", s.startSourceImport)
 	admin.GET("/data/jobs/:id", s.jobStatus)
 	admin.GET("/data/browse", s.browsePage)
 	admin.Any("/river/*path", s.checkRiverOrigin, gin.WrapH(riverUI))

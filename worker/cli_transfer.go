@@ -176,18 +176,29 @@ func (a *app) importDump(ctx context.Context, env Env, args []string) error {
 	riskAck := fs.String("risk-ack", "", "must be "+anonymizer.RiskAck+" when --keep is given")
 	inline := fs.Bool("inline", false, "run the import in this process")
 	dryRun := fs.Bool("dry-run", false, "preview: run the whole import, print its result and first rows, roll it back")
+	fromSource := fs.String("from-source", "", "import this export (file name or key) straight from SOURCE_STORAGE_URL instead of a FILE")
+	listSource := fs.Bool("list-source", false, "list the newest exports in SOURCE_STORAGE_URL and import nothing")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usageError("import needs exactly one FILE")
+	if *listSource {
+		if len(pos) > 0 || *fromSource != "" {
+			return usageError("import --list-source takes no FILE and no --from-source")
+		}
+		return a.listSource(ctx, env)
+	}
+	if (len(pos) != 1) == (*fromSource == "") {
+		return usageError("import needs exactly one FILE, or --from-source NAME")
 	}
 	off, err := anonymizer.ParseKeep(*keep)
 	if err != nil {
 		return usageError("--keep: %v", err)
 	}
 	gate := jobs.ImportGate{ConfirmHost: *confirm, ActualHost: a.cfg.Hostname, AnonymizersOff: off, RiskAck: *riskAck}
+	if *fromSource != "" {
+		return a.importFromSource(ctx, env, gate, *fromSource, *inline)
+	}
 	path := pos[0]
 	refused := func(err error) error {
 		return a.refused(ctx, audit.Refusal{Kind: wippidu.KindImport, RequestedBy: requestedBy(env.Getenv), FileName: filepath.Base(path),

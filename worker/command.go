@@ -34,6 +34,10 @@ commands:
                                                    upload FILE, enqueue an import, wait; progress on
                                                    stderr, result JSON on stdout; exit 0 only on success;
                                                    --dry-run previews it and rolls it back
+  import --from-source NAME --confirm-host HOST [--keep …] [--risk-ack TEXT] [--inline]
+                                                   the same for an export in SOURCE_STORAGE_URL (its file
+                                                   name or key), read from there: nothing is uploaded
+  import --list-source                             list the newest exports in SOURCE_STORAGE_URL
   jobs list | retry ID | cancel ID                 inspect and manage export/import jobs
 
 Configuration comes from the environment (DATABASE_URL, STORAGE_URL, APP_HOSTNAME, …);

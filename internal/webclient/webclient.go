@@ -12,11 +12,13 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/wippidu/wippidu/anonymizer"
 	"github.com/wippidu/wippidu/jobs"
+	"github.com/wippidu/wippidu/pull"
 )
 
 // Client talks to one instance. Requests go to Addr (host:port, usually on
@@ -203,6 +205,30 @@ func (c *Client) Import(ctx context.Context, f ImportForm, dump io.Reader) (jobs
 	var s jobs.Submitted
 	err := c.do(ctx, http.MethodPost, "/admin/data/import", pr, mw.FormDataContentType(), &s)
 	pr.CloseWithError(io.ErrClosedPipe)
+	return s, err
+}
+
+// Sources lists the exports in production's storage that the instance may
+// import (GET /admin/data/sources).
+func (c *Client) Sources(ctx context.Context) ([]pull.Export, error) {
+	var out struct {
+		Exports []pull.Export `json:"exports"`
+	}
+	err := c.do(ctx, http.MethodGet, "/admin/data/sources", nil, "", &out)
+	return out.Exports, err
+}
+
+// ImportFromSource imports the export key names from production's storage: the
+// form's fields only, no file.
+func (c *Client) ImportFromSource(ctx context.Context, f ImportForm, key string) (jobs.Submitted, error) {
+	form := url.Values{"csrf_token": {c.csrf}, "source_key": {key}, "confirm_host": {f.ConfirmHost}, "risk_ack": {f.RiskAck}}
+	for _, k := range anonymizer.Keys {
+		if !slices.Contains(f.AnonymizersOff, k) {
+			form.Set("anonymize_"+k, "on")
+		}
+	}
+	var s jobs.Submitted
+	err := c.do(ctx, http.MethodPost, "/admin/data/import/source", strings.NewReader(form.Encode()), "application/x-www-form-urlencoded", &s)
 	return s, err
 }
 

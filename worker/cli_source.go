@@ -1,0 +1,125 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path"
+	"text/tabwriter"
+	"time"
+
+	"github.com/wippidu/wippidu"
+	"github.com/wippidu/wippidu/audit"
+	"github.com/wippidu/wippidu/jobs"
+	"github.com/wippidu/wippidu/pull"
+)
+
+// Imports straight from production's storage (SOURCE_STORAGE_URL): nothing is
+// uploaded, the import job reads the export from there.
+
+// sourceTimeout bounds listing production's storage, or finding one export in it.
+const sourceTimeout = time.Minute
+
+// sourceReady reports why this instance cannot import from production's storage.
+func (a *app) sourceReady() error {
+	if !a.cfg.AllowProdImport {
+		return wippidu.ErrImportDisabled
+	}
+	if a.deps.Source == nil {
+		return wippidu.ErrNoSource
+	}
+	return nil
+}
+
+// listSource is `worker import --list-source`: production's newest exports, one a
+// line, the newest first.
+func (a *app) listSource(ctx context.Context, env Env) error {
+	if err := a.sourceReady(); err != nil {
+		return userError(err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, sourceTimeout)
+	defer cancel()
+	list, err := pull.List(ctx, a.deps.Source, pull.Options{})
+	if err != nil {
+		return userError(wippidu.SourceUnavailable(err))
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(env.Stderr, "no exports in production storage")
+		return nil
+	}
+	printSources(env.Stdout, list)
+	return nil
+}
+
+func printSources(w io.Writer, list []pull.Export) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSOURCE HOST\tEXPORTED AT\tSIZE\tATTACHMENTS\tENCRYPTED\tKEY")
+	yes := map[bool]string{true: "yes", false: "no"}
+	for _, e := range list {
+		attachments := yes[e.IncludeAttachments]
+		if e.HeaderError != "" {
+			attachments = "–"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Name, e.SourceHost, e.Time().UTC().Format(time.RFC3339),
+			wippidu.FormatBytes(e.Size), attachments, yes[e.Encrypted], e.Key)
+		if e.HeaderError != "" {
+			fmt.Fprintf(tw, "  cannot be imported: %s\t\t\t\t\t\t\n", e.HeaderError)
+		}
+	}
+	_ = tw.Flush()
+}
+
+// importFromSource is `worker import --from-source NAME`: the gates of an import
+// of a FILE, then the export NAME (a file name or key from --list-source) is
+// imported from production's storage.
+func (a *app) importFromSource(ctx context.Context, env Env, gate jobs.ImportGate, name string, inline bool) error {
+	refused := func(err error) error {
+		return a.refused(ctx, audit.Refusal{Kind: wippidu.KindImport, RequestedBy: requestedBy(env.Getenv), FileName: path.Base(name),
+			Options: map[string]any{"confirm_host": gate.ConfirmHost, "anonymizers_off": gate.AnonymizersOff,
+				"risk_acknowledged": gate.RiskAck != "", "source": "production storage"}}, err)
+	}
+	if err := jobs.CheckImportGates(a.cfg, gate); err != nil {
+		return refused(err)
+	}
+	if err := a.sourceReady(); err != nil {
+		return refused(err)
+	}
+	client, err := a.insertClient()
+	if err != nil {
+		return err
+	}
+	sub := &jobs.Submitter{Pool: a.pool, Client: client, Config: a.cfg}
+	if active, err := sub.ImportActive(ctx); err != nil {
+		return err
+	} else if active {
+		return refused(wippidu.ErrImportBusy)
+	}
+	fctx, cancel := context.WithTimeout(ctx, sourceTimeout)
+	e, err := pull.Importable(fctx, a.deps.Source, name, pull.Options{})
+	cancel()
+	if err != nil {
+		return refused(err)
+	}
+	req := jobs.ImportRequest{ImportGate: gate, RequestedBy: requestedBy(env.Getenv), FileName: e.Name, ObjectKey: e.Key,
+		Size: e.Size, Source: jobs.SourceProduction}
+	if inline {
+		var stop func()
+		if client, req.Queue, stop, err = a.inline(ctx); err != nil {
+			return err
+		}
+		defer stop()
+		sub.Client = client
+	}
+	s, err := sub.Import(ctx, req)
+	if err != nil {
+		return refused(err)
+	}
+	fmt.Fprintf(env.Stderr, "import #%d of %s (%s, exported by %s) from production storage queued (River job %d)\n",
+		s.AuditID, e.Name, wippidu.FormatBytes(e.Size), e.SourceHost, s.JobID)
+	st, err := a.wait(ctx, env, client, s.JobID)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(env.Stdout).Encode(map[string]any{"job_id": s.JobID, "audit_id": s.AuditID, "source_key": e.Key, "result": st.Result})
+}
