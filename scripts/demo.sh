@@ -208,7 +208,8 @@ prod_env=(env "${common[@]}" DATABASE_URL="$prod_db" STORAGE_URL="$prod_storage"
   LISTEN_ADDR="127.0.0.1:$prod_port" SESSION_SECRET=demo-production-session-secret-0123456789)
 staging_env=(env "${common[@]}" DATABASE_URL="$staging_db" STORAGE_URL="$staging_storage" APP_HOSTNAME=staging.localhost
   LISTEN_ADDR="127.0.0.1:$staging_port" SESSION_SECRET=demo-staging-session-secret-0123456789ab
-  APP_ALLOW_PROD_IMPORT=true ANONYMIZER_SALT=demo-salt STAGING_ADMINS=admin@staging.localhost)
+  APP_ALLOW_PROD_IMPORT=true ANONYMIZER_SALT=demo-salt STAGING_ADMINS=admin@staging.localhost
+  SOURCE_STORAGE_URL="$prod_storage") # staging lists production's exports and imports one without a download
 
 say "==> migrating production and staging"
 step migrate-prod "${prod_env[@]}" "$work/bin/worker" migrate >/dev/null
