@@ -181,8 +181,8 @@ func Parse(getenv func(string) string) (Config, error) {
 		if u, err := url.Parse(c.SourceStorageURL); err != nil || (u.Scheme != "file" && u.Scheme != "s3") {
 			errs = append(errs, fmt.Errorf("SOURCE_STORAGE_URL=%q: want file:///path or s3://bucket/prefix", c.SourceStorageURL))
 		}
-		if strings.TrimRight(c.SourceStorageURL, "/") == strings.TrimRight(c.StorageURL, "/") {
-			errs = append(errs, errors.New("SOURCE_STORAGE_URL is this instance's own STORAGE_URL: give staging a storage of its own (its housekeeping deletes what it finds there)"))
+		if storagesOverlap(c.SourceStorageURL, c.StorageURL) {
+			errs = append(errs, errors.New("SOURCE_STORAGE_URL and STORAGE_URL overlap: give staging a storage of its own, outside production's (its housekeeping deletes what it finds in its own)"))
 		}
 	}
 	if err := checkSchedule("REFRESH_SCHEDULE", c.RefreshSchedule); err != nil {
@@ -260,4 +260,21 @@ func HostMatches(typed, actual string) bool {
 	}
 	t, a := norm(typed), norm(actual)
 	return t != "" && t == a
+}
+
+// storagesOverlap reports whether two storage URLs share objects: the same
+// bucket (or file system) where one's prefix is the other's or lies inside it.
+// Query parameters (endpoint, region) are not compared: the same bucket name at
+// another endpoint is taken to be the same, the safe side.
+func storagesOverlap(a, b string) bool {
+	ua, errA := url.Parse(a)
+	ub, errB := url.Parse(b)
+	if errA != nil || errB != nil {
+		return a == b
+	}
+	if ua.Scheme != ub.Scheme || !strings.EqualFold(ua.Host, ub.Host) {
+		return false
+	}
+	pa, pb := strings.Trim(ua.Path, "/")+"/", strings.Trim(ub.Path, "/")+"/"
+	return pa == "/" || pb == "/" || strings.HasPrefix(pa, pb) || strings.HasPrefix(pb, pa)
 }

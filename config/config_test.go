@@ -148,3 +148,25 @@ func TestParseSchedules(t *testing.T) {
 		t.Errorf("refresh schedule on production: got %v", err)
 	}
 }
+
+func TestSourceStorageMustNotOverlapStaging(t *testing.T) {
+	for _, tc := range []struct {
+		storage, source string
+		overlap         bool
+	}{
+		{"s3://dumps/staging", "s3://dumps/production", false},
+		{"s3://dumps/staging", "s3://other/staging", false},
+		{"file:///srv/staging", "file:///srv/production", false},
+		{"s3://dumps/staging", "s3://dumps/staging/", true},
+		{"s3://dumps/staging?region=x", "s3://dumps/staging?region=y", true},
+		{"s3://dumps", "s3://dumps/production", true},
+		{"s3://dumps/production/staging", "s3://dumps/production", true},
+		{"file:///srv/dumps", "file:///srv/dumps/production", true},
+	} {
+		vars := map[string]string{"DATABASE_URL": "postgres://x", "STORAGE_URL": tc.storage, "SOURCE_STORAGE_URL": tc.source}
+		_, err := Parse(func(k string) string { return vars[k] })
+		if got := err != nil && strings.Contains(err.Error(), "overlap"); got != tc.overlap {
+			t.Errorf("STORAGE_URL=%s SOURCE_STORAGE_URL=%s: refused for overlap %v, want %v (%v)", tc.storage, tc.source, got, tc.overlap, err)
+		}
+	}
+}
