@@ -36,7 +36,19 @@ var (
 	ErrRiskNotAcked   = &Error{EFORBIDDEN, "Switching off an anonymizer requires typing I_UNDERSTAND_THE_PII_RISK into the risk-acknowledgement field."}
 	ErrImportBusy     = &Error{ECONFLICT, "Another import is already queued or running on this instance. Wait for it to finish, or cancel it."}
 	ErrNotADump       = &Error{EINVALID, "The file is not a wippidu export (.json.gz)."}
+
+	// The encrypted dumps' messages (package sealed): a dump that staging cannot
+	// read is refused before anything changes, and says what to do about it.
+	ErrDumpEncrypted = &Error{EINVALID, "This dump is encrypted; set IMPORT_IDENTITY on the staging workers to the age identity it was encrypted to. Nothing was changed."}
+	ErrWrongIdentity = &Error{EINVALID, "This dump is encrypted, and IMPORT_IDENTITY does not decrypt it (it was encrypted to other keys). Nothing was changed."}
 )
+
+// DumpDamaged is the refusal of an encrypted dump whose bytes fail age's
+// authentication: damaged in storage or in transit, or altered on purpose. where
+// says what failed ("its data fails to authenticate at byte 734003200").
+func DumpDamaged(where string) *Error {
+	return Errorf(EINVALID, "The encrypted dump is damaged or was altered: %s. Nothing was changed.", where)
+}
 
 // Errorf returns an Error with a formatted message.
 func Errorf(code, format string, args ...any) *Error {
