@@ -19,7 +19,8 @@ type Recipients struct {
 // ParseRecipients reads EXPORT_RECIPIENTS: age public keys (age1…, or age1pq1…
 // for post-quantum ones), separated by commas or white space. An empty s is nil,
 // nil: exports stay unencrypted. The errors name the offending key, never a secret
-// one pasted by mistake.
+// one pasted by mistake, and read after the variable's name ("EXPORT_RECIPIENTS
+// holds …").
 func ParseRecipients(s string) (*Recipients, error) {
 	var r Recipients
 	for _, f := range strings.FieldsFunc(s, func(c rune) bool { return c == ',' || c == ' ' || c == '\t' || c == '\n' }) {
@@ -28,7 +29,7 @@ func ParseRecipients(s string) (*Recipients, error) {
 		}
 		recs, err := age.ParseRecipients(strings.NewReader(f))
 		if err != nil || len(recs) != 1 {
-			return nil, fmt.Errorf("%q is not an age public key (age1…)", f)
+			return nil, fmt.Errorf("holds %q, which is not an age public key (age1…)", f)
 		}
 		r.list = append(r.list, recs[0])
 	}
@@ -38,7 +39,7 @@ func ParseRecipients(s string) (*Recipients, error) {
 	// age refuses some mixes of keys (post-quantum with classic ones) only when it
 	// encrypts: find out now, not at the first export.
 	if _, err := age.Encrypt(io.Discard, r.list...); err != nil {
-		return nil, fmt.Errorf("these keys cannot be used together: %w", err)
+		return nil, fmt.Errorf("holds keys that cannot be used together: %w", err)
 	}
 	return &r, nil
 }
@@ -72,7 +73,8 @@ func (nopCloser) Close() error { return nil }
 
 // parseIdentity reads IMPORT_IDENTITY: age secret keys (AGE-SECRET-KEY-1…),
 // separated by commas or white space, or the path of an age identity file (what
-// age-keygen writes). A secret key never appears in an error.
+// age-keygen writes). A secret key never appears in an error; the errors read
+// after the variable's name ("IMPORT_IDENTITY is …").
 func parseIdentity(s string) ([]age.Identity, error) {
 	s = strings.TrimSpace(s)
 	switch {
@@ -93,7 +95,7 @@ func parseIdentity(s string) ([]age.Identity, error) {
 	defer f.Close()
 	ids, err := age.ParseIdentities(f)
 	if err != nil {
-		return nil, fmt.Errorf("identity file %s: %w", s, err)
+		return nil, fmt.Errorf("names the identity file %s, which holds no usable age identity: %w", s, err)
 	}
 	return ids, nil
 }

@@ -211,7 +211,7 @@ func TestParseRecipients(t *testing.T) {
 		t.Fatalf("got %v, %v; want 2 keys", r, err)
 	}
 	_, err := sealed.ParseRecipients(pub + ",age1nonsense")
-	if err == nil || !strings.Contains(err.Error(), `"age1nonsense" is not an age public key`) {
+	if err == nil || !strings.Contains(err.Error(), `holds "age1nonsense", which is not an age public key`) {
 		t.Errorf("bad key: got %v", err)
 	}
 	_, err = sealed.ParseRecipients(sec)
