@@ -48,6 +48,7 @@ type instanceOpts struct {
 	retry       river.ClientRetryPolicy
 	tracer      trace.TracerProvider // non-nil switches OTEL_TRACING on
 	poolConfig  *pgxpool.Config      // the workers' database connection; a fresh database when nil
+	env         map[string]string    // more settings (EXPORT_RECIPIENTS, …)
 }
 
 func newInstance(t *testing.T, o instanceOpts) *instance {
@@ -70,6 +71,9 @@ func newInstance(t *testing.T, o instanceOpts) *instance {
 		}
 	}
 	cfg, err := config.Parse(func(k string) string {
+		if v, ok := o.env[k]; ok {
+			return v
+		}
 		return map[string]string{
 			"DATABASE_URL": "unused", "APP_ALLOW_PROD_IMPORT": map[bool]string{true: "true", false: "false"}[o.allowImport],
 			"APP_HOSTNAME": "staging.wippidu.net", "ANONYMIZER_SALT": "salt",
