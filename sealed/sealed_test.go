@@ -257,3 +257,47 @@ func TestNewDecrypter(t *testing.T) {
 		t.Error("IsSealedName")
 	}
 }
+
+// checkPlain stands for dump.CheckUpload: a plain file is a dump when it says so.
+func checkPlain(prefix []byte, complete bool) error {
+	if !bytes.HasPrefix(prefix, []byte("DUMP")) {
+		return wippidu.ErrNotADump
+	}
+	return nil
+}
+
+func TestCheckUpload(t *testing.T) {
+	pub, sec := keyPair(t)
+	_, otherSec := keyPair(t)
+	small := seal(t, pub, []byte("DUMP of a few bytes"))
+	notDump := seal(t, pub, []byte("something else"))
+	big := seal(t, pub, append([]byte("DUMP"), randomBytes(1<<20)...))
+	const prefix = 64 << 10
+	tests := []struct {
+		name     string
+		identity string
+		file     []byte
+		want     error
+	}{
+		{"plain dump", "", []byte("DUMP"), nil},
+		{"plain other", "", []byte("PK\x03\x04"), wippidu.ErrNotADump},
+		{"encrypted, no key here", "", notDump, nil},
+		{"encrypted, right key", sec, small, nil},
+		{"encrypted, right key, large", sec, big, nil},
+		{"encrypted, right key, not a dump inside", sec, notDump, wippidu.ErrNotADump},
+		{"encrypted, wrong key", otherSec, big, wippidu.ErrWrongIdentity},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var d *sealed.Decrypter
+			if tt.identity != "" {
+				d = decrypter(t, tt.identity)
+			}
+			n := min(len(tt.file), prefix)
+			err := d.CheckUpload(checkPlain)(tt.file[:n], n == len(tt.file))
+			if err != tt.want {
+				t.Errorf("got %v, want %v", err, tt.want)
+			}
+		})
+	}
+}

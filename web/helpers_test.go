@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -62,8 +63,9 @@ type envOpts struct {
 	work        bool // run the job queues in this process
 	fixture     bool // load testdb.Fixture (production-like rows)
 	backoff     *web.Backoff
-	hostname    string // APP_HOSTNAME; stagingHost when empty
-	plainHTTP   bool   // SECURE_COOKIES=false, for a real browser over http
+	hostname    string            // APP_HOSTNAME; stagingHost when empty
+	plainHTTP   bool              // SECURE_COOKIES=false, for a real browser over http
+	vars        map[string]string // more settings (EXPORT_RECIPIENTS, …)
 }
 
 func newEnv(t *testing.T, o envOpts) *env {
@@ -89,6 +91,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if o.plainHTTP {
 		vars["SECURE_COOKIES"] = "false"
 	}
+	maps.Copy(vars, o.vars)
 	cfg, err := config.Parse(func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)
