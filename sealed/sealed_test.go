@@ -301,3 +301,23 @@ func TestCheckUpload(t *testing.T) {
 		})
 	}
 }
+
+func TestPostQuantumKeys(t *testing.T) {
+	id, err := age.GenerateHybridIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := randomBytes(100 << 10)
+	enc := seal(t, id.Recipient().String(), plain)
+	r, err := decrypter(t, id.String()).Plain(bytes.NewReader(enc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := io.ReadAll(r); err != nil || !bytes.Equal(got, plain) {
+		t.Fatalf("got %d bytes, %v; want the %d written", len(got), err, len(plain))
+	}
+	classic, _ := keyPair(t)
+	if _, err := sealed.ParseRecipients(id.Recipient().String() + "," + classic); err == nil || !strings.Contains(err.Error(), "cannot be used together") {
+		t.Errorf("post-quantum and classic keys together: got %v, want a refusal", err)
+	}
+}
