@@ -69,6 +69,9 @@ func TestEncryptedExportDownloadAndUpload(t *testing.T) {
 			staging := newEnv(t, envOpts{allowImport: true, vars: map[string]string{"IMPORT_IDENTITY": tt.identity}})
 			sb := staging.browser()
 			sb.login(adminEmail)
+			if page := sb.get("/admin/data", false).Body.String(); !strings.Contains(page, `accept=".gz,.age,`) {
+				t.Error("the import form's file field does not offer .age files")
+			}
 			f := sb.defaultImport(file)
 			f.name += sealed.Ext
 			rec := sb.postImport(f, true, nil)
