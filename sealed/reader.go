@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"filippo.io/age"
 
@@ -21,7 +22,7 @@ type Decrypter struct {
 // NewDecrypter reads IMPORT_IDENTITY: age secret keys (AGE-SECRET-KEY-1…) or the
 // path of an age identity file. An empty identity is nil, nil.
 func NewDecrypter(identity string) (*Decrypter, error) {
-	if identity == "" {
+	if strings.TrimSpace(identity) == "" {
 		return nil, nil
 	}
 	ids, err := parseIdentity(identity)

@@ -236,7 +236,7 @@ func TestNewDecrypter(t *testing.T) {
 			t.Fatalf("got %q", got)
 		}
 	}
-	if d, err := sealed.NewDecrypter(""); d != nil || err != nil {
+	if d, err := sealed.NewDecrypter(" \n"); d != nil || err != nil {
 		t.Fatalf("empty: got %v, %v; want nil, nil", d, err)
 	}
 	for identity, want := range map[string]string{
