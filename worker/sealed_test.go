@@ -17,6 +17,7 @@ import (
 	"github.com/wippidu/wippidu/audit"
 	"github.com/wippidu/wippidu/internal/pgtest"
 	"github.com/wippidu/wippidu/internal/testdb"
+	"github.com/wippidu/wippidu/jobs"
 	"github.com/wippidu/wippidu/sealed"
 )
 
@@ -63,16 +64,22 @@ func TestEncryptedExportThenImportThroughJobs(t *testing.T) {
 
 	refusals := []struct {
 		name, identity, want string
+		flip                 bool // a byte of the file's data altered
 	}{
-		{"no identity", "", wippidu.ErrDumpEncrypted.Message},
-		{"wrong key", otherIdentity, wippidu.ErrWrongIdentity.Message},
+		{"no identity", "", wippidu.ErrDumpEncrypted.Message, false},
+		{"wrong key", otherIdentity, wippidu.ErrWrongIdentity.Message, false},
+		{"altered", identity, "The encrypted dump is damaged or was altered: its data fails to authenticate", true},
 	}
 	for _, tt := range refusals {
 		t.Run(tt.name, func(t *testing.T) {
 			staging := newInstance(t, instanceOpts{allowImport: true, env: map[string]string{"IMPORT_IDENTITY": tt.identity}})
 			testdb.Fixture(t, staging.pool)
 			before := pgtest.Checksums(t, staging.pool)
-			s, err := staging.sub.Import(context.Background(), importRequest(upload(t, prod, staging, key)))
+			in := upload(t, prod, staging, key)
+			if tt.flip {
+				in = flipStored(t, staging, in)
+			}
+			s, err := staging.sub.Import(context.Background(), importRequest(in))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -80,11 +87,11 @@ func TestEncryptedExportThenImportThroughJobs(t *testing.T) {
 			if st.Succeeded || st.Attempt != 1 || st.State != string(rivertype.JobStateCancelled) {
 				t.Errorf("state %s after %d attempts, want cancelled after 1", st.State, st.Attempt)
 			}
-			if st.Error != tt.want {
-				t.Errorf("job error: got %q, want %q", st.Error, tt.want)
+			if !strings.HasPrefix(st.Error, tt.want) || !strings.HasSuffix(st.Error, "Nothing was changed.") {
+				t.Errorf("job error: got %q, want %q…", st.Error, tt.want)
 			}
 			a, _ := audit.Get(context.Background(), staging.pool, s.AuditID)
-			if a.Status != audit.StatusFailed || a.ErrorMessage == nil || *a.ErrorMessage != tt.want {
+			if a.Status != audit.StatusFailed || a.ErrorMessage == nil || *a.ErrorMessage != st.Error {
 				t.Errorf("audit: got %s %v, want failed with %q", a.Status, a.ErrorMessage, tt.want)
 			}
 			pgtest.ExpectUnchanged(t, staging.pool, before, "a dump it cannot decrypt", "import_export_audits")
@@ -108,6 +115,28 @@ func TestEncryptedExportThenImportThroughJobs(t *testing.T) {
 			t.Errorf("users after import: got %s, want 5", got[0])
 		}
 	})
+}
+
+// flipStored stores a copy of an instance's dump with one byte of its last 100
+// altered, and returns the copy's key.
+func flipStored(t *testing.T, in *instance, key string) string {
+	t.Helper()
+	ctx := context.Background()
+	r, err := in.store.Open(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(r)
+	r.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)-50] ^= 0x01
+	dst := jobs.NewImportKey()
+	if _, err := in.store.Put(ctx, dst, bytes.NewReader(b)); err != nil {
+		t.Fatal(err)
+	}
+	return dst
 }
 
 // lastExportResult is the result of the newest export in an instance's audit rows.
