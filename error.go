@@ -40,6 +40,10 @@ var (
 
 	ErrNoSource       = &Error{EFORBIDDEN, "This instance has no SOURCE_STORAGE_URL: there is no production storage to import from."}
 	ErrSourceNotFound = &Error{ENOTFOUND, "No such export in production storage. Reload the list and choose one of its exports."}
+	// The encrypted dumps' messages (package sealed): a dump that staging cannot
+	// read is refused before anything changes, and says what to do about it.
+	ErrDumpEncrypted = &Error{EINVALID, "This dump is encrypted; set IMPORT_IDENTITY on the staging workers to the age identity it was encrypted to. Nothing was changed."}
+	ErrWrongIdentity = &Error{EINVALID, "This dump is encrypted, and IMPORT_IDENTITY does not decrypt it (it was encrypted to other keys). Nothing was changed."}
 )
 
 // SourceUnreadable is the refusal of an export in production storage whose
@@ -56,6 +60,13 @@ func SourceUnreadable(name string, cause error) *Error {
 // SourceUnavailable is the failure to reach production storage at all.
 func SourceUnavailable(cause error) *Error {
 	return Errorf(EUNAVAILABLE, "Production storage (SOURCE_STORAGE_URL) cannot be read right now: %v", cause)
+}
+
+// DumpDamaged is the refusal of an encrypted dump whose bytes fail age's
+// authentication: damaged in storage or in transit, or altered on purpose. where
+// says what failed ("its data fails to authenticate at byte 734003200").
+func DumpDamaged(where string) *Error {
+	return Errorf(EINVALID, "The encrypted dump is damaged or was altered: %s. Nothing was changed.", where)
 }
 
 // Errorf returns an Error with a formatted message.

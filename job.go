@@ -57,7 +57,10 @@ type ExportResult struct {
 	IncludeAttachments bool         `json:"include_attachments"`
 	Tables             []TableCount `json:"tables"`
 	Rows               int64        `json:"rows"`
-	Bytes              int64        `json:"bytes"`
+	Bytes              int64        `json:"bytes"` // of the file as stored
+	// EncryptedTo is how many age public keys (EXPORT_RECIPIENTS) the file is
+	// encrypted to; 0: it is not encrypted.
+	EncryptedTo int `json:"encrypted_to,omitempty"`
 }
 
 // ImportResult is what an import did: shown to the admin in the result panel and

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wippidu/wippidu/sealed"
 )
 
 // Config is the whole configuration. Every field comes from one environment variable
@@ -204,6 +206,12 @@ func Parse(getenv func(string) string) (Config, error) {
 	}
 	if h, _, err := net.SplitHostPort(c.Hostname); err == nil {
 		c.Hostname = h
+	}
+	if _, err := sealed.ParseRecipients(c.ExportRecipients); err != nil {
+		errs = append(errs, fmt.Errorf("EXPORT_RECIPIENTS %w", err))
+	}
+	if _, err := sealed.NewDecrypter(c.ImportIdentity); err != nil {
+		errs = append(errs, fmt.Errorf("IMPORT_IDENTITY %w", err))
 	}
 	if _, err := logLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)

@@ -33,6 +33,11 @@ func TestParseFailsFast(t *testing.T) {
 		{"bad bool", map[string]string{"DATABASE_URL": "x", "APP_ALLOW_PROD_IMPORT": "yes please"}, "APP_ALLOW_PROD_IMPORT"},
 		{"bad duration", map[string]string{"DATABASE_URL": "x", "JOB_TIMEOUT": "forever"}, "JOB_TIMEOUT"},
 		{"bad storage", map[string]string{"DATABASE_URL": "x", "STORAGE_URL": "ftp://x"}, "STORAGE_URL"},
+		{"bad recipient", map[string]string{"DATABASE_URL": "x", "EXPORT_RECIPIENTS": "age1xyz"}, `EXPORT_RECIPIENTS holds "age1xyz", which is not an age public key`},
+		{"secret key as recipient", map[string]string{"DATABASE_URL": "x", "EXPORT_RECIPIENTS": "AGE-SECRET-KEY-1QQQ"}, "EXPORT_RECIPIENTS holds a secret key"},
+		{"unreadable identity file", map[string]string{"DATABASE_URL": "x", "IMPORT_IDENTITY": "/nonexistent/age.key"}, "IMPORT_IDENTITY is neither an age secret key (AGE-SECRET-KEY-1…) nor a readable identity file: open /nonexistent/age.key"},
+		{"bad identity", map[string]string{"DATABASE_URL": "x", "IMPORT_IDENTITY": "AGE-SECRET-KEY-1QQQ"}, "IMPORT_IDENTITY is not a valid age secret key"},
+		{"public key as identity", map[string]string{"DATABASE_URL": "x", "IMPORT_IDENTITY": "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"}, "IMPORT_IDENTITY is an age public key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -41,6 +46,22 @@ func TestParseFailsFast(t *testing.T) {
 				t.Errorf("got %v, want an error mentioning %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestParseEncryptionKeys(t *testing.T) {
+	// The key pair of age's documentation.
+	const public, secret = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p", "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX"
+	c, err := Parse(env(map[string]string{"DATABASE_URL": "x", "EXPORT_RECIPIENTS": public + ", " + public, "IMPORT_IDENTITY": secret}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ExportRecipients != public+", "+public || c.ImportIdentity != secret {
+		t.Errorf("got %+v", c)
+	}
+	_, err = Parse(env(map[string]string{"DATABASE_URL": "x", "EXPORT_RECIPIENTS": secret}))
+	if err == nil || strings.Contains(err.Error(), secret[15:]) {
+		t.Errorf("got %v, want a refusal that does not repeat the secret key", err)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/wippidu/wippidu"
 	"github.com/wippidu/wippidu/dump"
 	"github.com/wippidu/wippidu/schema"
 )
@@ -30,10 +31,16 @@ func rejected(err error) error {
 }
 
 // badDump marks the dump reader's format errors as ones that a retry cannot fix;
-// other read errors (storage, network) stay retryable.
+// other read errors (storage, network) stay retryable. An encrypted dump's
+// refusals (package sealed) are the user's message as it is, whatever the reader
+// that met them said around it: it is what the audit row and the page show.
 func badDump(err error) error {
 	if errors.Is(err, ErrBadDump) {
 		return err
+	}
+	var we *wippidu.Error
+	if errors.As(err, &we) && we.Code == wippidu.EINVALID {
+		return &badDumpError{err: we}
 	}
 	var newer *dump.NewerSchemaError
 	if errors.As(err, &newer) || errors.Is(err, dump.ErrFormat) {

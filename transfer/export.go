@@ -15,6 +15,7 @@ import (
 	"github.com/wippidu/wippidu/anonymizer"
 	"github.com/wippidu/wippidu/dump"
 	"github.com/wippidu/wippidu/schema"
+	"github.com/wippidu/wippidu/sealed"
 )
 
 // ExportOptions configure an export.
@@ -22,6 +23,9 @@ type ExportOptions struct {
 	SourceHost         string
 	IncludeAttachments bool
 	Progress           func(wippidu.Progress)
+	// Recipients, when not nil, are the age keys the dump is encrypted to as it is
+	// written: no byte of it reaches w in the clear.
+	Recipients *sealed.Recipients
 }
 
 // sessionSettingsSQL fixes the text forms of values, so that a dump reads the same
@@ -45,7 +49,8 @@ func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions
 		return nil, err
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	res := &wippidu.ExportResult{SourceHost: opts.SourceHost, ExportedAt: exportedAt.UTC(), IncludeAttachments: opts.IncludeAttachments}
+	res := &wippidu.ExportResult{SourceHost: opts.SourceHost, ExportedAt: exportedAt.UTC(), IncludeAttachments: opts.IncludeAttachments,
+		EncryptedTo: opts.Recipients.Len()}
 	estimate, err := rowsEstimate(ctx, tx, cat)
 	if err != nil {
 		return nil, err
@@ -53,7 +58,11 @@ func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions
 	var written atomic.Int64
 	prog := &progressTracker{fn: opts.Progress, bytes: &written}
 	prog.state.RowsTotal = estimate
-	dw, err := dump.NewWriter(countingWriter{w: w, n: &written}, dump.Header{
+	enc, err := opts.Recipients.Encrypt(countingWriter{w: w, n: &written})
+	if err != nil {
+		return nil, err
+	}
+	dw, err := dump.NewWriter(enc, dump.Header{
 		SchemaVersion:      dump.SchemaVersion,
 		App:                dump.App,
 		SourceHost:         opts.SourceHost,
@@ -77,6 +86,9 @@ func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions
 	}
 	if err := dw.Close(); err != nil {
 		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("finish encrypted dump: %w", err)
 	}
 	res.Bytes = written.Load()
 	prog.state.Table = ""

@@ -17,6 +17,7 @@ import (
 	"github.com/wippidu/wippidu/anonymizer"
 	"github.com/wippidu/wippidu/dump"
 	"github.com/wippidu/wippidu/schema"
+	"github.com/wippidu/wippidu/sealed"
 )
 
 // ImportLockKey is the transaction-level advisory lock every import holds, so that
@@ -46,6 +47,9 @@ type ImportOptions struct {
 	// the import would have left: staging stays exactly as it was, and the result
 	// says Preview.
 	DryRun bool
+	// Decrypter decrypts an encrypted dump as it is read (IMPORT_IDENTITY); nil
+	// refuses one, with a message that says so.
+	Decrypter *sealed.Decrypter
 }
 
 // errDryRun ends a dry run's transaction: it rolls back whatever was done.
@@ -77,9 +81,10 @@ func Import(ctx context.Context, conn *pgx.Conn, src Source, opts ImportOptions)
 	imp := &importer{anon: opts.Anonymizer, opts: opts}
 	imp.prog = &progressTracker{fn: opts.Progress, bytes: &imp.read}
 	imp.prog.phase(wippidu.PhaseReading, "")
-	// The header is read before anything else: a file that is no dump, or a newer
-	// one, is refused before the import takes its lock.
-	first, closeFirst, err := open(ctx, src, nil)
+	// The header is read before anything else: a file that is no dump, a newer
+	// one, or one encrypted to other keys is refused before the import takes its
+	// lock.
+	first, closeFirst, err := open(ctx, src, opts.Decrypter, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +100,7 @@ func Import(ctx context.Context, conn *pgx.Conn, src Source, opts ImportOptions)
 			return err
 		}
 		closeFirst()
-		r, closeMain, err := open(ctx, src, &imp.read)
+		r, closeMain, err := open(ctx, src, opts.Decrypter, &imp.read)
 		if err != nil {
 			return err
 		}
@@ -133,8 +138,12 @@ func Import(ctx context.Context, conn *pgx.Conn, src Source, opts ImportOptions)
 	return imp.res, nil
 }
 
-// open opens the dump and reads its header, counting compressed bytes into n.
-func open(ctx context.Context, src Source, n *atomic.Int64) (*dump.Reader, func(), error) {
+// open opens the dump, decrypting it as it is read when it is encrypted, and
+// reads its header, counting the bytes of the file (compressed, encrypted) into n.
+// An encrypted dump's header and first chunk are authenticated here, before the
+// caller changes anything; a chunk altered further on fails the read that
+// reaches it, and the import's transaction rolls back.
+func open(ctx context.Context, src Source, dec *sealed.Decrypter, n *atomic.Int64) (*dump.Reader, func(), error) {
 	rc, err := src(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open dump: %w", err)
@@ -142,6 +151,10 @@ func open(ctx context.Context, src Source, n *atomic.Int64) (*dump.Reader, func(
 	var in io.Reader = rc
 	if n != nil {
 		in = countingReader{r: rc, n: n}
+	}
+	if in, err = dec.Plain(in); err != nil {
+		rc.Close()
+		return nil, nil, badDump(err)
 	}
 	// The main pass decompresses ahead of the parsing, on a second core.
 	r, err := dump.NewReader(in, dump.ReaderOptions{ReadAhead: n != nil})

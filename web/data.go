@@ -52,13 +52,16 @@ func (s *Server) renderData(c *gin.Context, status int, err error) {
 		s.logIfInternal(c, err)
 		data["Error"] = errorMessage(err)
 	}
-	var exports []*audit.Record
+	var exports []exportItem
 	for _, a := range audits {
 		if a.Kind == wippidu.KindExport && a.Status == audit.StatusSucceeded && a.ObjectKey != nil {
-			exports = append(exports, a)
+			var res wippidu.ExportResult
+			_ = json.Unmarshal(a.Result, &res) // an unreadable result only loses the note
+			exports = append(exports, exportItem{Record: a, EncryptedTo: res.EncryptedTo})
 		}
 	}
 	data["Exports"] = exports
+	data["ExportKeys"] = s.exportKeys
 	if s.app.AllowProdImport {
 		var opts []anonymizerOption
 		for _, k := range anonymizer.Keys {
@@ -77,6 +80,12 @@ func (s *Server) renderData(c *gin.Context, status int, err error) {
 		s.addJob(c, data, id)
 	}
 	s.render(c, status, "data.html", s.page(c, "Import/Export", data))
+}
+
+// exportItem is a finished export in the page's list.
+type exportItem struct {
+	*audit.Record
+	EncryptedTo int // age keys the file is encrypted to; 0: not encrypted
 }
 
 // addJob puts one job's progress, and an import's result, on the page.

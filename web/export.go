@@ -14,6 +14,7 @@ import (
 	"github.com/wippidu/wippidu"
 	"github.com/wippidu/wippidu/audit"
 	"github.com/wippidu/wippidu/jobs"
+	"github.com/wippidu/wippidu/sealed"
 )
 
 // startExport enqueues an export of this instance. Browsers are sent back to the
@@ -124,7 +125,12 @@ func (s *Server) download(c *gin.Context) {
 	}
 	defer r.Close()
 	h := c.Writer.Header()
-	h.Set("Content-Type", "application/gzip")
+	// age files have no media type of their own: opaque bytes.
+	contentType := "application/gzip"
+	if sealed.IsSealedName(*a.FileName) {
+		contentType = "application/octet-stream"
+	}
+	h.Set("Content-Type", contentType)
 	h.Set("Content-Disposition", `attachment; filename="`+*a.FileName+`"`)
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Length", strconv.FormatInt(obj.Size, 10))

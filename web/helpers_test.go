@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -68,6 +69,7 @@ type envOpts struct {
 	// source is production's storage (SOURCE_STORAGE_URL) for the web tier and
 	// the worker; nil: none.
 	source storage.Storage
+	vars        map[string]string // more settings (EXPORT_RECIPIENTS, …)
 }
 
 func newEnv(t *testing.T, o envOpts) *env {
@@ -93,6 +95,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if o.plainHTTP {
 		vars["SECURE_COOKIES"] = "false"
 	}
+	maps.Copy(vars, o.vars)
 	cfg, err := config.Parse(func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)

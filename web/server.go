@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/wippidu/wippidu/config"
 	"github.com/wippidu/wippidu/jobs"
+	"github.com/wippidu/wippidu/pull"
+	"github.com/wippidu/wippidu/sealed"
 	"github.com/wippidu/wippidu/storage"
 )
 
@@ -42,7 +45,9 @@ type Config struct {
 	// CheckUpload judges the first HeaderBytes of an uploaded file before anything
 	// is stored, so that a file that is not a dump, or is too new, is refused at
 	// once (dump.CheckUpload; required). complete says prefix is the whole file.
-	// It is passed in so that the web tier does not carry the dump format.
+	// It is passed in so that the web tier does not carry the dump format. New
+	// wraps it for encrypted dumps (package sealed): they are accepted by their age
+	// header and, where IMPORT_IDENTITY is set, tried against it.
 	CheckUpload func(prefix []byte, complete bool) error
 	// HeaderBytes is how much of an upload is buffered for CheckUpload (DefaultHeaderBytes when 0).
 	HeaderBytes int
@@ -66,6 +71,10 @@ type Server struct {
 	tmpl    map[string]*template.Template
 	metrics *httpMetrics
 	engine  *gin.Engine
+	// pullOpts read production's exports, encrypted ones with IMPORT_IDENTITY.
+	pullOpts pull.Options
+	// exportKeys is how many age keys exports are encrypted to (EXPORT_RECIPIENTS).
+	exportKeys int
 }
 
 // New returns a Server with every route. ctx bounds the background work of the
@@ -92,6 +101,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Backoff == nil {
 		cfg.Backoff = NewBackoff(BackoffConfig{})
 	}
+	dec, err := sealed.NewDecrypter(cfg.App.ImportIdentity)
+	if err != nil {
+		return nil, fmt.Errorf("configuration: IMPORT_IDENTITY %w", err)
+	}
+	cfg.CheckUpload = dec.CheckUpload(cfg.CheckUpload)
+	recipients, err := sealed.ParseRecipients(cfg.App.ExportRecipients)
+	if err != nil {
+		return nil, fmt.Errorf("configuration: EXPORT_RECIPIENTS %w", err)
+	}
 	if cfg.LoginLimit == nil {
 		cfg.LoginLimit = NewAddressLimit(AddressLimitConfig{Burst: cfg.App.LoginAttempts, Per: time.Minute})
 	}
@@ -106,7 +124,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{
 		cfg: cfg, app: cfg.App, pool: cfg.Pool, store: cfg.Storage, river: cfg.River,
 		sub:    &jobs.Submitter{Pool: cfg.Pool, Client: cfg.River, Config: cfg.App},
-		logger: cfg.Logger, backoff: cfg.Backoff, tmpl: tmpl, metrics: metrics,
+		logger: cfg.Logger, backoff: cfg.Backoff, tmpl: tmpl, metrics: metrics, exportKeys: recipients.Len(),
+		pullOpts: pull.Options{Unwrap: dec.Unwrap, IsEncrypted: sealed.IsSealedName},
 	}
 	riverUI, err := newRiverUI(ctx, cfg.River, cfg.Logger)
 	if err != nil {

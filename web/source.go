@@ -45,7 +45,9 @@ func (s *Server) sourceEnabled() error {
 func (s *Server) listSources(ctx context.Context) ([]pull.Export, error) {
 	ctx, cancel := context.WithTimeout(ctx, sourceTimeout)
 	defer cancel()
-	list, err := pull.List(ctx, s.cfg.Source, pull.Options{Limit: pull.DefaultLimit})
+	opts := s.pullOpts
+	opts.Limit = pull.DefaultLimit
+	list, err := pull.List(ctx, s.cfg.Source, opts)
 	if err != nil {
 		return nil, wippidu.SourceUnavailable(err)
 	}
@@ -165,5 +167,5 @@ func (s *Server) readSourceForm(c *gin.Context) (string, jobs.ImportGate, error)
 func (s *Server) findSource(ctx context.Context, key string) (pull.Export, error) {
 	ctx, cancel := context.WithTimeout(ctx, sourceTimeout)
 	defer cancel()
-	return pull.Importable(ctx, s.cfg.Source, key, pull.Options{})
+	return pull.Importable(ctx, s.cfg.Source, key, s.pullOpts)
 }

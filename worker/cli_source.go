@@ -40,7 +40,7 @@ func (a *app) listSource(ctx context.Context, env Env) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, sourceTimeout)
 	defer cancel()
-	list, err := pull.List(ctx, a.deps.Source, pull.Options{})
+	list, err := pull.List(ctx, a.deps.Source, a.deps.PullOptions())
 	if err != nil {
 		return userError(wippidu.SourceUnavailable(err))
 	}
@@ -96,7 +96,7 @@ func (a *app) importFromSource(ctx context.Context, env Env, gate jobs.ImportGat
 		return refused(wippidu.ErrImportBusy)
 	}
 	fctx, cancel := context.WithTimeout(ctx, sourceTimeout)
-	e, err := pull.Importable(fctx, a.deps.Source, name, pull.Options{})
+	e, err := pull.Importable(fctx, a.deps.Source, name, a.deps.PullOptions())
 	cancel()
 	if err != nil {
 		return refused(err)

@@ -23,6 +23,7 @@ import (
 	"github.com/wippidu/wippidu/audit"
 	"github.com/wippidu/wippidu/dump"
 	"github.com/wippidu/wippidu/jobs"
+	"github.com/wippidu/wippidu/sealed"
 )
 
 // parseInterleaved parses flags that may come before or after positional arguments.
@@ -207,7 +208,7 @@ func (a *app) importDump(ctx context.Context, env Env, args []string) error {
 	if err := jobs.CheckImportGates(a.cfg, gate); err != nil {
 		return refused(err)
 	}
-	size, err := checkDumpFile(path)
+	size, err := checkDumpFile(path, a.cfg.ImportIdentity)
 	if err != nil {
 		return refused(err)
 	}
@@ -279,8 +280,13 @@ func (a *app) refused(ctx context.Context, r audit.Refusal, err error) error {
 }
 
 // checkDumpFile reads a dump file's header so that a file that is not a dump, or is
-// too new, is refused before anything is uploaded.
-func checkDumpFile(path string) (int64, error) {
+// too new, is refused before anything is uploaded. An encrypted dump is accepted
+// by its age header; with IMPORT_IDENTITY (identity), one for other keys is refused.
+func checkDumpFile(path, identity string) (int64, error) {
+	dec, err := sealed.NewDecrypter(identity)
+	if err != nil {
+		return 0, fmt.Errorf("IMPORT_IDENTITY %w", err)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, err
@@ -297,7 +303,7 @@ func checkDumpFile(path string) (int64, error) {
 	if err != nil && !complete {
 		return 0, err
 	}
-	if err := dump.CheckUpload(prefix[:n], complete); errors.Is(err, wippidu.ErrNotADump) {
+	if err := dec.CheckUpload(dump.CheckUpload)(prefix[:n], complete); errors.Is(err, wippidu.ErrNotADump) {
 		return 0, wippidu.Errorf(wippidu.EINVALID, "%s: %s", path, wippidu.ErrNotADump.Message)
 	} else if err != nil {
 		return 0, err

@@ -16,6 +16,8 @@ import (
 	"github.com/wippidu/wippidu/anonymizer"
 	"github.com/wippidu/wippidu/config"
 	"github.com/wippidu/wippidu/jobs"
+	"github.com/wippidu/wippidu/pull"
+	"github.com/wippidu/wippidu/sealed"
 	"github.com/wippidu/wippidu/storage"
 )
 
@@ -112,4 +114,16 @@ func NewClient(deps *Deps, opts ClientOptions) (*river.Client[pgx.Tx], error) {
 		return nil, fmt.Errorf("river client: %w", err)
 	}
 	return client, nil
+}
+
+// PullOptions are how the worker reads production's exports (package pull):
+// encrypted ones through IMPORT_IDENTITY, which config.Parse has checked.
+func (d *Deps) PullOptions() pull.Options {
+	dec, err := sealed.NewDecrypter(d.Config.ImportIdentity)
+	if err != nil {
+		// Without a usable identity encrypted exports are listed as unreadable,
+		// with the message that says why.
+		dec = nil
+	}
+	return pull.Options{Unwrap: dec.Unwrap, IsEncrypted: sealed.IsSealedName}
 }

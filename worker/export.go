@@ -15,6 +15,7 @@ import (
 	"github.com/wippidu/wippidu/audit"
 	"github.com/wippidu/wippidu/dump"
 	"github.com/wippidu/wippidu/jobs"
+	"github.com/wippidu/wippidu/sealed"
 	"github.com/wippidu/wippidu/transfer"
 )
 
@@ -80,14 +81,25 @@ func (w *ExportWorker) Work(ctx context.Context, job *river.Job[jobs.ExportArgs]
 // export writes the dump into storage.
 func (w *ExportWorker) export(ctx context.Context, job *river.Job[jobs.ExportArgs], rep *reporter, log *slog.Logger) (*jobs.Stored, *wippidu.ExportResult, error) {
 	a := job.Args
-	log.InfoContext(ctx, "export started", slog.Bool("include_attachments", a.IncludeAttachments))
+	log.InfoContext(ctx, "export started", slog.Bool("include_attachments", a.IncludeAttachments),
+		slog.Bool("encrypted", w.deps.Config.ExportRecipients != ""))
 	conn, release, err := jobSession(ctx, w.deps.Pool, job.ID, job.Attempt)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer release()
 
+	// Read at every export, as the import reads IMPORT_IDENTITY: what Parse
+	// accepted at start cannot fail here, and a job never runs with other keys
+	// than the configuration says.
+	recipients, err := sealed.ParseRecipients(w.deps.Config.ExportRecipients)
+	if err != nil {
+		return nil, nil, wippidu.Errorf(wippidu.EINVALID, "EXPORT_RECIPIENTS %v", err)
+	}
 	fileName := dump.FileName(time.Now())
+	if recipients != nil {
+		fileName += sealed.Ext
+	}
 	key := ExportKey(a.AuditID, fileName)
 	pr, pw := io.Pipe()
 	type putResult struct {
@@ -104,6 +116,7 @@ func (w *ExportWorker) export(ctx context.Context, job *river.Job[jobs.ExportArg
 		SourceHost:         a.SourceHost,
 		IncludeAttachments: a.IncludeAttachments,
 		Progress:           rep.update(ctx),
+		Recipients:         recipients,
 	})
 	pw.CloseWithError(err)
 	put := <-putDone

@@ -22,6 +22,7 @@ import (
 	"github.com/wippidu/wippidu/browse"
 	"github.com/wippidu/wippidu/config"
 	"github.com/wippidu/wippidu/jobs"
+	"github.com/wippidu/wippidu/sealed"
 	"github.com/wippidu/wippidu/storage"
 	"github.com/wippidu/wippidu/transfer"
 )
@@ -120,6 +121,12 @@ func (w *ImportWorker) load(ctx context.Context, job *river.Job[jobs.ImportArgs]
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", transfer.ErrBadDump, err)
 	}
+	// The identity is read at every import: a key file replaced on the workers
+	// (a rotated key) counts from the next import on, without a restart.
+	dec, err := sealed.NewDecrypter(w.deps.Config.ImportIdentity)
+	if err != nil {
+		return nil, wippidu.Errorf(wippidu.EINVALID, "IMPORT_IDENTITY %v", err)
+	}
 	log.InfoContext(ctx, "import started", slog.String("file", a.FileName), slog.Int64("bytes", obj.Size),
 		slog.Any("anonymizers_off", a.AnonymizersOff))
 	rep.out.BytesTotal = obj.Size
@@ -129,6 +136,7 @@ func (w *ImportWorker) load(ctx context.Context, job *river.Job[jobs.ImportArgs]
 	}
 	res, err := transfer.Import(ctx, conn.Conn(), src, transfer.ImportOptions{
 		Anonymizer:     anon,
+		Decrypter:      dec,
 		Progress:       rep.update(ctx),
 		BeforeTruncate: keeper.Save,
 		DryRun:         a.Preview,

@@ -74,7 +74,9 @@ func (w *ScheduledRefreshWorker) decide(ctx context.Context, sub *jobs.Submitter
 	if w.deps.Source == nil {
 		return run, pull.Export{}, errors.New("this worker has no SOURCE_STORAGE_URL")
 	}
-	newest, err := pull.List(ctx, w.deps.Source, pull.Options{Limit: 1})
+	opts := w.deps.PullOptions()
+	opts.Limit = 1
+	newest, err := pull.List(ctx, w.deps.Source, opts)
 	if err != nil {
 		return run, pull.Export{}, err
 	}

@@ -14,6 +14,8 @@
 //     on), each as the job's duration and as the CLI's wall time including the
 //     upload to storage, against `pg_restore --single-transaction --data-only
 //     --disable-triggers` of the -Z1 dump into freshly truncated tables;
+//   - the same export, and import with every anonymizer off, encrypted with age
+//     (-sealed): the cost of encryption, encrypted ÷ plain round by round;
 //   - with -baseline, another revision's default import.
 //
 // The machine is shared and one run differs from the next by as much as ±30%, so
@@ -53,16 +55,18 @@ type options struct {
 	rounds          int
 	baselineRev     string
 	pgDumpDefault   bool
+	sealed          bool
 }
 
 // runner is what every measurement needs: the flags, the server, the scratch
 // directory and the binaries.
 type runner struct {
 	options
-	server   string // TEST_DATABASE_URL
-	work     string // scratch directory, emptied first
-	pgBin    string // PostgreSQL's binaries
-	baseline string // the -baseline revision's worker binary, "" without
+	server   string   // TEST_DATABASE_URL
+	work     string   // scratch directory, emptied first
+	pgBin    string   // PostgreSQL's binaries
+	baseline string   // the -baseline revision's worker binary, "" without
+	keys     *ageKeys // the encrypted sides' keys; nil without -sealed
 }
 
 func main() {
@@ -71,6 +75,7 @@ func main() {
 	flag.IntVar(&o.attachKB, "attachment-kb", 64, "average attachment size in KiB")
 	flag.IntVar(&o.rounds, "rounds", 3, "interleaved rounds of every timed side on the full database")
 	flag.BoolVar(&o.pgDumpDefault, "pgdump-default", true, "also time the default pg_dump -Fc (gzip level 6) once, in the first round, as a reference row")
+	flag.BoolVar(&o.sealed, "sealed", true, "also time the export and the import (anonymizers off) encrypted with age, for the cost of encryption as a ratio")
 	flag.StringVar(&o.baselineRev, "baseline", "", "a git revision whose worker's default import is timed in the same rounds")
 	flag.StringVar(&o.rssSizes, "rss-sizes", "4", "also measure peak RSS on a demo database this many times smaller (comma-separated divisors, empty for none)")
 	flag.IntVar(&o.bigKB, "big-attachment-kb", 8192, "also measure peak RSS with attachments this big on average (0 for none)")
@@ -100,6 +105,8 @@ order reversed every other round) time, as wall time and peak RSS of the process
            --data-only --disable-triggers of the -Z1 dump into truncated tables;
            ours as the job (duration_seconds) and as the CLI incl. the upload
   refresh: wippidu export + default import (CLI) | pg_dump -Fc -Z1 + pg_restore
+  encryption (-sealed): export and import (anonymizers off) encrypted with age |
+           the same in the clear, as encrypted ÷ plain time
 and prints one table, plain and Markdown: each side's min–max seconds, the
 reference ÷ ours ratio worked out round by round (min–max, median), peak RSS,
 dump sizes. Then peak RSS on smaller databases and huge attachments (-rss-sizes,
@@ -177,6 +184,11 @@ func newRunner(o options) (*runner, error) {
 	}
 	if r.baseline, err = buildBaseline(r.work, o.baselineRev); err != nil {
 		return nil, err
+	}
+	if o.sealed {
+		if r.keys, err = newAgeKeys(r.work); err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -79,10 +80,11 @@ func measure(cmd *exec.Cmd) (sample, error) {
 }
 
 // importJob runs `worker import --inline` and returns the job's own duration (from
-// the result it prints) and the whole CLI run, upload to storage included.
-func importJob(bin, dbURL, storage, dumpFile string, extra ...string) (job, cli sample, err error) {
+// the result it prints) and the whole CLI run, upload to storage included. env
+// adds to stagingEnv.
+func importJob(bin, dbURL, storage, dumpFile string, env []string, extra ...string) (job, cli sample, err error) {
 	args := append([]string{"import", "--inline", "--confirm-host", "staging.localhost"}, extra...)
-	p, err := workerBin(bin, dbURL, storage, stagingEnv, append(args, dumpFile)...)
+	p, err := workerBin(bin, dbURL, storage, append(slices.Clone(stagingEnv), env...), append(args, dumpFile)...)
 	if err != nil {
 		return sample{}, sample{}, err
 	}

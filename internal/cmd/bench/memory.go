@@ -27,7 +27,7 @@ func (r *runner) once(ctx context.Context, users, attachKB int, label string) ([
 		return nil, err
 	}
 	step("wippidu import (all anonymizers on)")
-	_, imp, err := importJob(filepath.Join(r.work, "bin", "worker"), dbURL(r.server, db.ours), filepath.Join(r.work, "storage-"+label+"-staging"), dumpFile)
+	_, imp, err := importJob(filepath.Join(r.work, "bin", "worker"), dbURL(r.server, db.ours), filepath.Join(r.work, "storage-"+label+"-staging"), dumpFile, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -43,6 +43,7 @@ func (t *tally) add(side string, s sample) { t.samples[side] = append(t.samples[
 type roundFiles struct {
 	dir                            string
 	ours, z1, directory, z6Default string
+	sealed                         string // our export, encrypted (with -sealed)
 }
 
 // task is one timed step of a round.
@@ -59,6 +60,7 @@ func (r *runner) round(ctx context.Context, db demoDB, n int, t *tally) (roundFi
 	f := roundFiles{dir: filepath.Join(r.work, "round-"+db.label)}
 	f.ours, f.z1 = filepath.Join(f.dir, "wippidu-export.json.gz"), filepath.Join(f.dir, "pgdump-z1.dump")
 	f.directory, f.z6Default = filepath.Join(f.dir, "pgdump-dir"), filepath.Join(f.dir, "pgdump-default.dump")
+	f.sealed = filepath.Join(f.dir, "wippidu-export.json.gz.age")
 	// The previous round's dumps go (pg_dump -Fd wants a directory that is not
 	// there), and the copies our exports keep in storage: the disk would fill.
 	for _, d := range []string{f.dir, filepath.Join(r.work, "storage-"+db.label, "exports")} {
@@ -116,6 +118,9 @@ func (r *runner) dumpTasks(db demoDB, n int, f roundFiles, t *tally) []task {
 	if n == 1 && r.pgDumpDefault {
 		tasks = append(tasks, pgDump(sideDumpDefault, f.z6Default, "-Fc"))
 	}
+	if r.keys != nil {
+		tasks = append(tasks, r.sealedExport(db, f, t))
+	}
 	return tasks
 }
 
@@ -123,7 +128,7 @@ func (r *runner) loadTasks(ctx context.Context, db demoDB, f roundFiles, t *tall
 	storage := filepath.Join(r.work, "storage-"+db.label+"-staging")
 	ourImport := func(bin, target, jobSide, cliSide string, extra ...string) task {
 		return task{strings.TrimSuffix(jobSide, " (job)"), func() error {
-			job, cli, err := importJob(bin, dbURL(r.server, target), storage, f.ours, extra...)
+			job, cli, err := importJob(bin, dbURL(r.server, target), storage, f.ours, nil, extra...)
 			if err != nil {
 				return err
 			}
@@ -150,6 +155,9 @@ func (r *runner) loadTasks(ctx context.Context, db demoDB, f roundFiles, t *tall
 			}
 			return err
 		}},
+	}
+	if r.keys != nil {
+		tasks = append(tasks, r.sealedImport(db, f, t))
 	}
 	if r.baseline != "" {
 		// Next to this build's default import, so that both meet the same machine.
