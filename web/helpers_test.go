@@ -69,7 +69,7 @@ type envOpts struct {
 	// source is production's storage (SOURCE_STORAGE_URL) for the web tier and
 	// the worker; nil: none.
 	source storage.Storage
-	vars        map[string]string // more settings (EXPORT_RECIPIENTS, …)
+	vars   map[string]string // more settings (EXPORT_RECIPIENTS, …)
 }
 
 func newEnv(t *testing.T, o envOpts) *env {
