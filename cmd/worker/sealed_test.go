@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -138,10 +137,10 @@ func TestEncryptedImportStreams(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	c.Stdout, c.Stderr = &stdout, &stderr
 	start := time.Now()
-	if err := c.Run(); err != nil {
+	rss, err := runPeakRSS(c)
+	if err != nil {
 		t.Fatalf("import: %v\n%s", err, tail(stderr.String(), 2000))
 	}
-	rss := c.ProcessState.SysUsage().(*syscall.Rusage).Maxrss << 10 // KiB on Linux
 	t.Logf("imported a %d MB encrypted dump in %s; peak RSS %d MB", size>>20, time.Since(start).Round(time.Second), rss>>20)
 	if rss > maxImportRSS {
 		t.Errorf("peak RSS of the import: %d MB, want under %d MB", rss>>20, maxImportRSS>>20)
