@@ -9,8 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -64,19 +64,55 @@ func timed(bin string, args ...string) (sample, error) {
 	return s, nil
 }
 
-// measure runs cmd and takes its wall time and the Maxrss wait4 reports: on Linux
-// the largest resident set of the process and of every descendant it waited for,
-// never their sum (so pg_dump -j's figure is its largest process, not the group's).
+// measure runs cmd and takes its wall time and its peak resident set: the
+// largest VmHWM of the process and of its children (pg_dump -j's workers), read
+// every few milliseconds while it runs, never their sum.
+//
+// wait4's Maxrss is not used: on Linux it keeps the resident set a process had
+// before its execve, and Go starts a command from a vfork of this program, so
+// every figure would be at least this program's own size.
 func measure(cmd *exec.Cmd) (sample, error) {
 	start := time.Now()
-	err := cmd.Run()
-	s := sample{seconds: time.Since(start).Seconds()}
-	if cmd.ProcessState != nil {
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			s.rssMB = float64(ru.Maxrss) / 1024
+	if err := cmd.Start(); err != nil {
+		return sample{}, err
+	}
+	done := make(chan struct{})
+	peak := make(chan float64, 1)
+	go func() {
+		var top float64
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			top = max(top, familyPeakRSS(cmd.Process.Pid))
+			select {
+			case <-done:
+				peak <- top
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	err := cmd.Wait()
+	close(done)
+	return sample{seconds: time.Since(start).Seconds(), rssMB: <-peak}, err
+}
+
+// familyPeakRSS is the largest peak resident set, in MB, of a live process and
+// its children; 0 once it has ended.
+func familyPeakRSS(pid int) float64 {
+	top, _ := peakRSS(pid)
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	if err != nil {
+		return top
+	}
+	for _, f := range strings.Fields(string(b)) {
+		if child, err := strconv.Atoi(f); err == nil {
+			if mb, err := peakRSS(child); err == nil {
+				top = max(top, mb)
+			}
 		}
 	}
-	return s, err
+	return top
 }
 
 // importJob runs `worker import --inline` and returns the job's own duration (from

@@ -109,7 +109,7 @@ func (r *runner) notes(t *tally) []string {
 		"pg_restore --single-transaction --data-only --disable-triggers of the -Z1 dump into truncated tables; it skips the foreign keys, every import of ours checks them.",
 		"refresh: the whole default refresh, times summed round by round; peak RSS is the larger of the two processes'.",
 		"† not like for like: the default import anonymizes every row (attachments become 1×1 PNGs).",
-		"‡ pg_dump -j 2 forks its workers: the figure is the largest of the leader and its workers (wait4's Maxrss), not their sum.",
+		"‡ pg_dump -j 2 forks its workers: the figure is the largest VmHWM of the leader and its workers, not their sum.",
 		"§ not like for like: gzip level 6 against our 1; first round only, the reference of earlier figures.",
 	}
 	if r.keys != nil {
