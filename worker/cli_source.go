@@ -73,7 +73,11 @@ func printSources(w io.Writer, list []pull.Export) {
 // importFromSource is `worker import --from-source NAME`: the gates of an import
 // of a FILE, then the export NAME (a file name or key from --list-source) is
 // imported from production's storage.
-func (a *app) importFromSource(ctx context.Context, env Env, gate jobs.ImportGate, name string, inline bool) error {
+// sourceRun is how an import from production's storage runs: in this process
+// (--inline), as a preview (--dry-run).
+type sourceRun struct{ inline, preview bool }
+
+func (a *app) importFromSource(ctx context.Context, env Env, gate jobs.ImportGate, name string, run sourceRun) error {
 	refused := func(err error) error {
 		return a.refused(ctx, audit.Refusal{Kind: wippidu.KindImport, RequestedBy: requestedBy(env.Getenv), FileName: path.Base(name),
 			Options: map[string]any{"confirm_host": gate.ConfirmHost, "anonymizers_off": gate.AnonymizersOff,
@@ -102,8 +106,8 @@ func (a *app) importFromSource(ctx context.Context, env Env, gate jobs.ImportGat
 		return refused(err)
 	}
 	req := jobs.ImportRequest{ImportGate: gate, RequestedBy: requestedBy(env.Getenv), FileName: e.Name, ObjectKey: e.Key,
-		Size: e.Size, Source: jobs.SourceProduction}
-	if inline {
+		Size: e.Size, Source: jobs.SourceProduction, Preview: run.preview}
+	if run.inline {
 		var stop func()
 		if client, req.Queue, stop, err = a.inline(ctx); err != nil {
 			return err
@@ -121,5 +125,9 @@ func (a *app) importFromSource(ctx context.Context, env Env, gate jobs.ImportGat
 	if err != nil {
 		return err
 	}
-	return json.NewEncoder(env.Stdout).Encode(map[string]any{"job_id": s.JobID, "audit_id": s.AuditID, "source_key": e.Key, "result": st.Result})
+	if run.preview {
+		fmt.Fprintf(env.Stderr, "preview #%d finished: nothing was changed\n", s.AuditID)
+	}
+	return json.NewEncoder(env.Stdout).Encode(map[string]any{"job_id": s.JobID, "audit_id": s.AuditID, "source_key": e.Key,
+		"preview": run.preview, "result": st.Result})
 }

@@ -198,7 +198,7 @@ func (a *app) importDump(ctx context.Context, env Env, args []string) error {
 	}
 	gate := jobs.ImportGate{ConfirmHost: *confirm, ActualHost: a.cfg.Hostname, AnonymizersOff: off, RiskAck: *riskAck}
 	if *fromSource != "" {
-		return a.importFromSource(ctx, env, gate, *fromSource, *inline)
+		return a.importFromSource(ctx, env, gate, *fromSource, sourceRun{inline: *inline, preview: *dryRun})
 	}
 	path := pos[0]
 	refused := func(err error) error {

@@ -92,6 +92,13 @@ func TestCommandLineImportFromSource(t *testing.T) {
 		t.Errorf("refused imports enqueued %d jobs", n)
 	}
 
+	// A dry run from production's storage changes nothing.
+	code, stdout, stderr = staging.run(t, "import", "--inline", "--dry-run", "--confirm-host", "staging.wippidu.net", "--from-source", name)
+	if code != 0 || !strings.Contains(stdout, `"preview":true`) || !strings.Contains(stderr, "nothing was changed") {
+		t.Fatalf("import --from-source --dry-run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	pgtest.ExpectUnchanged(t, staging.pool, before, "a dry run from production storage", "import_export_audits")
+
 	code, stdout, stderr = staging.run(t, "import", "--inline", "--confirm-host", "staging.wippidu.net", "--from-source", name)
 	if code != 0 {
 		t.Fatalf("import: exit %d\n%s", code, stderr)
