@@ -57,32 +57,8 @@ func TestBrowserRefreshStagingFromProduction(t *testing.T) {
 	prodURL := strings.Replace(prodSrv.URL, "127.0.0.1", "app.localhost", 1)
 	stagingURL := strings.Replace(stagingSrv.URL, "127.0.0.1", "staging.localhost", 1)
 
-	actx, cancel := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true), chromedp.Flag("disable-quic", true),
-		chromedp.WindowSize(1280, 1000))
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
-
-	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
+	tab := newTab(t, chromium, 3*time.Minute)
+	ctx, run, text := tab.ctx, tab.run, tab.text
 	shot := func(name string) {
 		t.Helper()
 		if os.Getenv("WIPPIDU_SCREENSHOTS") != "1" {
@@ -253,6 +229,46 @@ func TestBrowserRefreshStagingFromProduction(t *testing.T) {
 	if got := text("main h1"); !strings.Contains(got, "user-3@staging.local") {
 		t.Errorf("home after login: %q", got)
 	}
+}
+
+// tab is a headless Chromium page for one test.
+type tab struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+// newTab starts the machine's Chromium for t; it stops when t ends, or after
+// timeout.
+func newTab(t *testing.T, chromium string, timeout time.Duration) *tab {
+	t.Helper()
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true), chromedp.Flag("disable-quic", true),
+		chromedp.WindowSize(1280, 1000))
+	ctx, cancelBrowser := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
+	t.Cleanup(func() { cancelTimeout(); cancelBrowser(); cancelAlloc() })
+	return &tab{t: t, ctx: ctx}
+}
+
+// run does a step's actions, failing the test with the step's name.
+func (b *tab) run(step string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %v", step, err)
+	}
+}
+
+// text is the text of the element sel selects.
+func (b *tab) text(sel string) string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		b.t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
 }
 
 // jobNumber is the job number in the page's address (/admin/data?job=N).

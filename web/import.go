@@ -96,12 +96,7 @@ func (s *Server) importFile(c *gin.Context, fields map[string]string, part *mult
 	c.Set(refusalKey, &refusalFacts{fileName: uploadFileName(part.FileName()), options: map[string]any{
 		"confirm_host": gate.ConfirmHost, "anonymizers_off": gate.AnonymizersOff, "risk_acknowledged": gate.RiskAck != "",
 		"preview": preview}})
-	if err := jobs.CheckImportGates(s.app, gate); err != nil {
-		s.failData(c, err)
-		return
-	}
-	if busy, err := s.sub.ImportActive(ctx); err != nil || busy {
-		s.failData(c, errOr(err, wippidu.ErrImportBusy))
+	if !s.admitImport(c, gate) {
 		return
 	}
 	fileName := uploadFileName(part.FileName())
@@ -155,6 +150,21 @@ func (s *Server) importFile(c *gin.Context, fields map[string]string, part *mult
 		"requested_by", currentSession(c).Email, "file_name", fileName, "bytes", size,
 		"anonymizers_off", gate.AnonymizersOff, "preview", preview)
 	s.submitted(c, sub)
+}
+
+// admitImport checks what every way of starting an import checks, in the order
+// an admin meets it: the gates, then that no other import is queued or running.
+// A refusal is answered (and audited) here; false means stop.
+func (s *Server) admitImport(c *gin.Context, gate jobs.ImportGate) bool {
+	if err := jobs.CheckImportGates(s.app, gate); err != nil {
+		s.failData(c, err)
+		return false
+	}
+	if busy, err := s.sub.ImportActive(c.Request.Context()); err != nil || busy {
+		s.failData(c, errOr(err, wippidu.ErrImportBusy))
+		return false
+	}
+	return true
 }
 
 // discard deletes an upload that will not be imported. Storage promises no

@@ -53,12 +53,7 @@ func (s *Server) importPreviewed(c *gin.Context) {
 	c.Set(refusalKey, &refusalFacts{fileName: *rec.FileName, options: map[string]any{
 		"confirm_host": gate.ConfirmHost, "anonymizers_off": gate.AnonymizersOff, "risk_acknowledged": gate.RiskAck != "",
 		"previewed_as": id}})
-	if err := jobs.CheckImportGates(s.app, gate); err != nil {
-		s.failData(c, err)
-		return
-	}
-	if busy, err := s.sub.ImportActive(ctx); err != nil || busy {
-		s.failData(c, errOr(err, wippidu.ErrImportBusy))
+	if !s.admitImport(c, gate) {
 		return
 	}
 	store := s.store

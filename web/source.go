@@ -105,15 +105,10 @@ func (s *Server) startSourceImport(c *gin.Context) {
 		s.failData(c, err)
 		return
 	}
-	if err := jobs.CheckImportGates(s.app, gate); err != nil {
-		s.failData(c, err)
+	if !s.admitImport(c, gate) {
 		return
 	}
 	ctx := c.Request.Context()
-	if busy, err := s.sub.ImportActive(ctx); err != nil || busy {
-		s.failData(c, errOr(err, wippidu.ErrImportBusy))
-		return
-	}
 	if key == "" {
 		s.failData(c, errNoSourceKey)
 		return

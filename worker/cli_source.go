@@ -89,15 +89,9 @@ func (a *app) importFromSource(ctx context.Context, env Env, gate jobs.ImportGat
 	if err := a.sourceReady(); err != nil {
 		return refused(err)
 	}
-	client, err := a.insertClient()
+	client, sub, err := a.importSubmitter(ctx, refused)
 	if err != nil {
 		return err
-	}
-	sub := &jobs.Submitter{Pool: a.pool, Client: client, Config: a.cfg}
-	if active, err := sub.ImportActive(ctx); err != nil {
-		return err
-	} else if active {
-		return refused(wippidu.ErrImportBusy)
 	}
 	fctx, cancel := context.WithTimeout(ctx, sourceTimeout)
 	e, err := pull.Importable(fctx, a.deps.Source, name, a.deps.PullOptions())

@@ -212,15 +212,9 @@ func (a *app) importDump(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return refused(err)
 	}
-	client, err := a.insertClient()
+	client, sub, err := a.importSubmitter(ctx, refused)
 	if err != nil {
 		return err
-	}
-	sub := &jobs.Submitter{Pool: a.pool, Client: client, Config: a.cfg}
-	if active, err := sub.ImportActive(ctx); err != nil {
-		return err
-	} else if active {
-		return refused(wippidu.ErrImportBusy)
 	}
 
 	key := jobs.NewImportKey()
@@ -264,6 +258,22 @@ func (a *app) importDump(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(env.Stderr, "preview #%d finished: nothing was changed\n", s.AuditID)
 	}
 	return json.NewEncoder(env.Stdout).Encode(map[string]any{"job_id": s.JobID, "audit_id": s.AuditID, "preview": *dryRun, "result": st.Result})
+}
+
+// importSubmitter returns what the command submits an import with, once no other
+// import is queued or running; that refusal goes through refused.
+func (a *app) importSubmitter(ctx context.Context, refused func(error) error) (*river.Client[pgx.Tx], *jobs.Submitter, error) {
+	client, err := a.insertClient()
+	if err != nil {
+		return nil, nil, err
+	}
+	sub := &jobs.Submitter{Pool: a.pool, Client: client, Config: a.cfg}
+	if active, err := sub.ImportActive(ctx); err != nil {
+		return nil, nil, err
+	} else if active {
+		return nil, nil, refused(wippidu.ErrImportBusy)
+	}
+	return client, sub, nil
 }
 
 // refused records a refused command in the audit history, as the web tier records
