@@ -41,6 +41,8 @@ func TestPreviewChangesNothingAndShowsAnonymizedRows(t *testing.T) {
 	e := newEnv(t, envOpts{allowImport: true, work: true})
 	b := e.browser()
 	b.login(adminEmail)
+	teacher := e.browser()
+	teacher.login(teacherEmail) // a real import would end this session; a preview does not
 	dump := productionDump(t)
 	before := pgtest.Checksums(t, e.pool)
 
@@ -49,6 +51,9 @@ func TestPreviewChangesNothingAndShowsAnonymizedRows(t *testing.T) {
 		t.Fatalf("preview job: %v", st)
 	}
 	pgtest.ExpectUnchanged(t, e.pool, before, "a preview", "import_export_audits", "web_sessions")
+	if rec := teacher.get("/", false); rec.Code != http.StatusOK {
+		t.Errorf("a session opened before the preview: got %d, want the home page", rec.Code)
+	}
 	if got := pgtest.Strings(t, e.pool, `SELECT status FROM import_export_audits WHERE id = $1`, id); got[0] != "previewed" {
 		t.Errorf("audit status: got %v, want previewed", got)
 	}
