@@ -61,6 +61,8 @@ type ExportResult struct {
 	// EncryptedTo is how many age public keys (EXPORT_RECIPIENTS) the file is
 	// encrypted to; 0: it is not encrypted.
 	EncryptedTo int `json:"encrypted_to,omitempty"`
+	// DurationSeconds is how long the job took to write the file into storage.
+	DurationSeconds float64 `json:"duration_seconds,omitempty"`
 }
 
 // ImportResult is what an import did: shown to the admin in the result panel and

@@ -58,6 +58,7 @@ func (w *ExportWorker) Work(ctx context.Context, job *river.Job[jobs.ExportArgs]
 		if stored, res, err = w.export(ctx, job, rep, log); err != nil {
 			return w.failed(ctx, log, job, err)
 		}
+		res.DurationSeconds = time.Since(started).Seconds()
 		// The stored file is named in the job's row first: if recording the
 		// outcome fails, the next attempt finds it and only records it.
 		rep.out.Progress = wippidu.Progress{Phase: wippidu.PhaseRecording, RowsDone: res.Rows, BytesDone: res.Bytes}

@@ -115,6 +115,21 @@ func familyPeakRSS(pid int) float64 {
 	return top
 }
 
+// exportJob is the export job's own duration (from the result `worker export`
+// prints), without the copy of the stored file to --out that the command makes
+// after it.
+func exportJob(p proc) (sample, error) {
+	var out struct {
+		Result struct {
+			DurationSeconds float64 `json:"duration_seconds"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(p.stdout), &out); err != nil || out.Result.DurationSeconds <= 0 {
+		return sample{}, fmt.Errorf("export output has no duration_seconds (%v): %s", err, p.stdout)
+	}
+	return sample{seconds: out.Result.DurationSeconds, rssMB: p.rssMB}, nil
+}
+
 // importJob runs `worker import --inline` and returns the job's own duration (from
 // the result it prints) and the whole CLI run, upload to storage included. env
 // adds to stagingEnv.

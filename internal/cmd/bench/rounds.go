@@ -15,6 +15,7 @@ import (
 // The sides the rounds time, the keys of a tally.
 const (
 	sideExport      = "wippidu export"
+	sideExportJob   = "wippidu export job"
 	sideDumpZ1      = "pg_dump -Fc -Z1"
 	sideDumpDir     = "pg_dump -Fd -j 2 -Z1"
 	sideDumpDefault = "pg_dump -Fc"
@@ -108,7 +109,12 @@ func (r *runner) dumpTasks(db demoDB, n int, f roundFiles, t *tally) []task {
 			if err != nil {
 				return err
 			}
+			job, err := exportJob(p)
+			if err != nil {
+				return err
+			}
 			t.add(sideExport, p.sample)
+			t.add(sideExportJob, job)
 			t.bytes[sideExport], err = size(f.ours)
 			return err
 		}},

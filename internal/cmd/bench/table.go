@@ -20,17 +20,20 @@ var header = []string{"comparison", "ours (s)", "reference (s)", "reference ÷ o
 // rows are the comparisons, like for like first.
 func (r *runner) rows() []row {
 	rows := []row{
-		{what: "export vs pg_dump -Fc -Z1", ours: []string{sideExport}, ref: []string{sideDumpZ1}},
-		{what: "export vs pg_dump -Fd -j 2 -Z1", ours: []string{sideExport}, ref: []string{sideDumpDir}, refMark: " ‡"},
+		{what: "export (job) vs pg_dump -Fc -Z1", ours: []string{sideExportJob}, ref: []string{sideDumpZ1}},
+		{what: "export (job) vs pg_dump -Fd -j 2 -Z1", ours: []string{sideExportJob}, ref: []string{sideDumpDir}, refMark: " ‡"},
+		{what: "export (CLI) vs pg_dump -Fc -Z1", ours: []string{sideExport}, ref: []string{sideDumpZ1}},
 		{what: "import, anonymizers off (job) vs pg_restore", ours: []string{sideKeptJob}, ref: []string{sideRestore}},
 		{what: "import, anonymizers off (CLI) vs pg_restore", ours: []string{sideKeptCLI}, ref: []string{sideRestore}},
 		{what: "import, default (job) vs pg_restore †", ours: []string{sideImportJob}, ref: []string{sideRestore}},
 		{what: "import, default (CLI) vs pg_restore †", ours: []string{sideImportCLI}, ref: []string{sideRestore}},
+		{what: "refresh: export + default import (jobs) vs pg_dump -Fc -Z1 + pg_restore †",
+			ours: []string{sideExportJob, sideImportJob}, ref: []string{sideDumpZ1, sideRestore}},
 		{what: "refresh: export + default import (CLI) vs pg_dump -Fc -Z1 + pg_restore †",
 			ours: []string{sideExport, sideImportCLI}, ref: []string{sideDumpZ1, sideRestore}},
 	}
 	if r.pgDumpDefault {
-		rows = append(rows, row{what: "export vs pg_dump -Fc, default gzip level 6 §", ours: []string{sideExport}, ref: []string{sideDumpDefault}})
+		rows = append(rows, row{what: "export (job) vs pg_dump -Fc, default gzip level 6 §", ours: []string{sideExportJob}, ref: []string{sideDumpDefault}})
 	}
 	if r.keys != nil {
 		rows = append(rows, sealedRows()...)
@@ -105,7 +108,7 @@ func (r *runner) notes(t *tally) []string {
 		"dump sizes: " + strings.Join(sizes, "; "),
 		fmt.Sprintf("rounds: %d, interleaved, each phase's order reversed every other round; ranges are min–max over the rounds.", r.rounds),
 		"reference ÷ ours is worked out round by round, above 1× ours is faster; the median is of those ratios.",
-		"job: the import job's duration_seconds; CLI: `worker import --inline`'s wall time, upload to storage included (one process, one peak RSS).",
+		"job: the job's own duration_seconds (the export's file written into storage, as pg_dump writes its file; the import from storage); CLI: `worker export|import --inline`'s wall time, which adds the copy of the file out of storage (export) or into it (import); one process, one peak RSS.",
 		"pg_restore --single-transaction --data-only --disable-triggers of the -Z1 dump into truncated tables; it skips the foreign keys, every import of ours checks them.",
 		"refresh: the whole default refresh, times summed round by round; peak RSS is the larger of the two processes'.",
 		"† not like for like: the default import anonymizes every row (attachments become 1×1 PNGs).",
