@@ -115,7 +115,7 @@ func (s *Server) addJob(c *gin.Context, data map[string]any, auditID int64) {
 		}
 		// A finished preview offers the import of its file; the form is gone
 		// once the preview's row says anything else.
-		data["PreviewImportable"] = r.Preview && st.AuditStatus == audit.StatusPreviewed
+		data["PreviewImportable"] = r.Preview && st.AuditStatus == audit.StatusPreviewed && s.previewFileKept(c, auditID)
 	}
 }
 

@@ -56,10 +56,7 @@ func (s *Server) importPreviewed(c *gin.Context) {
 	if !s.admitImport(c, gate) {
 		return
 	}
-	store := s.store
-	if opts.Source() == jobs.SourceProduction {
-		store = s.cfg.Source
-	}
+	store := s.previewStore(opts)
 	if store == nil {
 		s.failData(c, errPreviewGone)
 		return
@@ -84,4 +81,30 @@ func (s *Server) importPreviewed(c *gin.Context) {
 	s.logger.InfoContext(ctx, "previewed import enqueued", "job_id", sub.JobID, "audit_id", sub.AuditID,
 		"previewed_as", id, "requested_by", currentSession(c).Email, "file_name", *rec.FileName)
 	s.submitted(c, sub)
+}
+
+// previewStore is the storage a preview's file is in; nil when this instance
+// cannot read it.
+func (s *Server) previewStore(opts jobs.ImportOptions) storage.Storage {
+	if opts.Source() == jobs.SourceProduction {
+		return s.cfg.Source
+	}
+	return s.store
+}
+
+// previewFileKept reports whether a preview's file is still stored, so that the
+// page offers its import only then: the import of it deletes an upload.
+func (s *Server) previewFileKept(c *gin.Context, auditID int64) bool {
+	ctx := c.Request.Context()
+	rec, err := audit.Get(ctx, s.pool, auditID)
+	if err != nil || rec.ObjectKey == nil {
+		return false
+	}
+	opts, err := jobs.ImportOptionsOf(rec.Options)
+	store := s.previewStore(opts)
+	if err != nil || store == nil {
+		return false
+	}
+	_, err = store.Stat(ctx, *rec.ObjectKey)
+	return err == nil
 }

@@ -106,7 +106,11 @@ func TestPreviewChangesNothingAndShowsAnonymizedRows(t *testing.T) {
 	if n := e.count(`SELECT count(*) FROM students`); n != 3 {
 		t.Errorf("students after the import: got %d, want the dump's 3", n)
 	}
-	// Imported: the preview offers no second import.
+	// Imported, the upload is gone: the preview's page no longer offers it, and a
+	// second post is refused.
+	if page := b.get("/admin/data?job="+strconv.FormatInt(id, 10), false).Body.String(); strings.Contains(page, `id="preview-import-form"`) {
+		t.Error("the preview's page offers the import of a file that is gone")
+	}
 	again := b.postForm(path, url.Values{"csrf_token": {b.csrf}, "confirm_host": {stagingHost}}, true)
 	if again.Code != http.StatusNotFound {
 		t.Errorf("second import of one preview: got %d %s, want 404", again.Code, again.Body)
