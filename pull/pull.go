@@ -73,6 +73,19 @@ type Options struct {
 	IsEncrypted func(name string) bool
 }
 
+// Ready reports why an instance cannot import from production's storage: imports
+// are not enabled on it, or it has no SOURCE_STORAGE_URL (source is nil); nil
+// when it can. The web tier and the command line refuse alike with it.
+func Ready(importsAllowed bool, source storage.Storage) error {
+	if !importsAllowed {
+		return wippidu.ErrImportDisabled
+	}
+	if source == nil {
+		return wippidu.ErrNoSource
+	}
+	return nil
+}
+
 // IsExportName reports whether name is the file name of an export.
 func IsExportName(name string) bool {
 	return strings.HasPrefix(name, "wippidu-export-") &&

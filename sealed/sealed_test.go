@@ -14,38 +14,8 @@ import (
 
 	"github.com/wippidu/wippidu"
 	"github.com/wippidu/wippidu/sealed"
+	"github.com/wippidu/wippidu/sealed/sealedtest"
 )
-
-// keyPair makes a fresh age key pair: the public key and the secret key.
-func keyPair(t *testing.T) (string, string) {
-	t.Helper()
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id.Recipient().String(), id.String()
-}
-
-// seal encrypts plain to the public keys in recipients.
-func seal(t *testing.T, recipients string, plain []byte) []byte {
-	t.Helper()
-	r, err := sealed.ParseRecipients(recipients)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	w, err := r.Encrypt(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Write(plain); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
 
 func decrypter(t *testing.T, identity string) *sealed.Decrypter {
 	t.Helper()
@@ -63,10 +33,10 @@ func randomBytes(n int) []byte {
 }
 
 func TestRoundTripToEveryRecipient(t *testing.T) {
-	pub1, sec1 := keyPair(t)
-	pub2, sec2 := keyPair(t)
+	pub1, sec1 := sealedtest.KeyPair(t)
+	pub2, sec2 := sealedtest.KeyPair(t)
 	plain := randomBytes(300 << 10) // several of age's 64 KiB chunks
-	enc := seal(t, pub1+", "+pub2, plain)
+	enc := sealedtest.Seal(t, pub1+", "+pub2, plain)
 	if !sealed.IsSealed(enc) {
 		t.Fatalf("IsSealed of an age file = false; it begins %q", enc[:30])
 	}
@@ -90,7 +60,7 @@ func TestRoundTripToEveryRecipient(t *testing.T) {
 
 func TestPlainDumpsPassThrough(t *testing.T) {
 	plain := []byte("\x1f\x8b\x08 a gzip file, or anything that is not age")
-	for _, d := range []*sealed.Decrypter{nil, decrypter(t, func() string { _, s := keyPair(t); return s }())} {
+	for _, d := range []*sealed.Decrypter{nil, decrypter(t, func() string { _, s := sealedtest.KeyPair(t); return s }())} {
 		r, err := d.Plain(bytes.NewReader(plain))
 		if err != nil {
 			t.Fatal(err)
@@ -117,10 +87,10 @@ func TestNilRecipientsWriteThrough(t *testing.T) {
 }
 
 func TestRefusals(t *testing.T) {
-	pub, sec := keyPair(t)
-	_, otherSec := keyPair(t)
+	pub, sec := sealedtest.KeyPair(t)
+	_, otherSec := sealedtest.KeyPair(t)
 	plain := randomBytes(1 << 20)
-	enc := seal(t, pub, plain)
+	enc := sealedtest.Seal(t, pub, plain)
 	flipped := func(at int) []byte {
 		b := bytes.Clone(enc)
 		b[at] ^= 0x01
@@ -187,8 +157,8 @@ func (f *failingReader) Read(p []byte) (int, error) {
 }
 
 func TestStorageErrorsStayRetryable(t *testing.T) {
-	pub, sec := keyPair(t)
-	enc := seal(t, pub, randomBytes(200<<10))
+	pub, sec := sealedtest.KeyPair(t)
+	enc := sealedtest.Seal(t, pub, randomBytes(200<<10))
 	lost := errors.New("connection reset by peer")
 	for _, cut := range []int{20, len(enc) / 2} {
 		r, err := decrypter(t, sec).Plain(&failingReader{r: bytes.NewReader(enc[:cut]), err: lost})
@@ -203,7 +173,7 @@ func TestStorageErrorsStayRetryable(t *testing.T) {
 }
 
 func TestParseRecipients(t *testing.T) {
-	pub, sec := keyPair(t)
+	pub, sec := sealedtest.KeyPair(t)
 	if r, err := sealed.ParseRecipients(" "); r != nil || err != nil {
 		t.Fatalf("empty: got %v, %v; want nil, nil", r, err)
 	}
@@ -221,12 +191,12 @@ func TestParseRecipients(t *testing.T) {
 }
 
 func TestNewDecrypter(t *testing.T) {
-	pub, sec := keyPair(t)
+	pub, sec := sealedtest.KeyPair(t)
 	file := filepath.Join(t.TempDir(), "key.txt")
 	if err := os.WriteFile(file, []byte("# created: now\n# public key: "+pub+"\n"+sec+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	enc := seal(t, pub, []byte("hello"))
+	enc := sealedtest.Seal(t, pub, []byte("hello"))
 	for _, identity := range []string{sec, file, " " + sec + "\n"} {
 		r, err := decrypter(t, identity).Plain(bytes.NewReader(enc))
 		if err != nil {
@@ -267,11 +237,11 @@ func checkPlain(prefix []byte, complete bool) error {
 }
 
 func TestCheckUpload(t *testing.T) {
-	pub, sec := keyPair(t)
-	_, otherSec := keyPair(t)
-	small := seal(t, pub, []byte("DUMP of a few bytes"))
-	notDump := seal(t, pub, []byte("something else"))
-	big := seal(t, pub, append([]byte("DUMP"), randomBytes(1<<20)...))
+	pub, sec := sealedtest.KeyPair(t)
+	_, otherSec := sealedtest.KeyPair(t)
+	small := sealedtest.Seal(t, pub, []byte("DUMP of a few bytes"))
+	notDump := sealedtest.Seal(t, pub, []byte("something else"))
+	big := sealedtest.Seal(t, pub, append([]byte("DUMP"), randomBytes(1<<20)...))
 	const prefix = 64 << 10
 	tests := []struct {
 		name     string
@@ -308,7 +278,7 @@ func TestPostQuantumKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	plain := randomBytes(100 << 10)
-	enc := seal(t, id.Recipient().String(), plain)
+	enc := sealedtest.Seal(t, id.Recipient().String(), plain)
 	r, err := decrypter(t, id.String()).Plain(bytes.NewReader(enc))
 	if err != nil {
 		t.Fatal(err)
@@ -316,7 +286,7 @@ func TestPostQuantumKeys(t *testing.T) {
 	if got, err := io.ReadAll(r); err != nil || !bytes.Equal(got, plain) {
 		t.Fatalf("got %d bytes, %v; want the %d written", len(got), err, len(plain))
 	}
-	classic, _ := keyPair(t)
+	classic, _ := sealedtest.KeyPair(t)
 	if _, err := sealed.ParseRecipients(id.Recipient().String() + "," + classic); err == nil || !strings.Contains(err.Error(), "cannot be used together") {
 		t.Errorf("post-quantum and classic keys together: got %v, want a refusal", err)
 	}

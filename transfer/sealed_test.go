@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"filippo.io/age"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/wippidu/wippidu/anonymizer"
 	"github.com/wippidu/wippidu/internal/pgtest"
 	"github.com/wippidu/wippidu/sealed"
+	"github.com/wippidu/wippidu/sealed/sealedtest"
 	"github.com/wippidu/wippidu/transfer"
 )
 
@@ -22,15 +22,12 @@ import (
 // decrypter of its secret key.
 func ageKeys(t *testing.T) (*sealed.Recipients, *sealed.Decrypter) {
 	t.Helper()
-	id, err := age.GenerateX25519Identity()
+	public, secret := sealedtest.KeyPair(t)
+	r, err := sealed.ParseRecipients(public)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := sealed.ParseRecipients(id.Recipient().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := sealed.NewDecrypter(id.String())
+	d, err := sealed.NewDecrypter(secret)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,24 +9,14 @@ import (
 	"strings"
 	"testing"
 
-	"filippo.io/age"
-
 	"github.com/wippidu/wippidu"
 	"github.com/wippidu/wippidu/sealed"
+	"github.com/wippidu/wippidu/sealed/sealedtest"
 )
 
-func ageKeyPair(t *testing.T) (public, secret string) {
-	t.Helper()
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id.Recipient().String(), id.String()
-}
-
 func TestEncryptedExportDownloadAndUpload(t *testing.T) {
-	public, secret := ageKeyPair(t)
-	_, otherSecret := ageKeyPair(t)
+	public, secret := sealedtest.KeyPair(t)
+	_, otherSecret := sealedtest.KeyPair(t)
 	prod := newEnv(t, envOpts{work: true, fixture: true, vars: map[string]string{"EXPORT_RECIPIENTS": public}})
 	b := prod.browser()
 	b.login(adminEmail)

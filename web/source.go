@@ -31,15 +31,7 @@ type sourceSection struct {
 
 // sourceEnabled reports why this instance cannot import from production's
 // storage, or nil when it can.
-func (s *Server) sourceEnabled() error {
-	if !s.app.AllowProdImport {
-		return wippidu.ErrImportDisabled
-	}
-	if s.cfg.Source == nil {
-		return wippidu.ErrNoSource
-	}
-	return nil
-}
+func (s *Server) sourceEnabled() error { return pull.Ready(s.app.AllowProdImport, s.cfg.Source) }
 
 // listSources returns the newest exports in production's storage.
 func (s *Server) listSources(ctx context.Context) ([]pull.Export, error) {

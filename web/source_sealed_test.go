@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/wippidu/wippidu/pull"
-	"github.com/wippidu/wippidu/sealed"
+	"github.com/wippidu/wippidu/sealed/sealedtest"
 	"github.com/wippidu/wippidu/storage/file"
 )
 
@@ -18,29 +18,15 @@ import (
 // from there and decrypted as it streams; without the key it is listed as
 // unreadable and cannot be chosen.
 func TestSourceListsAndImportsEncryptedExports(t *testing.T) {
-	public, secret := ageKeyPair(t)
+	public, secret := sealedtest.KeyPair(t)
 	dir := t.TempDir()
 	src, err := file.New(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	recipients, err := sealed.ParseRecipients(public)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var enc bytes.Buffer
-	w, err := recipients.Encrypt(&enc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Write(productionDump(t)); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	enc := bytes.NewReader(sealedtest.Seal(t, public, productionDump(t)))
 	const key = "exports/4/wippidu-export-20261130-101112.json.gz.age"
-	if _, err := src.Put(context.Background(), key, &enc); err != nil {
+	if _, err := src.Put(context.Background(), key, enc); err != nil {
 		t.Fatal(err)
 	}
 

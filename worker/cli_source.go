@@ -22,15 +22,7 @@ import (
 const sourceTimeout = time.Minute
 
 // sourceReady reports why this instance cannot import from production's storage.
-func (a *app) sourceReady() error {
-	if !a.cfg.AllowProdImport {
-		return wippidu.ErrImportDisabled
-	}
-	if a.deps.Source == nil {
-		return wippidu.ErrNoSource
-	}
-	return nil
-}
+func (a *app) sourceReady() error { return pull.Ready(a.cfg.AllowProdImport, a.deps.Source) }
 
 // listSource is `worker import --list-source`: production's newest exports, one a
 // line, the newest first.

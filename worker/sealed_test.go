@@ -5,12 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"filippo.io/age"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/wippidu/wippidu"
@@ -19,27 +16,12 @@ import (
 	"github.com/wippidu/wippidu/internal/testdb"
 	"github.com/wippidu/wippidu/jobs"
 	"github.com/wippidu/wippidu/sealed"
+	"github.com/wippidu/wippidu/sealed/sealedtest"
 )
 
-// ageKeyFile makes an age key pair and writes its secret key to an identity file,
-// as age-keygen does; it returns the public key and the file's path.
-func ageKeyFile(t *testing.T) (public, path string) {
-	t.Helper()
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path = filepath.Join(t.TempDir(), "staging.agekey")
-	body := "# public key: " + id.Recipient().String() + "\n" + id.String() + "\n"
-	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return id.Recipient().String(), path
-}
-
 func TestEncryptedExportThenImportThroughJobs(t *testing.T) {
-	public, identity := ageKeyFile(t)
-	_, otherIdentity := ageKeyFile(t)
+	public, identity := sealedtest.KeyFile(t)
+	_, otherIdentity := sealedtest.KeyFile(t)
 	prod := newInstance(t, instanceOpts{env: map[string]string{"EXPORT_RECIPIENTS": public}})
 	testdb.Fixture(t, prod.pool)
 	key, _ := prod.exportFile(t)

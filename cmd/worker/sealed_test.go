@@ -11,33 +11,18 @@ import (
 	"testing"
 	"time"
 
-	"filippo.io/age"
-
 	"github.com/wippidu/wippidu"
 	"github.com/wippidu/wippidu/internal/bigdump"
 	"github.com/wippidu/wippidu/internal/pgtest"
+	"github.com/wippidu/wippidu/internal/procmem"
 	"github.com/wippidu/wippidu/internal/testdb"
 	"github.com/wippidu/wippidu/sealed"
+	"github.com/wippidu/wippidu/sealed/sealedtest"
 )
 
-// ageIdentityFile writes a fresh age key pair's secret key to a file, as
-// age-keygen does, and returns the public key and the file.
-func ageIdentityFile(t *testing.T) (public, path string) {
-	t.Helper()
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path = filepath.Join(t.TempDir(), "key.txt")
-	if err := os.WriteFile(path, []byte(id.String()+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return id.Recipient().String(), path
-}
-
 func TestCommandLineEncryptedRefresh(t *testing.T) {
-	public, identity := ageIdentityFile(t)
-	_, otherIdentity := ageIdentityFile(t)
+	public, identity := sealedtest.KeyFile(t)
+	_, otherIdentity := sealedtest.KeyFile(t)
 	prod := newInstance(t, false)
 	prod.env["EXPORT_RECIPIENTS"] = public
 	staging := newInstance(t, true)
@@ -109,7 +94,7 @@ func TestEncryptedImportStreams(t *testing.T) {
 		}
 		size = n
 	}
-	public, identity := ageIdentityFile(t)
+	public, identity := sealedtest.KeyFile(t)
 	recipients, err := sealed.ParseRecipients(public)
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +122,7 @@ func TestEncryptedImportStreams(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	c.Stdout, c.Stderr = &stdout, &stderr
 	start := time.Now()
-	rss, err := runPeakRSS(c)
+	rss, err := procmem.Run(c)
 	if err != nil {
 		t.Fatalf("import: %v\n%s", err, tail(stderr.String(), 2000))
 	}

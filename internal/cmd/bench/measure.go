@@ -9,9 +9,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wippidu/wippidu/internal/procmem"
 )
 
 // sample is what one process took: wall time and peak RSS.
@@ -65,54 +66,12 @@ func timed(bin string, args ...string) (sample, error) {
 }
 
 // measure runs cmd and takes its wall time and its peak resident set: the
-// largest VmHWM of the process and of its children (pg_dump -j's workers), read
-// every few milliseconds while it runs, never their sum.
-//
-// wait4's Maxrss is not used: on Linux it keeps the resident set a process had
-// before its execve, and Go starts a command from a vfork of this program, so
-// every figure would be at least this program's own size.
+// largest of the process and its children (pg_dump -j's workers), never their
+// sum (package procmem).
 func measure(cmd *exec.Cmd) (sample, error) {
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return sample{}, err
-	}
-	done := make(chan struct{})
-	peak := make(chan float64, 1)
-	go func() {
-		var top float64
-		tick := time.NewTicker(5 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			top = max(top, familyPeakRSS(cmd.Process.Pid))
-			select {
-			case <-done:
-				peak <- top
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	err := cmd.Wait()
-	close(done)
-	return sample{seconds: time.Since(start).Seconds(), rssMB: <-peak}, err
-}
-
-// familyPeakRSS is the largest peak resident set, in MB, of a live process and
-// its children; 0 once it has ended.
-func familyPeakRSS(pid int) float64 {
-	top, _ := peakRSS(pid)
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
-	if err != nil {
-		return top
-	}
-	for _, f := range strings.Fields(string(b)) {
-		if child, err := strconv.Atoi(f); err == nil {
-			if mb, err := peakRSS(child); err == nil {
-				top = max(top, mb)
-			}
-		}
-	}
-	return top
+	peak, err := procmem.Run(cmd)
+	return sample{seconds: time.Since(start).Seconds(), rssMB: float64(peak) / (1 << 20)}, err
 }
 
 // exportJob is the export job's own duration (from the result `worker export`

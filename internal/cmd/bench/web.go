@@ -9,12 +9,12 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/wippidu/wippidu/anonymizer"
 	"github.com/wippidu/wippidu/internal/bigdump"
+	"github.com/wippidu/wippidu/internal/procmem"
 	"github.com/wippidu/wippidu/internal/webclient"
 )
 
@@ -82,7 +82,8 @@ func (r *runner) webUpload(ctx context.Context, w *webTier, db string) (string, 
 		return "", fmt.Errorf("big upload: %w", err)
 	}
 	took := time.Since(start)
-	rss, err := peakRSS(w.cmd.Process.Pid)
+	peak, err := procmem.Peak(w.cmd.Process.Pid)
+	rss := float64(peak) / (1 << 20)
 	if err != nil {
 		return "", err
 	}
@@ -183,21 +184,6 @@ func poll(ctx context.Context, clients []*webclient.Client, jobID int64) ([]time
 		return nil, 0, 0, fmt.Errorf("no poll saw the import running")
 	}
 	return lat, len(lat), done.Sub(firstRunning), nil
-}
-
-// peakRSS reads a live process's peak resident set (VmHWM) in MB.
-func peakRSS(pid int) (float64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
-			kb, err := strconv.ParseFloat(strings.Fields(line)[1], 64)
-			return kb / 1024, err
-		}
-	}
-	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", pid)
 }
 
 func freePort() (int, error) {
