@@ -287,7 +287,8 @@ func (r *Reader) number(v *Value) error {
 // readString decodes a JSON string whose opening quote was consumed, appending its
 // bytes to dst. Lone surrogates are refused; other text is taken as is and checked
 // for UTF-8 validity by the caller that knows the column's type. A string longer
-// than limit yields errTooLong, with no more than limit bytes appended.
+// than limit yields errTooLong, with no more than limit bytes appended and read
+// past.
 func (r *Reader) readString(dst []byte, limit int) ([]byte, error) {
 	base := len(dst)
 	for {
@@ -300,7 +301,11 @@ func (r *Reader) readString(dst []byte, limit int) ([]byte, error) {
 			i++
 		}
 		if len(dst)-base+i-r.pos > limit {
-			return append(dst, r.buf[r.pos:r.pos+max(0, limit-(len(dst)-base))]...), errTooLong
+			// The bytes up to the limit are taken: a caller may go on from there.
+			take := max(0, limit-(len(dst)-base))
+			dst = append(dst, r.buf[r.pos:r.pos+take]...)
+			r.pos += take
+			return dst, errTooLong
 		}
 		if cap(dst)-len(dst) < i-r.pos {
 			dst = grow(dst, i-r.pos, base+limit)

@@ -1,6 +1,7 @@
 package dump
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -59,7 +60,8 @@ type Value struct {
 	Type    ValueType
 	Bool    bool
 	Data    []byte
-	Skipped bool // a string the caller asked not to keep (see Table.Skip)
+	Skipped bool   // a string the caller asked not to keep (see Table.Skip)
+	Large   *Large // a bytea value too big to hold, decoded into a file (see Table.Spill); Data is empty
 
 	prefixed bool // skipped, but Data holds its first bytes (see Table.Prefix)
 }
@@ -74,7 +76,13 @@ type Table struct {
 	// Prefix, when set with Skip, asks for the first Prefix[i] decoded bytes of a
 	// skipped column's strings: Data holds them, Skipped stays true.
 	Prefix []int
-	Rows   int64
+	// Spill, when set by the caller before the first NextRow, marks bytea columns
+	// whose long strings are decoded into a temporary file (Value.Large) rather than
+	// held; shorter ones come as usual, in base64.
+	Spill []bool
+	Rows  int64
+
+	bytea []bool // the columns of type bytea, whose values may be up to MaxLargeBytes
 }
 
 // ReaderOptions bound what a Reader accepts.
@@ -82,6 +90,13 @@ type ReaderOptions struct {
 	MaxValueBytes int // 0 means DefaultMaxValueBytes
 	MaxRowBytes   int // 0 means DefaultMaxRowBytes (at least MaxValueBytes)
 	MaxTables     int // 0 means DefaultMaxTables
+	// MaxLargeBytes bounds a bytea value's decoded size, in a Spill column or a
+	// skipped one (0 means DefaultMaxLargeBytes); other values are bound by
+	// MaxValueBytes.
+	MaxLargeBytes int
+	// SpillBytes is the base64 length above which a Spill column's string goes to
+	// the temporary file (0 means DefaultSpillBytes).
+	SpillBytes int
 	// ReadAhead decompresses on a goroutine of its own, ahead of the parsing;
 	// the reader must then be closed.
 	ReadAhead bool
@@ -109,6 +124,9 @@ type Reader struct {
 	col       int // index of the value being read, -1 outside a row's values
 	row       []Value
 	arena     []byte
+	maxLarge  int // longest base64 string of a bytea value
+	spillAt   int
+	spill     spill
 }
 
 const (
@@ -139,6 +157,8 @@ func NewReader(src io.Reader, opts ReaderOptions) (*Reader, error) {
 		r.maxRow = DefaultMaxRowBytes
 	}
 	r.maxRow = max(r.maxRow, r.maxValue)
+	r.maxLarge = largeBase64Limit(cmp.Or(opts.MaxLargeBytes, DefaultMaxLargeBytes))
+	r.spillAt = cmp.Or(opts.SpillBytes, DefaultSpillBytes)
 	if r.maxTables <= 0 {
 		r.maxTables = DefaultMaxTables
 	}
@@ -152,12 +172,13 @@ func NewReader(src io.Reader, opts ReaderOptions) (*Reader, error) {
 	return r, nil
 }
 
-// Close stops the reader's decompressing goroutine, if it has one. It does not
-// close the source.
+// Close stops the reader's decompressing goroutine, if it has one, and closes its
+// temporary file of large values. It does not close the source.
 func (r *Reader) Close() {
 	if r.ahead != nil {
 		r.ahead.Close()
 	}
+	r.closeSpill()
 }
 
 // Header returns the dump's header.
@@ -278,6 +299,10 @@ func (r *Reader) tableHead() (*Table, error) {
 	}
 	if t.Columns, err = r.columns(t.Name); err != nil {
 		return nil, err
+	}
+	t.bytea = make([]bool, len(t.Columns))
+	for i, c := range t.Columns {
+		t.bytea[i] = KindOf(c.Type) == KindBytea
 	}
 	if err := r.tableKey(table, 2); err != nil {
 		return nil, err
@@ -430,6 +455,7 @@ func (r *Reader) NextRow() ([]Value, error) {
 		return nil, err
 	}
 	r.arena = r.arena[:0]
+	r.spill.end = 0
 	n, err := r.rowValues()
 	if err != nil {
 		return nil, err
@@ -463,18 +489,36 @@ func (r *Reader) rowValues() (int, error) {
 		// A kept string may use no more than what is left of the row's budget, a
 		// skipped one no more than a single value's.
 		skip := n < len(t.Skip) && t.Skip[n]
+		spill := !skip && n < len(t.Spill) && t.Spill[n] && t.bytea[n]
 		limit := r.maxValue
 		if rest := r.maxRow - len(r.arena); rest < limit && !skip {
 			limit = rest
+		}
+		if t.bytea[n] && (skip || spill) {
+			// Held in neither case: only the format's own bound applies.
+			limit = r.maxLarge
 		}
 		prefix := 0
 		if skip && n < len(t.Prefix) {
 			prefix = t.Prefix[n]
 		}
-		if err := r.value(&row[n], limit, skip, prefix); err != nil {
+		if err := r.rowValue(&row[n], limit, skip, spill, prefix); err != nil {
 			return n, r.valueErr(err, limit)
 		}
 	}
+}
+
+// rowValue reads one value of a row: a Spill column's string through spillValue,
+// anything else through value.
+func (r *Reader) rowValue(v *Value, limit int, skip, spill bool, prefix int) error {
+	if spill {
+		if c, err := r.peek(); err == nil && c == '"' {
+			r.pos++
+			*v = Value{Type: String}
+			return r.spillValue(v, limit)
+		}
+	}
+	return r.value(v, limit, skip, prefix)
 }
 
 // valueErr turns errTooLong for a row's value read within limit into the error that
@@ -483,7 +527,10 @@ func (r *Reader) valueErr(err error, limit int) error {
 	if !errors.Is(err, errTooLong) {
 		return err
 	}
-	if limit < r.maxValue {
+	switch {
+	case limit == r.maxLarge:
+		return r.formatErr("bytea value longer than %d bytes in base64", r.maxLarge)
+	case limit < r.maxValue:
 		r.col = -1
 		return r.formatErr("values longer than %d bytes together", r.maxRow)
 	}

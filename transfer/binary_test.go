@@ -45,10 +45,6 @@ func TestBinaryLoadFallsBackToTextExactly(t *testing.T) {
 			}
 			continue
 		}
-		for table, w := range want {
-			if got[table] != w {
-				t.Errorf("anonymizers off, table %s: got checksum %s, want %s", table, got[table], w)
-			}
-		}
+		sameTables(t, want, got)
 	}
 }

@@ -32,3 +32,13 @@ func rewrite(t *testing.T, file []byte, old, new string) []byte {
 	}
 	return testdb.Gzip(t, strings.Replace(s, old, new, 1))
 }
+
+// sameTables reports every table whose checksum differs from want's.
+func sameTables(t *testing.T, want, got map[string]string) {
+	t.Helper()
+	for table, w := range want {
+		if got[table] != w {
+			t.Errorf("table %s: got checksum %s, want %s", table, got[table], w)
+		}
+	}
+}

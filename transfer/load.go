@@ -3,9 +3,12 @@ package transfer
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -98,6 +101,7 @@ func (imp *importer) tablePlan(dt *dump.Table, st *schema.Table) ([]colPlan, *ro
 	}
 	dt.Skip = make([]bool, len(dt.Columns))
 	dt.Prefix = make([]int, len(dt.Columns))
+	dt.Spill = make([]bool, len(dt.Columns))
 	for i, c := range dt.Columns {
 		dt.Skip[i] = true
 		if st.Column(c.Name) == nil {
@@ -117,6 +121,8 @@ func (imp *importer) tablePlan(dt *dump.Table, st *schema.Table) ([]colPlan, *ro
 			case c.Read > 0:
 				dt.Prefix[i] = c.Read
 			}
+			// A bytea value loaded as it is may be streamed from a file (largeValue).
+			dt.Spill[i] = c.Read == anonymizer.ReadAll && c.Action == anonymizer.Copy && p.kind == dump.KindBytea
 		}
 		if c.Unscrubbed != "" {
 			imp.res.Unscrubbed = append(imp.res.Unscrubbed, wippidu.UnscrubbedColumn{Column: st.Name + "." + c.Name, Why: c.Unscrubbed})
@@ -260,7 +266,8 @@ type rowSource struct {
 	rows    int64
 	buf     []byte
 	scratch []byte
-	pending []byte
+	sent    int         // bytes of buf handed to COPY
+	large   []largePart // values streamed from the dump's temporary file, inside buf
 	done    bool
 	err     error
 
@@ -272,16 +279,47 @@ type rowSource struct {
 
 const copyBatch = 64 << 10
 
+// largePart is a large value (dump.Large) that goes into COPY at offset at of the
+// encoded batch, read from the dump reader's temporary file.
+type largePart struct {
+	at int
+	r  io.Reader
+}
+
 func (s *rowSource) Read(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return 0, io.EOF
-	}
-	if s.err != nil {
-		return 0, s.err
-	}
-	if len(s.pending) == 0 {
+	for {
+		if s.closed {
+			return 0, io.EOF
+		}
+		if s.err != nil {
+			return 0, s.err
+		}
+		end := len(s.buf)
+		if len(s.large) > 0 {
+			end = s.large[0].at
+		}
+		if s.sent < end {
+			n := copy(p, s.buf[s.sent:end])
+			s.sent += n
+			return n, nil
+		}
+		if len(s.large) > 0 {
+			n, err := s.large[0].r.Read(p)
+			if err == io.EOF {
+				s.large = s.large[1:]
+				err = nil
+			}
+			if err != nil {
+				s.err = fmt.Errorf("read a large value of table %q back: %w", s.table, err)
+				return 0, s.err
+			}
+			if n > 0 {
+				return n, nil
+			}
+			continue
+		}
 		if s.done {
 			return 0, io.EOF
 		}
@@ -289,18 +327,15 @@ func (s *rowSource) Read(p []byte) (int, error) {
 			s.err = err
 			return 0, err
 		}
-		if len(s.pending) == 0 {
+		if len(s.buf) == 0 && len(s.large) == 0 {
 			return 0, io.EOF
 		}
 	}
-	n := copy(p, s.pending)
-	s.pending = s.pending[n:]
-	return n, nil
 }
 
 // fill encodes the next batch of rows.
 func (s *rowSource) fill() error {
-	s.buf = s.buf[:0]
+	s.buf, s.sent = s.buf[:0], 0
 	if s.binary && !s.started {
 		s.buf, s.started = append(s.buf, dump.CopyBinaryHeader...), true
 	}
@@ -317,21 +352,24 @@ func (s *rowSource) fill() error {
 		if err := s.checkTypes(row); err != nil {
 			return rejected(err)
 		}
-		mark := len(s.buf)
+		mark, marks := len(s.buf), len(s.large)
 		s.buf, err = s.encode(s.buf, row)
 		if errors.Is(err, dump.ErrNotBinary) {
-			s.buf, s.textFrom, s.done = s.buf[:mark], row, true
+			s.buf, s.large, s.textFrom, s.done = s.buf[:mark], s.large[:marks], row, true
 			s.rows--
 			break
 		}
 		if err != nil {
 			return rejected(fmt.Errorf("table %q row %d: %w", s.table, s.rows, err))
 		}
+		if len(s.large) > 0 {
+			// The next row would overwrite the reader's temporary file.
+			break
+		}
 	}
 	if s.binary && s.done {
 		s.buf = append(s.buf, dump.CopyBinaryTrailer...)
 	}
-	s.pending = s.buf
 	s.prog.state.RowsDone = s.base + s.rows
 	s.prog.report(false)
 	return nil
@@ -398,6 +436,8 @@ func (s *rowSource) encode(b []byte, row []dump.Value) ([]byte, error) {
 			b, err = s.replace(b, p, v)
 		case p.Action == anonymizer.Scrub:
 			b, err = s.scrub(b, p, v)
+		case v.Large != nil:
+			b, err = s.largeValue(b, p, v.Large)
 		default:
 			if v.Type == dump.String {
 				p.Check(v.Data)
@@ -419,6 +459,45 @@ func (s *rowSource) encode(b []byte, row []dump.Value) ([]byte, error) {
 		b = append(b, '\n')
 	}
 	return b, nil
+}
+
+// largeValue encodes a bytea value held in the dump reader's temporary file: its
+// length (binary format) or \\x (text format) goes in b, its bytes are read from the
+// file when COPY gets there.
+func (s *rowSource) largeValue(b []byte, p *colPlan, l *dump.Large) ([]byte, error) {
+	if p.kind != dump.KindBytea {
+		return b, fmt.Errorf("a %d-byte binary value for a column that is not bytea", l.Len())
+	}
+	if s.binary {
+		if l.Len() > math.MaxInt32 {
+			return b, fmt.Errorf("a binary value of %d bytes is too large for PostgreSQL", l.Len())
+		}
+		b = binary.BigEndian.AppendUint32(b, uint32(l.Len()))
+		s.large = append(s.large, largePart{at: len(b), r: l.Reader()})
+		return b, nil
+	}
+	b = append(b, '\\', '\\', 'x')
+	s.large = append(s.large, largePart{at: len(b), r: &hexReader{r: l.Reader()}})
+	return b, nil
+}
+
+// hexReader hex-encodes what it reads, for a bytea value in COPY text format.
+type hexReader struct {
+	r   io.Reader
+	raw []byte
+}
+
+func (h *hexReader) Read(p []byte) (int, error) {
+	n := len(p) / 2
+	if n == 0 {
+		return 0, io.ErrShortBuffer
+	}
+	if cap(h.raw) < n {
+		h.raw = make([]byte, n)
+	}
+	m, err := h.r.Read(h.raw[:n])
+	hex.Encode(p, h.raw[:m])
+	return 2 * m, err
 }
 
 // null encodes NULL.

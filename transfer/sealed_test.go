@@ -74,12 +74,7 @@ func TestEncryptedRoundTripIsExact(t *testing.T) {
 	if _, err := importSealed(t, dst, file, dec); err != nil {
 		t.Fatalf("import: %v", err)
 	}
-	want, got := appChecksums(t, src), appChecksums(t, dst)
-	for table, w := range want {
-		if got[table] != w {
-			t.Errorf("table %s: got checksum %s, want %s", table, got[table], w)
-		}
-	}
+	sameTables(t, appChecksums(t, src), appChecksums(t, dst))
 }
 
 func TestUnencryptedExportUnchanged(t *testing.T) {

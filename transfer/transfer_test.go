@@ -67,12 +67,7 @@ func TestRoundTripWithAnonymizersOffIsExact(t *testing.T) {
 	if err != nil {
 		t.Fatalf("import: %v", err)
 	}
-	want, got := appChecksums(t, src), appChecksums(t, dst)
-	for table, w := range want {
-		if got[table] != w {
-			t.Errorf("table %s: got checksum %s, want %s", table, got[table], w)
-		}
-	}
+	sameTables(t, appChecksums(t, src), appChecksums(t, dst))
 	if res.SourceHost != "app.wippidu.net" || res.ExportedAt.IsZero() {
 		t.Errorf("result header: got %q %v", res.SourceHost, res.ExportedAt)
 	}
