@@ -78,7 +78,7 @@ func main() {
 	flag.BoolVar(&o.sealed, "sealed", true, "also time the export and the import (anonymizers off) encrypted with age, for the cost of encryption as a ratio")
 	flag.StringVar(&o.baselineRev, "baseline", "", "a git revision whose worker's default import is timed in the same rounds")
 	flag.StringVar(&o.rssSizes, "rss-sizes", "4", "also measure peak RSS on a demo database this many times smaller (comma-separated divisors, empty for none)")
-	flag.IntVar(&o.bigKB, "big-attachment-kb", 8192, "also measure peak RSS with attachments this big on average (0 for none)")
+	flag.IntVar(&o.bigKB, "big-attachment-kb", 32768, "also measure peak RSS with attachments this big on average, up to twice that (0 for none)")
 	flag.Float64Var(&o.uploadGB, "upload-gb", 2, "measure the web tier's peak RSS while streaming an upload this big (0 for none)")
 	flag.IntVar(&o.pollers, "pollers", 50, "measure progress-poll latency from this many clients during an import (0 for none)")
 	flag.Usage = usage
@@ -138,7 +138,8 @@ func run(ctx context.Context, o options) error {
 	}
 	if o.bigKB > 0 {
 		// Few users, huge attachments: rows of several megabytes each.
-		rows, err := r.once(ctx, 150, o.bigKB, "bigattach")
+		// About 1 GB of attachments whatever their size.
+		rows, err := r.once(ctx, max(20, 150*8192/o.bigKB), o.bigKB, "bigattach")
 		if err != nil {
 			return err
 		}

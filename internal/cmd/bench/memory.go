@@ -7,9 +7,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/wippidu/wippidu/anonymizer"
 )
 
-// once exports and default-imports a demo database one time, for peak RSS on
+// once exports and imports a demo database one time, for peak RSS on
 // other shapes of data: memory must not grow with the dump.
 func (r *runner) once(ctx context.Context, users, attachKB int, label string) ([]string, error) {
 	db, err := r.demo(ctx, users, attachKB, label)
@@ -27,7 +29,15 @@ func (r *runner) once(ctx context.Context, users, attachKB int, label string) ([
 		return nil, err
 	}
 	step("wippidu import (all anonymizers on)")
-	_, imp, err := importJob(filepath.Join(r.work, "bin", "worker"), dbURL(r.server, db.ours), filepath.Join(r.work, "storage-"+label+"-staging"), dumpFile, nil)
+	bin, storage := filepath.Join(r.work, "bin", "worker"), filepath.Join(r.work, "storage-"+label+"-staging")
+	_, imp, err := importJob(bin, dbURL(r.server, db.ours), storage, dumpFile, nil)
+	if err != nil {
+		return nil, err
+	}
+	// With every anonymizer off, the attachments themselves are loaded.
+	step("wippidu import (all anonymizers off)")
+	_, kept, err := importJob(bin, dbURL(r.server, db.oursKept), storage, dumpFile, nil,
+		"--keep", strings.Join(anonymizer.Keys, ","), "--risk-ack", anonymizer.RiskAck)
 	if err != nil {
 		return nil, err
 	}
@@ -39,6 +49,7 @@ func (r *runner) once(ctx context.Context, users, attachKB int, label string) ([
 		fmt.Sprintf("database %s: %.2f GB on disk, %d rows; dump %.1f MB", label, float64(db.bytes)/1e9, db.rows, float64(bytes)/1e6),
 		line("wippidu export", exp.sample),
 		line("wippidu import (CLI: upload + job)", imp),
+		line("wippidu import, anonymizers off (CLI)", kept),
 	}, nil
 }
 
