@@ -13,7 +13,9 @@ import (
 // twice as long in hex, and the writer base64-encodes it without decoding hex.
 // The other columns come as text the server formatted: text types as they are,
 // integers and booleans in their binary form, and date and time types cast to
-// text in the query, which formats them as COPY text format would.
+// text in the query, which formats them as COPY text format would. A bytea value
+// too large to hold comfortably is left out of its row and fetched in chunks
+// (large.go).
 
 // binaryOut is how a column arrives in binary COPY output.
 type binaryOut uint8
@@ -31,8 +33,17 @@ const (
 // BinaryExportSelect is the select list for exporting a table in binary COPY
 // format (each entry an already quoted identifier, cast where needed), or nil
 // when a column's type has no exact text form through binary COPY here.
-func BinaryExportSelect(cols []Column, idents []string) []string {
-	out := make([]string, len(cols))
+//
+// A bytea value longer than large bytes is left out of its row (NULL in its
+// column), so that neither PostgreSQL's message nor this process ever holds it
+// whole: after the table's columns the list has, per bytea column, the length of
+// such a value (NULL for the others), then the row's ctid, for the TableWriter's
+// Large to fetch the value in chunks. octet_length does not detoast a value, so
+// the rows cost no more to read than before.
+func BinaryExportSelect(cols []Column, idents []string, large int64) []string {
+	out := make([]string, len(cols), len(cols)+1)
+	var lengths []string
+	limit := strconv.FormatInt(large, 10)
 	for i, c := range cols {
 		switch exportForm(c.Type) {
 		case 0:
@@ -43,9 +54,15 @@ func BinaryExportSelect(cols []Column, idents []string) []string {
 				continue
 			}
 			out[i] = idents[i] + "::text" // date and time types: their output function
+		case outBytea:
+			out[i] = "CASE WHEN octet_length(" + idents[i] + ") <= " + limit + " THEN " + idents[i] + " END"
+			lengths = append(lengths, "CASE WHEN octet_length("+idents[i]+") > "+limit+" THEN octet_length("+idents[i]+") END")
 		default:
 			out[i] = idents[i]
 		}
+	}
+	if lengths != nil {
+		out = append(append(out, lengths...), "ctid")
 	}
 	return out
 }
@@ -72,18 +89,30 @@ func exportForm(pgType string) binaryOut {
 }
 
 // BeginBinaryTable starts a table whose rows come as binary COPY output of the
-// select list BinaryExportSelect made for cols.
+// select list BinaryExportSelect made for cols. Set the TableWriter's Large
+// before the first row that leaves a value out.
 func (w *Writer) BeginBinaryTable(name string, cols []Column) (*TableWriter, error) {
+	bin := make([]binaryOut, len(cols))
+	lengthAt := make([]int, len(cols))
+	width := len(cols)
+	for i, c := range cols {
+		bin[i] = exportForm(c.Type)
+		if bin[i] == 0 {
+			return nil, fmt.Errorf("table %q column %q: type %s has no binary export form", name, c.Name, c.Type)
+		}
+		lengthAt[i] = -1
+		if bin[i] == outBytea {
+			lengthAt[i] = width
+			width++
+		}
+	}
 	tw, err := w.BeginTable(name, cols)
 	if err != nil {
 		return nil, err
 	}
-	tw.bin = make([]binaryOut, len(cols))
-	for i, c := range cols {
-		tw.bin[i] = exportForm(c.Type)
-		if tw.bin[i] == 0 {
-			return nil, fmt.Errorf("table %q column %q: type %s has no binary export form", name, c.Name, c.Type)
-		}
+	tw.bin, tw.lengthAt, tw.width = bin, lengthAt, width
+	if width > len(cols) {
+		tw.width++ // the ctid
 	}
 	return tw, nil
 }
@@ -141,8 +170,8 @@ func (t *TableWriter) binaryStep(p []byte) (int, error) {
 		t.binEnded = true
 		return 2, nil
 	}
-	if int(n) != len(t.bin) {
-		return 0, fmt.Errorf("table %q row %d: %d COPY fields, want %d", t.name, t.rows+1, n, len(t.bin))
+	if int(n) != t.width {
+		return 0, fmt.Errorf("table %q row %d: %d COPY fields, want %d", t.name, t.rows+1, n, t.width)
 	}
 	end := 2
 	for range n {
@@ -160,8 +189,21 @@ func (t *TableWriter) binaryStep(p []byte) (int, error) {
 	return end, t.binaryRow(p[2:end])
 }
 
-// binaryRow writes one complete row of binary COPY fields as a JSON row.
+// binaryRow writes one complete row of binary COPY fields as a JSON row; the
+// fields after the table's columns (see BinaryExportSelect) are not written.
 func (t *TableWriter) binaryRow(p []byte) error {
+	fields := t.fields[:0]
+	for range t.width {
+		l := int32(binary.BigEndian.Uint32(p))
+		p = p[4:]
+		if l < 0 {
+			fields = append(fields, nil)
+			continue
+		}
+		fields = append(fields, p[:l:l]) // not nil, even when empty
+		p = p[l:]
+	}
+	t.fields = fields
 	b := t.buf[:0]
 	if t.rows > 0 {
 		b = append(b, ",\n["...)
@@ -172,16 +214,19 @@ func (t *TableWriter) binaryRow(p []byte) error {
 		if col > 0 {
 			b = append(b, ',')
 		}
-		l := int32(binary.BigEndian.Uint32(p))
-		p = p[4:]
-		if l < 0 {
-			b = append(b, "null"...)
-			continue
-		}
-		f := p[:l]
-		p = p[l:]
 		var err error
-		if b, err = t.binaryField(b, f, form); err != nil {
+		switch f := fields[col]; {
+		case t.lengthAt[col] >= 0 && fields[t.lengthAt[col]] != nil:
+			if f != nil {
+				return fmt.Errorf("table %q row %d column %d: both a value and a length to fetch", t.name, t.rows+1, col+1)
+			}
+			b, err = t.largeBytea(b, fields[len(fields)-1], col, fields[t.lengthAt[col]])
+		case f == nil:
+			b = append(b, "null"...)
+		default:
+			b, err = t.binaryField(b, f, form)
+		}
+		if err != nil {
 			return fmt.Errorf("table %q row %d column %d: %w", t.name, t.rows+1, col+1, err)
 		}
 	}
@@ -226,10 +271,16 @@ func (t *TableWriter) binaryField(b, f []byte, form binaryOut) ([]byte, error) {
 	return t.rawBytea(b, f)
 }
 
-// rawBytea writes raw bytes as a base64 JSON string, in chunks, handing encoded
-// bytes on whenever they pile up.
+// rawBytea writes raw bytes as a base64 JSON string.
 func (t *TableWriter) rawBytea(b, raw []byte) ([]byte, error) {
-	b = append(b, '"')
+	b, err := t.appendBase64(append(b, '"'), raw)
+	return append(b, '"'), err
+}
+
+// appendBase64 appends raw bytes in base64, in chunks, handing encoded bytes on
+// whenever they pile up. Only the end of raw may be padded: raw must be a
+// multiple of 3 bytes long unless it ends the value.
+func (t *TableWriter) appendBase64(b, raw []byte) ([]byte, error) {
 	const chunk = 3 * 16384 // whole base64 groups
 	for len(raw) > 0 {
 		n := min(len(raw), chunk)
@@ -242,7 +293,7 @@ func (t *TableWriter) rawBytea(b, raw []byte) ([]byte, error) {
 			b = b[:0]
 		}
 	}
-	return append(b, '"'), nil
+	return b, nil
 }
 
 // binaryClose checks that the binary COPY data ended where it should.

@@ -32,16 +32,17 @@ func binaryCopy(rows [][][]byte) []byte {
 func TestBinaryExportRowsWhateverTheSplit(t *testing.T) {
 	cols := []Column{{Name: "id", Type: "bigint"}, {Name: "n", Type: "smallint"}, {Name: "ok", Type: "boolean"},
 		{Name: "t", Type: "text"}, {Name: "j", Type: "jsonb"}, {Name: "at", Type: "timestamp with time zone"}, {Name: "data", Type: "bytea"}}
-	if sel := BinaryExportSelect(cols, []string{`"id"`, `"n"`, `"ok"`, `"t"`, `"j"`, `"at"`, `"data"`}); strings.Join(sel, ",") != `"id","n","ok","t","j","at"::text,"data"` {
+	if sel := BinaryExportSelect(cols, []string{`"id"`, `"n"`, `"ok"`, `"t"`, `"j"`, `"at"`, `"data"`}, 1000); strings.Join(sel, ",") != `"id","n","ok","t","j","at"::text,`+
+		`CASE WHEN octet_length("data") <= 1000 THEN "data" END,CASE WHEN octet_length("data") > 1000 THEN octet_length("data") END,ctid` {
 		t.Fatalf("select list: %v", sel)
 	}
-	if BinaryExportSelect([]Column{{Name: "x", Type: "numeric(10,2)"}}, []string{`"x"`}) != nil {
+	if BinaryExportSelect([]Column{{Name: "x", Type: "numeric(10,2)"}}, []string{`"x"`}, 1000) != nil {
 		t.Error("numeric has no binary export form here, but got a select list")
 	}
 	big := bytes.Repeat([]byte{0, 0xff, '"', '\\'}, 40000)
 	stream := binaryCopy([][][]byte{
-		{be(8, -5), be(2, 7), {1}, []byte("Tab\there \"quoted\" ✓"), append([]byte{1}, `{"a": [1, "x"]}`...), []byte("2026-11-20 10:00:00.000001+00"), {0, 1, 2}},
-		{be(8, 1<<40), nil, {0}, []byte(""), nil, nil, big},
+		{be(8, -5), be(2, 7), {1}, []byte("Tab\there \"quoted\" ✓"), append([]byte{1}, `{"a": [1, "x"]}`...), []byte("2026-11-20 10:00:00.000001+00"), {0, 1, 2}, nil, ctid(1)},
+		{be(8, 1<<40), nil, {0}, []byte(""), nil, nil, big, nil, ctid(2)},
 	})
 	write := func(chunk int) string {
 		var out bytes.Buffer
@@ -123,6 +124,9 @@ func TestBinaryExportRefusesCutData(t *testing.T) {
 		t.Errorf("cut stream: got %v", err)
 	}
 }
+
+// ctid is a binary tid: block 0, offset n.
+func ctid(n int) []byte { return []byte{0, 0, 0, 0, byte(n >> 8), byte(n)} }
 
 func be(size int, n int64) []byte {
 	b := binary.BigEndian.AppendUint64(nil, uint64(n))

@@ -134,7 +134,15 @@ type TableWriter struct {
 	buf     []byte
 	rows    int64
 
+	// Large fetches the bytea values a binary COPY row leaves out for their
+	// size (see BinaryExportSelect); not used for COPY text format, where
+	// every value comes whole inside its row.
+	Large FetchFunc
+
 	bin        []binaryOut // set: the rows come as binary COPY output (copyout.go)
+	lengthAt   []int       // per column: the field with a left-out value's length, or -1
+	width      int         // fields per binary COPY row, the columns' and the extra ones
+	fields     [][]byte    // the current row's fields, nil for NULL
 	binStarted bool
 	binEnded   bool
 }

@@ -49,6 +49,11 @@ func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions
 		return nil, err
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	large, err := shareSnapshot(ctx, tx, conn, cat, opts.IncludeAttachments)
+	if err != nil {
+		return nil, err
+	}
+	defer large.close(ctx)
 	res := &wippidu.ExportResult{SourceHost: opts.SourceHost, ExportedAt: exportedAt.UTC(), IncludeAttachments: opts.IncludeAttachments,
 		EncryptedTo: opts.Recipients.Len()}
 	estimate, err := rowsEstimate(ctx, tx, cat)
@@ -76,7 +81,7 @@ func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions
 	// The people come first: an import reads them before anything else.
 	for _, t := range anonymizer.DefaultPolicy().PeopleFirst(cat) {
 		prog.phase(wippidu.PhaseExporting, t.Name)
-		n, err := exportTable(ctx, tx, tableStarts{text: dw.BeginTable, binary: dw.BeginBinaryTable}, t, &progressWriter{prog: prog, base: res.Rows, attachments: opts.IncludeAttachments})
+		n, err := exportTable(ctx, tx, dw, large, t, &progressWriter{prog: prog, base: res.Rows, attachments: opts.IncludeAttachments})
 		if err != nil {
 			return nil, err
 		}
@@ -162,14 +167,6 @@ func snapshot(ctx context.Context, conn *pgx.Conn) (pgx.Tx, *schema.Catalog, tim
 	return tx, cat, at, nil
 }
 
-// exportTable writes one table through sink and returns its number of rows.
-// Without attachments, binary columns are left out of the dump.
-// tableStarts are the dump writer's two ways to begin a table: for COPY text
-// format and for binary COPY.
-type tableStarts struct {
-	text, binary func(string, []dump.Column) (*dump.TableWriter, error)
-}
-
 // hasBytea reports whether a table exports binary values.
 func hasBytea(cols []dump.Column) bool {
 	for _, c := range cols {
@@ -180,7 +177,9 @@ func hasBytea(cols []dump.Column) bool {
 	return false
 }
 
-func exportTable(ctx context.Context, tx pgx.Tx, begin tableStarts, t *schema.Table, sink *progressWriter) (int64, error) {
+// exportTable writes one table through sink and returns its number of rows.
+// Without attachments, binary columns are left out of the dump.
+func exportTable(ctx context.Context, tx pgx.Tx, dw *dump.Writer, large *largeValues, t *schema.Table, sink *progressWriter) (int64, error) {
 	var cols []dump.Column
 	var idents []string
 	for _, c := range t.Columns {
@@ -190,16 +189,25 @@ func exportTable(ctx context.Context, tx pgx.Tx, begin tableStarts, t *schema.Ta
 		cols = append(cols, dump.Column{Name: c.Name, Type: c.Type})
 		idents = append(idents, pgx.Identifier{c.Name}.Sanitize())
 	}
-	// A table of binary values is read in binary COPY format (dump/copyout.go).
+	// A table of binary values is read in binary COPY format (dump/copyout.go),
+	// its largest values in chunks beside the COPY (large.go). In COPY text
+	// format every value, however large, comes whole inside its row.
 	sql := "COPY " + pgx.Identifier{t.Name}.Sanitize() + " (" + strings.Join(idents, ", ") + ") TO STDOUT"
-	open := begin.text
-	if sel := dump.BinaryExportSelect(cols, idents); sel != nil && hasBytea(cols) {
+	open := dw.BeginTable
+	var sel []string
+	if hasBytea(cols) && large != nil {
+		sel = dump.BinaryExportSelect(cols, idents, largeValueBytes)
+	}
+	if sel != nil {
 		sql = "COPY (SELECT " + strings.Join(sel, ", ") + " FROM " + pgx.Identifier{t.Name}.Sanitize() + ") TO STDOUT (FORMAT binary)"
-		open = begin.binary
+		open = dw.BeginBinaryTable
 	}
 	tw, err := open(t.Name, cols)
 	if err != nil {
 		return 0, fmt.Errorf("table %q: %w", t.Name, err)
+	}
+	if sel != nil {
+		tw.Large = large.fetch(ctx, t.Name, cols)
 	}
 	sink.w = tw
 	if len(cols) > 0 {
