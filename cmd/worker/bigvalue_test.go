@@ -12,28 +12,32 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/wippidu/wippidu/anonymizer"
 	"github.com/wippidu/wippidu/dump"
 	"github.com/wippidu/wippidu/internal/procmem"
 	"github.com/wippidu/wippidu/internal/testdb"
 )
 
-// bigValueBytes is the attachment TestExportStreamsLargeValues exports: more
-// than a dump reader accepts by default, so a whole value held anywhere in the
-// worker would show in its peak RSS.
+// bigValueBytes is the attachment TestLargeValuesStream exports and imports:
+// more than a dump reader holds by default, so a whole value held anywhere in
+// the worker would show in its peak RSS.
 const bigValueBytes = 80 << 20
 
-// maxExportRSS is the most the exporting process may hold resident.
-const maxExportRSS = 100 << 20
+// maxLargeRSS is the most the exporting or importing process may hold resident.
+const maxLargeRSS = 100 << 20
 
-// TestExportStreamsLargeValues has the worker binary export a database holding
-// one attachment of 80 MiB of random bytes: the value is read in chunks on a
-// second connection and base64-encoded into the dump as it comes, so the
-// process's peak RSS stays far below the value's size, and the dump holds the
-// value exactly.
-func TestExportStreamsLargeValues(t *testing.T) {
+// TestLargeValuesStream has the worker binary export a database holding one
+// attachment of 80 MiB of random bytes, then import the dump with every
+// anonymizer off. The export reads the value in chunks on a second connection
+// and base64-encodes it into the dump as it comes; the import decodes it into a
+// temporary file as it reads it and streams it from there into COPY. Both
+// processes' peak RSS stays far below the value's size, and the value arrives
+// exactly; the default import replaces it.
+func TestLargeValuesStream(t *testing.T) {
 	if testing.Short() {
 		t.Skip("exports an 80 MiB attachment; skipped with -short")
 	}
@@ -67,8 +71,8 @@ func TestExportStreamsLargeValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("exported an %d MiB attachment in %s into a %d MB dump; peak RSS %d MB", bigValueBytes>>20, took.Round(time.Millisecond), st.Size()>>20, rss>>20)
-	if rss > maxExportRSS {
-		t.Errorf("peak RSS of the export: %d MB, want under %d MB", rss>>20, maxExportRSS>>20)
+	if rss > maxLargeRSS {
+		t.Errorf("peak RSS of the export: %d MB, want under %d MB", rss>>20, maxLargeRSS>>20)
 	}
 
 	got, err := attachmentSum(path, id)
@@ -77,6 +81,40 @@ func TestExportStreamsLargeValues(t *testing.T) {
 	}
 	if !slices.Equal(got, sum) {
 		t.Errorf("the dump's attachment %d has sha256 %s, the database's is %s", id, hex.EncodeToString(got), hex.EncodeToString(sum))
+	}
+
+	staging := newInstance(t, true)
+	c = staging.cmd("import", "--inline", "--confirm-host", "staging.wippidu.net",
+		"--keep", strings.Join(anonymizer.Keys, ","), "--risk-ack", anonymizer.RiskAck, path)
+	stderr.Reset()
+	c.Stderr = &stderr
+	start = time.Now()
+	if rss, err = procmem.Run(c); err != nil {
+		t.Fatalf("import: %v\n%s", err, tail(stderr.String(), 2000))
+	}
+	t.Logf("imported it with every anonymizer off in %s; peak RSS %d MB", time.Since(start).Round(time.Millisecond), rss>>20)
+	if rss > maxLargeRSS {
+		t.Errorf("peak RSS of the import: %d MB, want under %d MB", rss>>20, maxLargeRSS>>20)
+	}
+	var stagingSum []byte
+	if err := staging.pool.QueryRow(ctx, `SELECT sha256(data) FROM attachments WHERE id = $1`, id).Scan(&stagingSum); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(stagingSum, sum) {
+		t.Errorf("staging's attachment %d has sha256 %s, production's is %s", id, hex.EncodeToString(stagingSum), hex.EncodeToString(sum))
+	}
+
+	// The default import skips the value, however long, and loads a placeholder.
+	anonymized := newInstance(t, true)
+	c = anonymized.cmd("import", "--inline", "--confirm-host", "staging.wippidu.net", path)
+	stderr.Reset()
+	c.Stderr = &stderr
+	if err := c.Run(); err != nil {
+		t.Fatalf("default import: %v\n%s", err, tail(stderr.String(), 2000))
+	}
+	var size int64
+	if err := anonymized.pool.QueryRow(ctx, `SELECT octet_length(data) FROM attachments WHERE id = $1`, id).Scan(&size); err != nil || size >= 1<<20 {
+		t.Errorf("the default import loaded %d bytes for the attachment (%v), want its small placeholder", size, err)
 	}
 }
 
