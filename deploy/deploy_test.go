@@ -130,11 +130,32 @@ func checkPod(t *testing.T, file string, spec map[string]any, longRunning bool) 
 			if drain := drainOf(t, cmd); time.Duration(grace)*time.Second <= drain {
 				t.Errorf("%s: terminationGracePeriodSeconds %d is not longer than the drain %s", file, grace, drain)
 			}
+			// Imports stream large bytea values through a temporary file.
+			if get(c, "securityContext", "readOnlyRootFilesystem") == true && !mountsTmp(spec, c) {
+				t.Errorf("%s: the worker's root file system is read-only and /tmp is not a volume", file)
+			}
 		}
 		if cmd[0] == "web" && c["readinessProbe"] == nil {
 			t.Errorf("%s: web without a readiness probe", file)
 		}
 	}
+}
+
+// mountsTmp reports whether container c of a pod spec mounts an emptyDir volume at /tmp.
+func mountsTmp(spec, c map[string]any) bool {
+	mounts, _ := c["volumeMounts"].([]any)
+	for _, m := range mounts {
+		if get(m, "mountPath") != "/tmp" {
+			continue
+		}
+		vols, _ := spec["volumes"].([]any)
+		for _, v := range vols {
+			if get(v, "name") == get(m, "name") && get(v, "emptyDir") != nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func TestComposeFile(t *testing.T) {
