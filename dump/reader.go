@@ -9,8 +9,9 @@ import (
 	"github.com/klauspost/compress/gzip"
 )
 
-// DefaultMaxValueBytes bounds a single decoded JSON string (an attachment's base64,
-// a message body). A larger value is refused instead of exhausting memory.
+// DefaultMaxValueBytes bounds a single decoded JSON string (a message body, a JSON
+// column). A larger value is refused instead of exhausting memory. A bytea value
+// (an attachment's base64) is bound by MaxLargeBytes instead: it is never held.
 const DefaultMaxValueBytes = 64 << 20
 
 // DefaultMaxNameBytes bounds table, column and type names, object keys and header
