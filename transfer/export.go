@@ -211,7 +211,12 @@ func exportTable(ctx context.Context, tx pgx.Tx, dw *dump.Writer, large *largeVa
 	}
 	sink.w = tw
 	if len(cols) > 0 {
-		if _, err := tx.Conn().PgConn().CopyTo(ctx, sink, sql); err != nil {
+		pipe := newCopyPipe(sink)
+		_, err := tx.Conn().PgConn().CopyTo(ctx, pipe, sql)
+		if perr := pipe.Close(); err == nil {
+			err = perr
+		}
+		if err != nil {
 			return 0, fmt.Errorf("copy table %q: %w", t.Name, err)
 		}
 	}
