@@ -50,8 +50,8 @@ func newCopyPipe(dst io.Writer) *copyPipe {
 	return p
 }
 
-// run is the encoding goroutine. It gets its channel as an argument: it may
-// start only after Close has run.
+// run is the encoding goroutine. It takes its channel as an argument, not from
+// the struct, because it may first run after Close has already closed it.
 func (p *copyPipe) run(full <-chan pipeItem) {
 	defer close(p.done)
 	for it := range full {
