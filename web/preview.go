@@ -101,8 +101,11 @@ func (s *Server) previewFileKept(c *gin.Context, auditID int64) bool {
 		return false
 	}
 	opts, err := jobs.ImportOptionsOf(rec.Options)
+	if err != nil {
+		return false
+	}
 	store := s.previewStore(opts)
-	if err != nil || store == nil {
+	if store == nil {
 		return false
 	}
 	_, err = store.Stat(ctx, *rec.ObjectKey)
