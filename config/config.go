@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -36,21 +37,27 @@ type Config struct {
 	MetricsAddr       string
 	SecureCookies     bool
 	OTelTracing       bool
-	LoginAttempts     int      // per client address and minute
-	StagingAdmins     []string // lower-cased emails
-	ImportedAdmins    string   // ImportedAdminsKeep or ImportedAdminsDemote
-	SourceStorageURL  string   // production's exports, read by staging; empty: none
-	ExportRecipients  string   // age recipients exports are encrypted to; empty: not encrypted
-	ImportIdentity    string   // age identity (or the path of an identity file) that decrypts dumps
-	RefreshSchedule   string   // cron schedule of the scheduled refresh; empty: off
+	LoginAttempts     int            // per client network and minute
+	TrustedProxies    []netip.Prefix // peers whose X-Forwarded-For is believed
+	StagingAdmins     []string       // lower-cased emails
+	ImportedAdmins    AdminPolicy
+	SourceStorageURL  string // production's exports, read by staging; empty: none
+	ExportRecipients  string // age recipients exports are encrypted to; empty: not encrypted
+	ImportIdentity    string // age identity (or the path of an identity file) that decrypts dumps
+	RefreshSchedule   string // cron schedule of the scheduled refresh; empty: off
 	RefreshMaxAge     time.Duration
 	ExportSchedule    string // cron schedule of scheduled exports; empty: off
 }
 
+// AdminPolicy is what IMPORTED_ADMINS says becomes of production's admins on
+// staging. Either way they never do data work there (imports, exports, River UI):
+// that needs one of staging's own accounts.
+type AdminPolicy string
+
 // What IMPORTED_ADMINS may say.
 const (
-	ImportedAdminsKeep   = "keep"
-	ImportedAdminsDemote = "demote"
+	ImportedAdminsDemote AdminPolicy = "demote" // they get the least privileged role
+	ImportedAdminsKeep   AdminPolicy = "keep"   // they stay app admins, with the staging password
 )
 
 // Var documents one environment variable.
@@ -77,9 +84,10 @@ var Vars = []Var{
 	{"LOG_LEVEL", "info", "both", "debug, info, warn or error; logs are JSON on stderr."},
 	{"SECURE_COOKIES", "true", "both", "Mark session cookies Secure (set false only for plain-HTTP local demos)."},
 	{"OTEL_TRACING", "false", "both", "true emits OpenTelemetry traces of jobs (exporter configured by the standard OTEL_* variables)."},
-	{"LOGIN_ATTEMPTS_PER_MINUTE", "5", "both", "Login attempts one client address may make a minute, whatever the emails (a password spray over imported accounts is slowed to this)."},
-	{"STAGING_ADMINS", "(none)", "staging", "Comma-separated emails of staging's own admins: with the admin who starts an import, they keep their email, password and admin role across every refresh."},
-	{"IMPORTED_ADMINS", "keep", "staging", "keep: production's admins stay admins on staging (their password is staging123 after the default refresh); demote: they become parents, the least-privileged role."},
+	{"LOGIN_ATTEMPTS_PER_MINUTE", "5", "both", "Login attempts one client network (an IPv4 address, an IPv6 /64; every loopback address is one) may make a minute, whatever the emails, counted in PostgreSQL for every web replica at once (a password spray over imported accounts is slowed to this)."},
+	{"STAGING_ADMINS", "(none)", "staging", "Comma-separated emails of staging's own admins: with the admin who starts an import, they keep their email, password and admin role across every refresh, and only they (logged in with their own password, never staging123) may import, preview, export or act in River UI."},
+	{"IMPORTED_ADMINS", "demote", "staging", "demote: production's admins become parents, the least-privileged role; keep: they stay app admins on staging, where anyone who knows the public address scheme (user-<id>@staging.local) and staging123 can log in as them and see every page an app admin sees. Either way they never start an import, a preview, an export or a River UI action: data work needs one of staging's own accounts (STAGING_ADMINS)."},
+	{"TRUSTED_PROXIES", "(none)", "both", "Comma-separated CIDRs of the reverse proxies in front of the web tier (e.g. 10.0.0.0/8): only from them is X-Forwarded-For believed (its right-most address not in these networks is the client). Logins are limited per client network (an IPv4 address, an IPv6 /64) across every web replica."},
 	{"SOURCE_STORAGE_URL", "(none)", "staging", "Production's STORAGE_URL (or a bucket/prefix holding its exports) that staging may read: the Import section lists its newest exports and imports one without a download; `worker import --from-source NAME` does the same. Only read, never written."},
 	{"EXPORT_RECIPIENTS", "(none)", "production", "Comma-separated age public keys (age1…): exports are encrypted to them as they stream and named …json.gz.age."},
 	{"IMPORT_IDENTITY", "(none)", "staging", "The age identity (AGE-SECRET-KEY-1…) or the path of an age identity file that decrypts encrypted dumps as they stream."},
@@ -102,100 +110,149 @@ func defaultOf(name string) string {
 // FromEnv reads the configuration from the process environment.
 func FromEnv() (Config, error) { return Parse(os.Getenv) }
 
-// Parse reads the configuration through getenv and validates it.
+// Parse reads the configuration through getenv (Read) and checks that its
+// settings agree with each other (Validate); the error names every variable that
+// is wrong, not only the first.
 func Parse(getenv func(string) string) (Config, error) {
-	get := func(name string) string {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
-			return v
-		}
-		return defaultOf(name)
+	c, err := Read(getenv)
+	if verr := c.Validate(); verr != nil {
+		err = errors.Join(err, verr)
 	}
-	var errs []error
-	boolVar := func(name string) bool {
-		v := get(name)
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: want true or false", name, v))
-		}
-		return b
+	if err != nil {
+		return c, fmt.Errorf("configuration: %w", err)
 	}
-	durVar := func(name string) time.Duration {
-		v := get(name)
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("%s=%q: want a positive duration such as 24h", name, v))
-		}
-		return d
-	}
-	intVar := func(name string) int64 {
-		v := get(name)
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n <= 0 {
-			errs = append(errs, fmt.Errorf("%s=%q: want a positive integer", name, v))
-		}
-		return n
-	}
+	return c, nil
+}
+
+// Read turns each variable into its field, with the defaults Vars documents. It
+// reports a value that cannot be read (a bool that is not true or false, a
+// duration that is not one), not whether the settings make sense together.
+func Read(getenv func(string) string) (Config, error) {
+	r := reader{getenv: getenv}
 	c := Config{
-		DatabaseURL:       get("DATABASE_URL"),
-		StorageURL:        get("STORAGE_URL"),
-		AllowProdImport:   boolVar("APP_ALLOW_PROD_IMPORT"),
-		Hostname:          strings.ToLower(get("APP_HOSTNAME")),
-		ListenAddr:        get("LISTEN_ADDR"),
+		DatabaseURL:       r.str("DATABASE_URL"),
+		StorageURL:        r.str("STORAGE_URL"),
+		AllowProdImport:   r.boolean("APP_ALLOW_PROD_IMPORT"),
+		Hostname:          strings.ToLower(r.str("APP_HOSTNAME")),
+		ListenAddr:        r.str("LISTEN_ADDR"),
 		SessionSecret:     getenv("SESSION_SECRET"),
 		AnonymizerSalt:    getenv("ANONYMIZER_SALT"),
-		ExportRetention:   durVar("EXPORT_RETENTION"),
-		KeepImportedDumps: boolVar("KEEP_IMPORTED_DUMPS"),
-		JobTimeout:        durVar("JOB_TIMEOUT"),
-		LivenessGrace:     durVar("JOB_LIVENESS_GRACE"),
-		MaxUploadBytes:    intVar("MAX_UPLOAD_BYTES"),
-		WorkerConcurrency: int(intVar("WORKER_CONCURRENCY")),
-		LogLevel:          strings.ToLower(get("LOG_LEVEL")),
-		MetricsAddr:       get("METRICS_ADDR"),
-		SecureCookies:     boolVar("SECURE_COOKIES"),
-		OTelTracing:       boolVar("OTEL_TRACING"),
-		ImportedAdmins:    strings.ToLower(get("IMPORTED_ADMINS")),
-		LoginAttempts:     int(intVar("LOGIN_ATTEMPTS_PER_MINUTE")),
-		SourceStorageURL:  get("SOURCE_STORAGE_URL"),
-		ExportRecipients:  get("EXPORT_RECIPIENTS"),
+		ExportRetention:   r.duration("EXPORT_RETENTION"),
+		KeepImportedDumps: r.boolean("KEEP_IMPORTED_DUMPS"),
+		JobTimeout:        r.duration("JOB_TIMEOUT"),
+		LivenessGrace:     r.duration("JOB_LIVENESS_GRACE"),
+		MaxUploadBytes:    r.positive("MAX_UPLOAD_BYTES"),
+		WorkerConcurrency: int(r.positive("WORKER_CONCURRENCY")),
+		LogLevel:          strings.ToLower(r.str("LOG_LEVEL")),
+		MetricsAddr:       r.str("METRICS_ADDR"),
+		SecureCookies:     r.boolean("SECURE_COOKIES"),
+		OTelTracing:       r.boolean("OTEL_TRACING"),
+		ImportedAdmins:    AdminPolicy(strings.ToLower(r.str("IMPORTED_ADMINS"))),
+		LoginAttempts:     int(r.positive("LOGIN_ATTEMPTS_PER_MINUTE")),
+		TrustedProxies:    r.prefixes("TRUSTED_PROXIES"),
+		StagingAdmins:     r.emails("STAGING_ADMINS"),
+		SourceStorageURL:  r.str("SOURCE_STORAGE_URL"),
+		ExportRecipients:  r.str("EXPORT_RECIPIENTS"),
 		ImportIdentity:    getenv("IMPORT_IDENTITY"),
-		RefreshSchedule:   get("REFRESH_SCHEDULE"),
-		RefreshMaxAge:     durVar("REFRESH_MAX_AGE"),
-		ExportSchedule:    get("EXPORT_SCHEDULE"),
+		RefreshSchedule:   r.str("REFRESH_SCHEDULE"),
+		RefreshMaxAge:     r.duration("REFRESH_MAX_AGE"),
+		ExportSchedule:    r.str("EXPORT_SCHEDULE"),
 	}
-	for _, e := range strings.Split(getenv("STAGING_ADMINS"), ",") {
+	if h, _, err := net.SplitHostPort(c.Hostname); err == nil {
+		c.Hostname = h
+	}
+	return c, errors.Join(r.errs...)
+}
+
+// reader reads variables through getenv and collects what cannot be read.
+type reader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+// str is the variable's value, trimmed, or its default.
+func (r *reader) str(name string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	return defaultOf(name)
+}
+
+func (r *reader) boolean(name string) bool {
+	v := r.str(name)
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.errs = append(r.errs, fmt.Errorf("%s=%q: want true or false", name, v))
+	}
+	return b
+}
+
+func (r *reader) duration(name string) time.Duration {
+	v := r.str(name)
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		r.errs = append(r.errs, fmt.Errorf("%s=%q: want a positive duration such as 24h", name, v))
+	}
+	return d
+}
+
+func (r *reader) positive(name string) int64 {
+	v := r.str(name)
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		r.errs = append(r.errs, fmt.Errorf("%s=%q: want a positive integer", name, v))
+	}
+	return n
+}
+
+// emails reads a comma-separated list of emails, lower-cased.
+func (r *reader) emails(name string) []string {
+	var out []string
+	for _, e := range strings.Split(r.str(name), ",") {
 		if e = strings.ToLower(strings.TrimSpace(e)); e != "" {
 			if !strings.Contains(e, "@") {
-				errs = append(errs, fmt.Errorf("STAGING_ADMINS: %q is not an email", e))
+				r.errs = append(r.errs, fmt.Errorf("%s: %q is not an email", name, e))
 			}
-			c.StagingAdmins = append(c.StagingAdmins, e)
+			out = append(out, e)
 		}
 	}
-	if c.ImportedAdmins != ImportedAdminsKeep && c.ImportedAdmins != ImportedAdminsDemote {
-		errs = append(errs, fmt.Errorf("IMPORTED_ADMINS=%q: want keep or demote", c.ImportedAdmins))
+	return out
+}
+
+// prefixes reads a comma-separated list of CIDRs; a bare address is its own
+// network (/32 or /128).
+func (r *reader) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, f := range strings.Split(r.str(name), ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil {
+				r.errs = append(r.errs, fmt.Errorf("%s: %q is not a CIDR such as 10.0.0.0/8 or fd00::/8", name, f))
+				continue
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		out = append(out, p.Masked())
 	}
+	return out
+}
+
+// Validate checks that the settings make sense together and that the ones read
+// as text (URLs, keys, schedules) are well formed.
+func (c Config) Validate() error {
+	var errs []error
 	if c.DatabaseURL == "" {
 		errs = append(errs, errors.New("DATABASE_URL is required"))
 	}
-	if u, err := url.Parse(c.StorageURL); err != nil || (u.Scheme != "file" && u.Scheme != "s3") {
-		errs = append(errs, fmt.Errorf("STORAGE_URL=%q: want file:///path or s3://bucket/prefix", c.StorageURL))
+	if c.ImportedAdmins != ImportedAdminsKeep && c.ImportedAdmins != ImportedAdminsDemote {
+		errs = append(errs, fmt.Errorf("IMPORTED_ADMINS=%q: want demote or keep", c.ImportedAdmins))
 	}
-	if c.SourceStorageURL != "" {
-		if u, err := url.Parse(c.SourceStorageURL); err != nil || (u.Scheme != "file" && u.Scheme != "s3") {
-			errs = append(errs, fmt.Errorf("SOURCE_STORAGE_URL=%q: want file:///path or s3://bucket/prefix", c.SourceStorageURL))
-		}
-		if storagesOverlap(c.SourceStorageURL, c.StorageURL) {
-			errs = append(errs, errors.New("SOURCE_STORAGE_URL and STORAGE_URL overlap: give staging a storage of its own, outside production's (its housekeeping deletes what it finds in its own)"))
-		}
-	}
-	if err := checkSchedule("REFRESH_SCHEDULE", c.RefreshSchedule); err != nil {
-		errs = append(errs, err)
-	}
-	if err := checkSchedule("EXPORT_SCHEDULE", c.ExportSchedule); err != nil {
-		errs = append(errs, err)
-	}
-	if c.RefreshSchedule != "" && (c.SourceStorageURL == "" || !c.AllowProdImport) {
-		errs = append(errs, errors.New("REFRESH_SCHEDULE needs APP_ALLOW_PROD_IMPORT=true and SOURCE_STORAGE_URL (where the exports to import are)"))
-	}
+	errs = append(errs, c.validateStorage()...)
+	errs = append(errs, c.validateSchedules()...)
 	if c.AllowProdImport {
 		if c.Hostname == "" {
 			errs = append(errs, errors.New("APP_ALLOW_PROD_IMPORT=true needs APP_HOSTNAME (the hostname admins must type to confirm an import)"))
@@ -203,9 +260,6 @@ func Parse(getenv func(string) string) (Config, error) {
 		if c.AnonymizerSalt == "" {
 			errs = append(errs, errors.New("APP_ALLOW_PROD_IMPORT=true needs ANONYMIZER_SALT (the key of the fake-name mapping)"))
 		}
-	}
-	if h, _, err := net.SplitHostPort(c.Hostname); err == nil {
-		c.Hostname = h
 	}
 	if _, err := sealed.ParseRecipients(c.ExportRecipients); err != nil {
 		errs = append(errs, fmt.Errorf("EXPORT_RECIPIENTS %w", err))
@@ -216,10 +270,43 @@ func Parse(getenv func(string) string) (Config, error) {
 	if _, err := logLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
 	}
-	if len(errs) > 0 {
-		return c, fmt.Errorf("configuration: %w", errors.Join(errs...))
+	return errors.Join(errs...)
+}
+
+func (c Config) validateStorage() []error {
+	var errs []error
+	if !storageURL(c.StorageURL) {
+		errs = append(errs, fmt.Errorf("STORAGE_URL=%q: want file:///path or s3://bucket/prefix", c.StorageURL))
 	}
-	return c, nil
+	if c.SourceStorageURL == "" {
+		return errs
+	}
+	if !storageURL(c.SourceStorageURL) {
+		errs = append(errs, fmt.Errorf("SOURCE_STORAGE_URL=%q: want file:///path or s3://bucket/prefix", c.SourceStorageURL))
+	}
+	if storagesOverlap(c.SourceStorageURL, c.StorageURL) {
+		errs = append(errs, errors.New("SOURCE_STORAGE_URL and STORAGE_URL overlap: give staging a storage of its own, outside production's (its housekeeping deletes what it finds in its own)"))
+	}
+	return errs
+}
+
+func storageURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "file" || u.Scheme == "s3")
+}
+
+func (c Config) validateSchedules() []error {
+	var errs []error
+	if err := checkSchedule("REFRESH_SCHEDULE", c.RefreshSchedule); err != nil {
+		errs = append(errs, err)
+	}
+	if err := checkSchedule("EXPORT_SCHEDULE", c.ExportSchedule); err != nil {
+		errs = append(errs, err)
+	}
+	if c.RefreshSchedule != "" && (c.SourceStorageURL == "" || !c.AllowProdImport) {
+		errs = append(errs, errors.New("REFRESH_SCHEDULE needs APP_ALLOW_PROD_IMPORT=true and SOURCE_STORAGE_URL (where the exports to import are)"))
+	}
+	return errs
 }
 
 // ParseLogLevel reads LOG_LEVEL alone through getenv, as Parse reads it, for a

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"flag"
 	"log/slog"
 	"os"
 	"strings"
@@ -112,17 +113,36 @@ func TestHostMatches(t *testing.T) {
 	}
 }
 
+var update = flag.Bool("update", false, "rewrite the README's configuration table from Vars")
+
+// TestReadmeDocumentsEveryVariable holds the README's configuration table to Vars:
+// the defaults and meanings are written once, in Vars. -update rewrites it.
 func TestReadmeDocumentsEveryVariable(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+	const path = "../README.md"
+	const begin, end = "<!-- generated from config.Vars", "<!-- end of config.Vars -->"
+	readme, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The README's table says what Vars says: the defaults are written once, in Vars.
+	s := string(readme)
+	i, j := strings.Index(s, begin), strings.Index(s, end)
+	if i < 0 || j < i {
+		t.Fatalf("README has no block between %q and %q", begin, end)
+	}
+	i += strings.Index(s[i:], "\n") + 1
+	var b strings.Builder
+	b.WriteString("| variable | default | set on | meaning |\n| --- | --- | --- | --- |\n")
 	for _, v := range Vars {
-		row := "| `" + v.Name + "` | " + v.Default + " | " + v.Instance + " | " + v.Doc + " |"
-		if !strings.Contains(string(readme), row) {
-			t.Errorf("README does not document %s as\n%s", v.Name, row)
+		b.WriteString("| `" + v.Name + "` | " + v.Default + " | " + v.Instance + " | " + v.Doc + " |\n")
+	}
+	if *update {
+		if err := os.WriteFile(path, []byte(s[:i]+b.String()+s[j:]), 0o644); err != nil {
+			t.Fatal(err)
 		}
+		return
+	}
+	if got := s[i:j]; got != b.String() {
+		t.Errorf("README's configuration table differs from Vars; run go test ./config -run %s -update\ngot:\n%s\nwant:\n%s", t.Name(), got, b.String())
 	}
 }
 

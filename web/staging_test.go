@@ -95,9 +95,7 @@ func TestRefreshKeepsStagingAdminsAndEndsOtherSessions(t *testing.T) {
 			logger := slog.New(slog.DiscardHandler)
 			l := startLive(t, logger, func(v map[string]string) {
 				v["STAGING_ADMINS"] = opsEmail
-				if demote {
-					v["IMPORTED_ADMINS"] = "demote"
-				}
+				v["IMPORTED_ADMINS"] = map[bool]string{false: "keep", true: "demote"}[demote]
 			})
 			l.work(logger)
 			testdb.Fixture(t, l.pool)

@@ -145,7 +145,7 @@ func (w *ImportWorker) load(ctx context.Context, job *river.Job[jobs.ImportArgs]
 			if err != nil {
 				return err
 			}
-			res.KeptAccounts, res.ImportedAdmins = kept, w.deps.Config.ImportedAdmins
+			res.KeptAccounts, res.ImportedAdmins = kept, string(w.deps.Config.ImportedAdmins)
 			if a.Preview {
 				return w.sample(ctx, tx, res)
 			}
