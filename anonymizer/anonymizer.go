@@ -96,8 +96,11 @@ type Anonymizer struct {
 
 // New prepares an import's anonymizer. off lists the anonymizers switched off (the
 // caller has checked the risk acknowledgement). The staging password is hashed here,
-// once per import.
+// once per import. A salt CheckSalt refuses is refused here too.
 func New(policy *Policy, off []string, salt string) (*Anonymizer, error) {
+	if err := CheckSalt(salt); err != nil {
+		return nil, err
+	}
 	a := &Anonymizer{policy: policy, off: map[string]bool{}, salt: []byte(salt), leaks: newLeakCheck()}
 	for _, k := range off {
 		if !isKey(k) {

@@ -4,12 +4,14 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/wippidu/wippidu/internal/testsalt"
 )
 
 func TestBirthDatesMoveWithinTheirSchoolYear(t *testing.T) {
-	a, _ := New(DefaultPolicy(), []string{Passwords}, "salt-1")
-	again, _ := New(DefaultPolicy(), []string{Passwords}, "salt-1")
-	other, _ := New(DefaultPolicy(), []string{Passwords}, "salt-2")
+	a, _ := New(DefaultPolicy(), []string{Passwords}, testsalt.Salt)
+	again, _ := New(DefaultPolicy(), []string{Passwords}, testsalt.Salt)
+	other, _ := New(DefaultPolicy(), []string{Passwords}, testsalt.Other)
 	shift := func(an *Anonymizer, id int, date string) string {
 		out, null := shiftedBirthDate(an, nil, Row{Table: "students", ID: []byte(strconv.Itoa(id)), Value: []byte(date), NotNull: false})
 		if null {

@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+
+	"github.com/wippidu/wippidu/internal/testsalt"
 )
 
 // TestPeopleMemory builds the dictionary of 100,000 users and 100,000 students
@@ -18,7 +20,7 @@ func TestPeopleMemory(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	a, err := New(DefaultPolicy(), []string{Passwords}, "salt")
+	a, err := New(DefaultPolicy(), []string{Passwords}, testsalt.Salt)
 	if err != nil {
 		t.Fatal(err)
 	}

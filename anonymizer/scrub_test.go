@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wippidu/wippidu/internal/testsalt"
 	"github.com/wippidu/wippidu/schema"
 )
 
@@ -52,7 +53,7 @@ type testUser struct {
 // parent id).
 func newImport(t *testing.T, off []string, users []testUser, students [][4]string) *Anonymizer {
 	t.Helper()
-	a, err := New(DefaultPolicy(), off, "scrub-salt")
+	a, err := New(DefaultPolicy(), off, testsalt.Salt)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wippidu/wippidu/anonymizer"
 	"github.com/wippidu/wippidu/sealed"
 )
 
@@ -73,7 +74,7 @@ var Vars = []Var{
 	{"APP_HOSTNAME", "(required where imports are allowed)", "both", "This instance's hostname, e.g. staging.wippidu.net: written into exports, and what the CLI's --confirm-host must match."},
 	{"LISTEN_ADDR", ":8080", "both", "Address the web tier listens on."},
 	{"SESSION_SECRET", "(required by the web tier)", "both", "At least 32 bytes of secret; signs the login form's CSRF token (sessions themselves are server-side rows)."},
-	{"ANONYMIZER_SALT", "(required where imports are allowed)", "staging", "Key of the hash that picks fake names; changing it changes every fake name."},
+	{"ANONYMIZER_SALT", "(required where imports are allowed)", "staging", "At least 32 random bytes (`openssl rand -hex 32`), the key of the hash that picks fake names and birth dates; changing it changes every one. Published values (the examples in deploy/) and short or repetitive ones are refused at start."},
 	{"EXPORT_RETENTION", "24h", "production", "How long finished exports stay in storage before housekeeping deletes them."},
 	{"KEEP_IMPORTED_DUMPS", "false", "staging", "Keep uploaded dumps after a successful import (they hold production personal data)."},
 	{"JOB_TIMEOUT", "12h", "both", "Longest an export or import may run; stuck-job rescue waits an hour longer."},
@@ -258,7 +259,9 @@ func (c Config) Validate() error {
 			errs = append(errs, errors.New("APP_ALLOW_PROD_IMPORT=true needs APP_HOSTNAME (the hostname admins must type to confirm an import)"))
 		}
 		if c.AnonymizerSalt == "" {
-			errs = append(errs, errors.New("APP_ALLOW_PROD_IMPORT=true needs ANONYMIZER_SALT (the key of the fake-name mapping)"))
+			errs = append(errs, errors.New("APP_ALLOW_PROD_IMPORT=true needs ANONYMIZER_SALT (the key of the fake names and birth dates), at least 32 random bytes such as the output of `openssl rand -hex 32`"))
+		} else if err := anonymizer.CheckSalt(c.AnonymizerSalt); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if _, err := sealed.ParseRecipients(c.ExportRecipients); err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/wippidu/wippidu/dump"
 	"github.com/wippidu/wippidu/internal/pgtest"
 	"github.com/wippidu/wippidu/internal/testdb"
+	"github.com/wippidu/wippidu/internal/testsalt"
 	"github.com/wippidu/wippidu/transfer"
 )
 
@@ -36,7 +37,7 @@ func export(t *testing.T, pool *pgxpool.Pool, attachments bool) []byte {
 
 func anon(t *testing.T, off ...string) *anonymizer.Anonymizer {
 	t.Helper()
-	a, err := anonymizer.New(anonymizer.DefaultPolicy(), off, "test-salt")
+	a, err := anonymizer.New(anonymizer.DefaultPolicy(), off, testsalt.Salt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +243,7 @@ func TestNamesAreDeterministicPerSalt(t *testing.T) {
 		}
 		return queryStrings(t, dst, "SELECT id || ':' || first_name || ' ' || last_name FROM (SELECT id, first_name, last_name FROM users UNION ALL SELECT id + 1000, first_name, last_name FROM students) x ORDER BY id")
 	}
-	a1, a2, b := names("salt-a"), names("salt-a"), names("salt-b")
+	a1, a2, b := names(testsalt.Salt), names(testsalt.Salt), names(testsalt.Other)
 	if !slices.Equal(a1, a2) {
 		t.Errorf("same salt, different names:\n%v\n%v", a1, a2)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wippidu/wippidu/internal/procmem"
+	"github.com/wippidu/wippidu/internal/testsalt"
 )
 
 // sample is what one process took: wall time and peak RSS.
@@ -26,8 +27,9 @@ type proc struct {
 	stdout string
 }
 
-// stagingEnv makes a worker a staging instance that accepts production's dumps.
-var stagingEnv = []string{"APP_ALLOW_PROD_IMPORT=true", "APP_HOSTNAME=staging.localhost", "ANONYMIZER_SALT=bench"}
+// stagingEnv makes a worker a staging instance that accepts production's dumps,
+// with a salt of its own for every bench run.
+var stagingEnv = []string{"APP_ALLOW_PROD_IMPORT=true", "APP_HOSTNAME=staging.localhost", "ANONYMIZER_SALT=" + testsalt.Salt}
 
 func step(s string) { fmt.Fprintf(os.Stderr, "==> %s\n", s) }
 
