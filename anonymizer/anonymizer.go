@@ -11,6 +11,7 @@
 package anonymizer
 
 import (
+	"crypto/rand"
 	"fmt"
 	"slices"
 	"strings"
@@ -43,7 +44,7 @@ var Descriptions = map[string]string{
 	Passwords:   "Reset passwords → all set to " + StagingPassword,
 	Bodies:      "Scrub message and parental-letter bodies → " + ScrubbedText,
 	Attachments: "Replace attachments with a 1×1 placeholder PNG (filename and MIME type preserved)",
-	BirthDates:  "Shift birth dates (by a keyed offset, within the school year)",
+	BirthDates:  "Replace birth dates → a day of the same school year, chosen from the student's id alone",
 }
 
 // RiskAck is the exact text an admin must give to switch any anonymizer off.
@@ -87,6 +88,11 @@ type Anonymizer struct {
 	off          map[string]bool
 	salt         []byte
 	passwordHash []byte
+	// importKey keys every replacement derived from a value rather than a row's
+	// id (a stand-in email address, fake digits, a fake word): random for each
+	// import and never stored, so that no one can confirm a guessed value from
+	// its replacement afterwards, salt or not. One import is consistent in itself.
+	importKey []byte
 
 	people *People
 	tables map[string]*tableInfo // the instance's app tables, once prepared
@@ -101,7 +107,10 @@ func New(policy *Policy, off []string, salt string) (*Anonymizer, error) {
 	if err := CheckSalt(salt); err != nil {
 		return nil, err
 	}
-	a := &Anonymizer{policy: policy, off: map[string]bool{}, salt: []byte(salt), leaks: newLeakCheck()}
+	a := &Anonymizer{policy: policy, off: map[string]bool{}, salt: []byte(salt), leaks: newLeakCheck(), importKey: make([]byte, 32)}
+	if _, err := rand.Read(a.importKey); err != nil {
+		return nil, fmt.Errorf("draw the import's key: %w", err)
+	}
 	for _, k := range off {
 		if !isKey(k) {
 			return nil, fmt.Errorf("unknown anonymizer %q", k)

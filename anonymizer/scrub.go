@@ -156,12 +156,12 @@ func (s *scrubber) text(dst, src []byte, base int) []byte {
 }
 
 // emailFor is the staging address for a production one: the person's own when it is
-// one of the dump's people, else a keyed stand-in.
+// one of the dump's people, else a stand-in keyed by the import's own key.
 func (s *scrubber) emailFor(lower []byte) []byte {
 	if c := s.pp.emails.find(s.pp.hash(lower)); len(c) > 0 {
 		return append(append([]byte("user-"), s.pp.idText(c[0])...), stagingDomain...)
 	}
-	h := s.a.nameHash(Row{Table: "email", ID: lower})
+	h := s.a.valueHash("email", lower)
 	return append(append([]byte("redacted-"), hex.EncodeToString(h[:4])...), stagingDomain...)
 }
 

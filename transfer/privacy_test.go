@@ -360,3 +360,42 @@ func TestLeakCheckRefusesWhatWouldRemain(t *testing.T) {
 	}
 	pgtest.ExpectUnchanged(t, dst, before, "the refused import")
 }
+
+// TestStagingBirthDateIgnoresTheRealDay changes a student's real birth date by a
+// day within its school year: the date staging gets does not move, so it cannot
+// be traced back to the real one with the salt. Moved into the next school year,
+// the staging date follows into that year.
+func TestStagingBirthDateIgnoresTheRealDay(t *testing.T) {
+	ctx := context.Background()
+	src := pgtest.NewPool(t, pgtest.NewDB(t))
+	dst := pgtest.NewPool(t, pgtest.NewDB(t))
+	seed(t, src)
+	stagingDate := func(real string) string {
+		t.Helper()
+		var d string
+		// A subtest each: its connections go back to the pools when it ends.
+		t.Run(real, func(t *testing.T) {
+			if _, err := src.Exec(ctx, "UPDATE students SET birth_date = $1 WHERE id = 1", real); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := importDump(t, dst, export(t, src, false), anon(t)); err != nil {
+				t.Fatal(err)
+			}
+			if err := dst.QueryRow(ctx, "SELECT birth_date::text FROM students WHERE id = 1").Scan(&d); err != nil {
+				t.Fatal(err)
+			}
+		})
+		return d
+	}
+	first := stagingDate("2018-05-17")
+	if next := stagingDate("2018-05-18"); next != first {
+		t.Errorf("the real birth date moved by a day (2018-05-17 → 2018-05-18): staging's moved too, %s → %s", first, next)
+	}
+	if last := stagingDate("2017-08-01"); last != first {
+		t.Errorf("the real birth date moved to the first day of its school year: staging's moved, %s → %s", first, last)
+	}
+	later := stagingDate("2018-08-01")
+	if later < "2018-08-01" || later > "2019-07-31" {
+		t.Errorf("born 2018-08-01, the next school year: staging says %s", later)
+	}
+}
