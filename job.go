@@ -82,8 +82,7 @@ type ImportResult struct {
 	MissingColumns     []string     `json:"missing_columns"`
 	PasswordsReset     bool         `json:"passwords_reset"`
 	// Unscrubbed lists what was loaded as it is although it may hold personal
-	// data: columns of switched-off anonymizers and, after a risk-acknowledged
-	// opt-out, columns the data policy does not classify.
+	// data: the columns of switched-off anonymizers.
 	Unscrubbed []UnscrubbedColumn `json:"unscrubbed"`
 	// LeakCheck is what the import found of production's personal values in
 	// what it wrote, before it committed.
@@ -104,7 +103,7 @@ type ImportResult struct {
 // UnscrubbedColumn is a column loaded as it is, and why.
 type UnscrubbedColumn struct {
 	Column string `json:"column"` // table.column
-	Why    string `json:"why"`    // the anonymizer switched off, or "not classified"
+	Why    string `json:"why"`    // the anonymizer switched off
 }
 
 // LeakCheck is the proof an import gives: how many values it looked at in how many

@@ -150,8 +150,8 @@ func (a *Anonymizer) Skipped() []string {
 }
 
 // RiskAccepted reports whether the admin switched anything off with the risk
-// acknowledgement: then unclassified columns load as they are, and what the leak
-// check finds is listed instead of failing the import.
+// acknowledgement: then what the leak check finds is listed instead of failing the
+// import (the switched-off anonymizers' columns are loaded as they are).
 func (a *Anonymizer) RiskAccepted() bool { return len(a.off) > 0 }
 
 // tableInfo is what the anonymizer knows of an app table: whose people it holds

@@ -12,7 +12,7 @@ type Action uint8
 
 const (
 	// Copy loads the dump's value as it is: a kept column that cannot hold text,
-	// or, with the risk acknowledged, a switched-off or unclassified one.
+	// or, with the risk acknowledged, a switched-off one.
 	Copy Action = iota
 	// Replace writes the method's value instead.
 	Replace
@@ -62,7 +62,7 @@ type Column struct {
 	// the length of a prefix (of a body, for the leak check).
 	Read int
 	// Unscrubbed says why personal data may pass as it is: the anonymizer
-	// switched off, or "not classified". Empty when it cannot.
+	// switched off. Empty when it cannot.
 	Unscrubbed string
 
 	a       *Anonymizer
@@ -90,16 +90,17 @@ type UnclassifiedError struct {
 }
 
 func (e *UnclassifiedError) Error() string {
-	return fmt.Sprintf("the data policy does not classify %s: nothing is loaded unless every column the dump fills is classified. "+
-		"Add a line for each to anonymizer/policy.conf (\"keep %s.<column> <reason>\" or \"<anonymizer> %s.<column> <method>\", see docs/data-policy.md) and deploy, "+
-		"or switch an anonymizer off with the risk acknowledgement to load them unscrubbed",
+	return fmt.Sprintf("the data policy does not classify %s: nothing is loaded unless every column the dump fills is classified, "+
+		"whatever anonymizers are switched off. "+
+		"Add a line for each to anonymizer/policy.conf (\"keep %s.<column> <reason>\" or \"<anonymizer> %s.<column> <method>\", see docs/data-policy.md) and deploy",
 		e.Table+"."+strings.Join(e.Columns, ", "+e.Table+"."), e.Table, e.Table)
 }
 
 // Plan returns what the import does with the columns of t that staging loads:
 // those the dump fills (filled reports which), and those a method fills on its own.
 // Columns the policy does not classify are refused with an *UnclassifiedError,
-// unless the admin accepted the risk; then they load as they are.
+// whatever the admin switched off: an opt-out names the anonymizers it switches
+// off, and no anonymizer covers a column the policy does not know.
 func (a *Anonymizer) Plan(t *schema.Table, filled func(column string) bool) (*TablePlan, error) {
 	plan := &TablePlan{Table: t.Name}
 	if info := a.tables[t.Name]; info != nil {
@@ -119,22 +120,8 @@ func (a *Anonymizer) Plan(t *schema.Table, filled func(column string) bool) (*Ta
 			plan.Columns = append(plan.Columns, col)
 		}
 	}
-	if len(unclassified) == 0 {
-		return plan, nil
-	}
-	if !a.RiskAccepted() {
+	if len(unclassified) > 0 {
 		return nil, &UnclassifiedError{Table: t.Name, Columns: unclassified}
-	}
-	// Loaded as they are, in their place among the columns, and looked at.
-	plan.Columns = plan.Columns[:0]
-	for _, c := range t.Columns {
-		if rule := a.policy.Column(t.Name, c.Name); rule != nil {
-			if col, ok := a.column(t.Name, c, rule, filled(c.Name)); ok {
-				plan.Columns = append(plan.Columns, col)
-			}
-		} else if filled(c.Name) {
-			plan.Columns = append(plan.Columns, a.copyColumn(t.Name, c, "not classified", true))
-		}
 	}
 	return plan, nil
 }
