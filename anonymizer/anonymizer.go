@@ -93,8 +93,12 @@ type Anonymizer struct {
 	// import and never stored, so that no one can confirm a guessed value from
 	// its replacement afterwards, salt or not. One import is consistent in itself.
 	importKey []byte
+	// letThrough leaves replacements of these kinds unmade. Only tests set it:
+	// they prove that the leak check finds what the anonymizer would let through.
+	letThrough map[wippidu.ReplacedKind]bool
 
 	people *People
+	allow  allowList
 	tables map[string]*tableInfo // the instance's app tables, once prepared
 	leaks  *leakCheck
 	scrub  scrubber // reused from value to value; its context from row to row
@@ -126,6 +130,9 @@ func New(policy *Policy, off []string, salt string) (*Anonymizer, error) {
 	}
 	return a, nil
 }
+
+// Policy is the data policy the anonymizer applies.
+func (a *Anonymizer) Policy() *Policy { return a.policy }
 
 // Ran lists the anonymizers that are on, in display order.
 func (a *Anonymizer) Ran() []string {

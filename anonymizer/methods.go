@@ -44,6 +44,7 @@ const (
 	rolePhone
 	rolePassword
 	roleBody
+	roleBirthDate
 )
 
 // methodSpec is a method and what goes with it.
@@ -68,7 +69,7 @@ var methods = map[string]methodSpec{
 	"scrubbed_text":        {fn: constant(ScrubbedText), role: roleBody, json: true},
 	"placeholder_png":      {fn: placeholderPNG},
 	"placeholder_png_size": {fn: placeholderPNGSize},
-	"cohort_birth_date":    {fn: cohortBirthDate, value: true, valid: validDate},
+	"cohort_birth_date":    {fn: cohortBirthDate, role: roleBirthDate, value: true, valid: validDate},
 }
 
 func rowIdentity(row Row) []byte {

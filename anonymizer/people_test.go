@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/wippidu/wippidu/internal/testsalt"
 )
@@ -48,7 +49,8 @@ func TestPeopleMemory(t *testing.T) {
 			}
 		}
 		users.Add(uvals)
-		students.Add([][]byte{[]byte(strconv.Itoa(i)), []byte(firsts[(i*3)%len(firsts)]), []byte(lasts[(i/7)%len(lasts)])})
+		born := time.Date(2008, 8, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i%4383).Format(time.DateOnly)
+		students.Add([][]byte{[]byte(strconv.Itoa(i)), []byte(firsts[(i*3)%len(firsts)]), []byte(lasts[(i/7)%len(lasts)]), []byte(born)})
 		links.Add([][]byte{[]byte(strconv.Itoa(i)), []byte(strconv.Itoa(i))})
 	}
 	pp := a.Sealed()

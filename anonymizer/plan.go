@@ -16,7 +16,8 @@ const (
 	Copy Action = iota
 	// Replace writes the method's value instead.
 	Replace
-	// Scrub loads kept text with the dump's people replaced in it.
+	// Scrub loads kept text rebuilt: free text by the allow-list, a structured
+	// value only when it has its reason's shape.
 	Scrub
 )
 
@@ -65,14 +66,16 @@ type Column struct {
 	// switched off. Empty when it cannot.
 	Unscrubbed string
 
-	a       *Anonymizer
-	table   string
-	method  methodSpec
-	shape   shape
-	full    bool   // kept as text or json: every name is replaced
-	keys    []Rule // the JSON keys the policy replaces
-	check   int    // the leak check's column, -1 when the check does not look at it
-	notNull bool
+	a         *Anonymizer
+	table     string
+	method    methodSpec
+	shape     shape
+	free      bool   // kept as text or json: rebuilt by the allow-list
+	reason    string // why it is kept
+	firstGood []byte // the first value of a structured column that had its shape
+	keys      []Rule // the JSON keys the policy replaces
+	check     int    // the leak check's column, -1 when the check does not look at it
+	notNull   bool
 }
 
 // TablePlan is what an import does with a table: one Column for each column it
@@ -135,7 +138,7 @@ func (a *Anonymizer) column(table string, c schema.Column, rule *Rule, filled bo
 		}
 		col := a.copyColumn(table, c, "", true)
 		if col.shape != shapeNone {
-			col.Action, col.full = Scrub, rule.Reason == "text" || rule.Reason == "json"
+			col.Action, col.free, col.reason = Scrub, isFreeText(rule.Reason), rule.Reason
 			col.keys = a.policy.keyRules(table, c.Name)
 		}
 		return col, true
@@ -191,29 +194,33 @@ func (c *Column) Replace(dst []byte, row *Row) ([]byte, bool, error) {
 	return out, null, nil
 }
 
-// Scrub appends text, a kept value, to dst with the dump's people replaced, and
-// shows the result to the leak check.
+// Scrub appends text, a kept value, to dst rebuilt (free text by the allow-list,
+// a structured value by its shape), and shows the result to the leak check.
 func (c *Column) Scrub(dst, text []byte, row *Row) ([]byte, error) {
-	s := c.a.scrubberFor(row, c.full)
+	s := c.a.scrubberFor(row)
+	each := c.scrubString
+	if !c.free {
+		each = c.structured
+	}
 	switch c.shape {
 	case shapeJSON:
 		return c.scrubJSON(dst, text, s)
 	case shapeArray:
-		return scrubArray(dst, text, func(dst, elem []byte) []byte { return c.scrubString(dst, elem, s) })
+		return scrubArray(dst, text, func(dst, elem []byte) []byte { return each(dst, elem, s) })
 	}
-	return c.scrubString(dst, text, s), nil
+	return each(dst, text, s), nil
 }
 
-// scrubString scrubs one text and has it checked.
+// scrubString rebuilds one text of free text, counts what it replaced and has it
+// checked.
 func (c *Column) scrubString(dst, text []byte, s *scrubber) []byte {
 	base := len(dst)
 	s.spans = s.spans[:0]
 	dst = s.text(dst, text, base)
-	// Where the replacement's walk looked for everything the check looks for and
-	// found nothing, the text is unchanged and the same walk would find nothing
-	// again: only what the replacement never looks for is left to check.
-	walked := s.matches == 0 && s.want&leakFinds == leakFinds
-	c.a.leaks.check(c.a.people, c.check, dst[base:], s.spans, walked)
+	for _, e := range s.edits {
+		c.a.leaks.replaced(c.check, e.kind)
+	}
+	c.a.leaks.check(c.a, c.check, dst[base:], s.spans, checkFree)
 	return dst
 }
 
@@ -221,17 +228,16 @@ func (c *Column) scrubString(dst, text []byte, s *scrubber) []byte {
 // hold text).
 func (c *Column) Check(text []byte) {
 	if c.check >= 0 {
-		c.a.leaks.check(c.a.people, c.check, text, nil, false)
+		c.a.leaks.check(c.a, c.check, text, nil, checkPersonal)
 	}
 }
 
 // scrubberFor returns the scrubber for one row's values.
-func (a *Anonymizer) scrubberFor(row *Row, full bool) *scrubber {
+func (a *Anonymizer) scrubberFor(row *Row) *scrubber {
 	s := &a.scrub
 	if s.row != row || s.rowSeq != row.Seq || s.rowTable != row.Table {
 		*s = scrubber{a: a, pp: a.people, row: row, rowSeq: row.Seq, rowTable: row.Table,
-			ctx: s.ctx[:0], spans: s.spans, m: s.m}
+			ctx: s.ctx[:0], spans: s.spans, m: s.m, edits: s.edits, repl: s.repl, key: s.key}
 	}
-	s.full = full
 	return s
 }

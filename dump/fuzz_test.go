@@ -3,6 +3,7 @@ package dump
 import (
 	"bytes"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"unicode/utf8"
@@ -134,7 +135,7 @@ func (d *dumpData) diff(e *dumpData) string {
 		return fmt.Sprintf("exported_at %v, then %v", h.ExportedAt, g.ExportedAt)
 	}
 	h.ExportedAt = g.ExportedAt
-	if h != g {
+	if !reflect.DeepEqual(h, g) {
 		return fmt.Sprintf("header %+v, then %+v", h, g)
 	}
 	if len(d.tables) != len(e.tables) {

@@ -60,6 +60,11 @@ func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions
 	if err != nil {
 		return nil, err
 	}
+	policy := anonymizer.DefaultPolicy()
+	common, err := census(ctx, tx, cat, policy)
+	if err != nil {
+		return nil, err
+	}
 	var written atomic.Int64
 	prog := &progressTracker{fn: opts.Progress, bytes: &written}
 	prog.state.RowsTotal = estimate
@@ -74,12 +79,14 @@ func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions
 		ExportedAt:         res.ExportedAt,
 		IncludeAttachments: opts.IncludeAttachments,
 		RowsEstimate:       estimate,
+		CommonTokens:       common,
+		CommonTokensK:      anonymizer.CommonWriters,
 	}, 0)
 	if err != nil {
 		return nil, err
 	}
 	// The people come first: an import reads them before anything else.
-	for _, t := range anonymizer.DefaultPolicy().PeopleFirst(cat) {
+	for _, t := range policy.PeopleFirst(cat) {
 		prog.phase(wippidu.PhaseExporting, t.Name)
 		n, err := exportTable(ctx, tx, dw, large, t, &progressWriter{prog: prog, base: res.Rows, attachments: opts.IncludeAttachments})
 		if err != nil {

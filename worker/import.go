@@ -140,6 +140,7 @@ func (w *ImportWorker) load(ctx context.Context, job *river.Job[jobs.ImportArgs]
 		Progress:       rep.update(ctx),
 		BeforeTruncate: keeper.Save,
 		DryRun:         a.Preview,
+		Logger:         log,
 		BeforeCommit: func(ctx context.Context, tx pgx.Tx, res *wippidu.ImportResult) error {
 			kept, err := keeper.Restore(ctx, tx)
 			if err != nil {

@@ -27,9 +27,11 @@ type proc struct {
 	stdout string
 }
 
-// stagingEnv makes a worker a staging instance that accepts production's dumps,
-// with a salt of its own for every bench run.
-var stagingEnv = []string{"APP_ALLOW_PROD_IMPORT=true", "APP_HOSTNAME=staging.localhost", "ANONYMIZER_SALT=" + testsalt.Salt}
+// benchSalt is the staging instances' salt, a new one for every bench run.
+var benchSalt = testsalt.New()
+
+// stagingEnv makes a worker a staging instance that accepts production's dumps.
+var stagingEnv = []string{"APP_ALLOW_PROD_IMPORT=true", "APP_HOSTNAME=staging.localhost", "ANONYMIZER_SALT=" + benchSalt}
 
 func step(s string) { fmt.Fprintf(os.Stderr, "==> %s\n", s) }
 
