@@ -31,12 +31,6 @@ type Header struct {
 	// RowsEstimate is PostgreSQL's estimate of the dump's rows at export time (0
 	// when unknown), for the importer's progress bar; never a check.
 	RowsEstimate int64
-	// CommonTokens are the words and numbers of the dump's kept free text that at
-	// least CommonTokensK people wrote, as the export counted them (package
-	// anonymizer's census): the import's allow-list. Nil when the exporter did
-	// not count them.
-	CommonTokens  []string
-	CommonTokensK int
 }
 
 // Column names a column of a dumped table and its PostgreSQL type (format_type()).

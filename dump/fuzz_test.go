@@ -3,7 +3,6 @@ package dump
 import (
 	"bytes"
 	"fmt"
-	"reflect"
 	"slices"
 	"testing"
 	"unicode/utf8"
@@ -135,7 +134,7 @@ func (d *dumpData) diff(e *dumpData) string {
 		return fmt.Sprintf("exported_at %v, then %v", h.ExportedAt, g.ExportedAt)
 	}
 	h.ExportedAt = g.ExportedAt
-	if !reflect.DeepEqual(h, g) {
+	if h != g {
 		return fmt.Sprintf("header %+v, then %+v", h, g)
 	}
 	if len(d.tables) != len(e.tables) {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -90,17 +89,8 @@ func (r *Reader) readHeaderKeys() error {
 		if err != nil || k == "tables" {
 			return err
 		}
-		limit := DefaultMaxNameBytes
-		if k == "common_tokens" {
-			// The words of a school's free text that many people share: a
-			// list, however long, as long as a value may be.
-			limit = r.maxValue
-		}
-		v, err := r.scalarUpTo(limit)
+		v, err := r.scalar()
 		if errors.Is(err, errTooLong) {
-			if limit != DefaultMaxNameBytes {
-				return r.formatErr("header value %q longer than %d bytes", k, limit)
-			}
 			return r.tooLong("header value " + strconv.Quote(k))
 		}
 		if err != nil {
@@ -169,17 +159,6 @@ func (r *Reader) applyHeader(k string, v Value) error {
 				r.header.RowsEstimate = n
 			}
 		}
-	case "common_tokens_k":
-		n, err := strconv.Atoi(string(v.Data))
-		if v.Type != Number || err != nil || n < 1 {
-			return r.formatErr("common_tokens_k must be a positive integer")
-		}
-		r.header.CommonTokensK = n
-	case "common_tokens":
-		if v.Type != String {
-			return r.formatErr("common_tokens must be a string")
-		}
-		r.header.CommonTokens = strings.Fields(string(v.Data))
 	default:
 		// Unknown header keys of the same format version are ignored.
 	}

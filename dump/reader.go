@@ -191,13 +191,10 @@ func (r *Reader) Offset() int64 { return r.offset + int64(r.pos) }
 // scalar reads null, a boolean, a number or a short string: a header value, a table
 // or column name. The value's Data is only valid until the next call. A string over
 // DefaultMaxNameBytes yields errTooLong, for the caller to turn into tooLong.
-func (r *Reader) scalar() (Value, error) { return r.scalarUpTo(DefaultMaxNameBytes) }
-
-// scalarUpTo reads a scalar whose string may be up to limit bytes long.
-func (r *Reader) scalarUpTo(limit int) (Value, error) {
+func (r *Reader) scalar() (Value, error) {
 	var v Value
 	r.arena = r.arena[:0]
-	err := r.value(&v, limit, false, 0)
+	err := r.value(&v, DefaultMaxNameBytes, false, 0)
 	return v, err
 }
 

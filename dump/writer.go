@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -59,12 +58,6 @@ func NewWriter(out io.Writer, h Header, level int) (*Writer, error) {
 	if h.RowsEstimate > 0 {
 		b = append(b, `,"rows_estimate":`...)
 		b = strconv.AppendInt(b, h.RowsEstimate, 10)
-	}
-	if h.CommonTokens != nil {
-		b = append(b, `,"common_tokens_k":`...)
-		b = strconv.AppendInt(b, int64(h.CommonTokensK), 10)
-		b = append(b, `,"common_tokens":`...)
-		b = appendJSONString(b, []byte(strings.Join(h.CommonTokens, " ")))
 	}
 	b = append(b, ",\"tables\":[\n"...)
 	if _, err := w.bw.Write(b); err != nil {

@@ -79,10 +79,11 @@ func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions
 		ExportedAt:         res.ExportedAt,
 		IncludeAttachments: opts.IncludeAttachments,
 		RowsEstimate:       estimate,
-		CommonTokens:       common,
-		CommonTokensK:      anonymizer.CommonWriters,
 	}, 0)
 	if err != nil {
+		return nil, err
+	}
+	if err := writeCommonTokens(dw, common); err != nil {
 		return nil, err
 	}
 	// The people come first: an import reads them before anything else.

@@ -2,6 +2,7 @@ package transfer
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 
@@ -15,29 +16,37 @@ import (
 // that link them) into the anonymizer's dictionary: the free-text rewrite must
 // know every person before the first text, whatever order the dump's tables come
 // in. And it gives the anonymizer the dump's common tokens, the allow-list of kept
-// free text: from the header, where our exports count them; for a dump without
-// them (an export of an older release), from a census of its own over the whole
-// dump, which costs a read of the whole file.
+// free text: from the dump's first table, where our exports write them
+// (CommonTokensTable); for a dump without them (an export of an older release),
+// from a census of its own over the whole dump, which costs a read of the whole
+// file.
 //
-// With the common tokens in the header and the people tables first, as our own
-// exports write them, the pass stops after the people tables; otherwise it reads
-// on, skipping every column it does not need unparsed.
+// With the common tokens and the people tables first, as our own exports write
+// them, the pass stops after the people tables; otherwise it reads on, skipping
+// every column it does not need unparsed.
 func (imp *importer) readPeople(ctx context.Context, r *dump.Reader) error {
 	sources := imp.anon.Prepare(imp.cat)
 	imp.prog.phase(wippidu.PhasePeople, "")
-	h := r.Header()
 	pass := &firstPass{imp: imp, r: r, sources: sources, censusTables: map[string]*anonymizer.CensusTable{}}
 	imp.res.AllowList = &wippidu.AllowList{CommonWriters: anonymizer.CommonWriters, CountedBy: wippidu.CountedByExport}
-	if h.CommonTokens == nil || imp.anon.UseCommonTokens(h.CommonTokensK, h.CommonTokens) != nil {
-		imp.log.InfoContext(ctx, "the dump holds no common tokens of its kept free text: counting them in a pass of their own",
-			slog.Int("common_tokens_k", h.CommonTokensK))
+	first, err := nextTable(r)
+	if err != nil && err != io.EOF {
+		return err
+	}
+	if err := imp.commonTokens(ctx, r, first); err == nil {
+		first = nil // read
+	} else {
+		imp.log.InfoContext(ctx, "counting the common tokens of the dump's kept free text in a pass of its own", slog.Any("why", err))
 		imp.res.AllowList.CountedBy = wippidu.CountedByImport
 		pass.census = anonymizer.NewCensus()
 		for _, ct := range imp.anon.Policy().CensusTables(imp.cat) {
 			pass.censusTables[ct.Table] = ct
 		}
+		if first != nil && first.Name == CommonTokensTable {
+			first = nil // read, and of no use
+		}
 	}
-	if err := pass.run(ctx); err != nil {
+	if err := pass.run(ctx, first); err != nil {
 		return err
 	}
 	if pass.census != nil {
@@ -61,19 +70,36 @@ type firstPass struct {
 	rows         int64
 }
 
-// run reads tables until it has what it needs, or the dump ends.
-func (p *firstPass) run(ctx context.Context) error {
+// commonTokens gives the anonymizer the common tokens of the dump's first table
+// dt; the error says why it cannot.
+func (imp *importer) commonTokens(ctx context.Context, r *dump.Reader, dt *dump.Table) error {
+	if dt == nil || dt.Name != CommonTokensTable {
+		return errors.New("the dump does not begin with its common tokens (an export of an older release)")
+	}
+	tokens, k, err := readCommonTokens(r, dt)
+	if err != nil {
+		return err
+	}
+	return imp.anon.UseCommonTokens(k, tokens)
+}
+
+// run reads tables, first (if any) and those after it, until it has what it
+// needs, or the dump ends.
+func (p *firstPass) run(ctx context.Context, first *dump.Table) error {
 	p.seen = map[string]bool{}
 	for p.census != nil || p.people < len(p.sources) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		dt, err := nextTable(p.r)
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
+		dt := first
+		first = nil
+		if dt == nil {
+			var err error
+			if dt, err = nextTable(p.r); err == io.EOF {
+				return nil
+			} else if err != nil {
+				return err
+			}
 		}
 		if p.seen[dt.Name] {
 			continue // the load refuses the dump; NextTable skips it unparsed
