@@ -4,10 +4,14 @@
 // birth_dates) are all on by default; switching any off requires the risk
 // acknowledgement text RiskAck. The data policy, policy.conf, classifies every
 // column of every app table, deny by default: an anonymizer's method replaces it,
-// or it is kept for a stated reason. Kept text still loses the names, emails,
-// phone numbers and streets of the dump's own people, which an import reads into
-// a dictionary (People) before the first text is written. Before it commits, the
-// import asks the leak check whether any production value is left.
+// or it is kept for a stated reason. Kept free text is rebuilt by allow-list: a
+// token stays only when at least CommonWriters people wrote it (Census) and it is
+// no name, email, phone number, IBAN, street or birth date; the dump's own people,
+// which an import reads into a dictionary (People) before the first text is
+// written, get their fakes, every other rare token a fake of its kind. Kept
+// structured text keeps only values of its reason's shape. Before it commits, the
+// import asks the leak check whether any production value, or any token the
+// allow-list would not let through, is left.
 package anonymizer
 
 import (

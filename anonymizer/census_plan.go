@@ -46,7 +46,7 @@ func (p *Policy) CensusTables(cat *schema.Catalog) []*CensusTable {
 		ct := &CensusTable{Table: t.Name, idAt: -1}
 		ct.writers = writersOf(infos, t, byName)
 		for _, c := range t.Columns {
-			if r := p.Column(t.Name, c.Name); r != nil && r.Anonymizer == Keep && isFreeText(r.Reason) && shapeOf(c.Type) != shapeNone {
+			if r := p.Column(t.Name, c.Name); r != nil && r.Anonymizer == Keep && IsFreeText(r.Reason) && shapeOf(c.Type) != shapeNone {
 				ct.Columns = append(ct.Columns, c.Name)
 				ct.shapes = append(ct.shapes, shapeOf(c.Type))
 			}
@@ -74,9 +74,9 @@ func (p *Policy) CensusTables(cat *schema.Catalog) []*CensusTable {
 	return kept
 }
 
-// isFreeText reports whether a kept column's reason makes it free text, which
+// IsFreeText reports whether a kept column's reason makes it free text, which
 // reaches staging by allow-list; other kept text must have its reason's shape.
-func isFreeText(reason string) bool { return reason == "text" || reason == "json" }
+func IsFreeText(reason string) bool { return reason == "text" || reason == "json" }
 
 // writersOf returns the columns of t that name a row's writer, marking the tables
 // it finds writers through.

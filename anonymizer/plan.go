@@ -138,7 +138,7 @@ func (a *Anonymizer) column(table string, c schema.Column, rule *Rule, filled bo
 		}
 		col := a.copyColumn(table, c, "", true)
 		if col.shape != shapeNone {
-			col.Action, col.free, col.reason = Scrub, isFreeText(rule.Reason), rule.Reason
+			col.Action, col.free, col.reason = Scrub, IsFreeText(rule.Reason), rule.Reason
 			col.keys = a.policy.keyRules(table, c.Name)
 		}
 		return col, true

@@ -47,7 +47,7 @@ func (s *Server) renderData(c *gin.Context, status int, err error) {
 		c.JSON(http.StatusOK, gin.H{"audits": audits})
 		return
 	}
-	data := map[string]any{"Audits": audits, "ImportEnabled": s.app.AllowProdImport}
+	data := map[string]any{"Audits": audits, "ImportEnabled": s.app.AllowProdImport, "HeldUploads": s.heldUploads(ctx, audits)}
 	if err != nil {
 		s.logIfInternal(c, err)
 		data["Error"] = errorMessage(err)

@@ -25,6 +25,7 @@ var (
 	errNotExport    = &wippidu.Error{Code: wippidu.ENOTFOUND, Message: "No such export file."}
 	errBadForm      = &wippidu.Error{Code: wippidu.EINVALID, Message: "The form could not be read. Reload the page and try again."}
 	errNoSourceKey  = &wippidu.Error{Code: wippidu.EINVALID, Message: "Choose an export from production storage to import."}
+	errNoHeldUpload = &wippidu.Error{Code: wippidu.ENOTFOUND, Message: "That import holds no uploaded dump to delete."}
 )
 
 // errTooLarge is the refusal of an upload above the configured limit.

@@ -173,6 +173,7 @@ func (s *Server) routes(riverUI http.Handler) *gin.Engine {
 	admin.POST("/data/import/source", s.startSourceImport)
 	admin.GET("/data/jobs/:id", s.jobStatus)
 	admin.GET("/data/browse", s.browsePage)
+	admin.POST("/data/imports/:id/upload/delete", s.checkDataCSRF, s.deleteUpload)
 	admin.Any("/river/*path", s.checkRiverOrigin, gin.WrapH(riverUI))
 	admin.GET("/river", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/admin/river/") })
 

@@ -1,0 +1,81 @@
+package worker_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/wippidu/wippidu"
+	"github.com/wippidu/wippidu/audit"
+	"github.com/wippidu/wippidu/internal/testdb"
+	"github.com/wippidu/wippidu/jobs"
+)
+
+// TestRefusedImportDeletesItsUploadAndARetrySaysItIsGone: a dump refused for
+// itself (here a file that is no dump) can never be imported by a retry, so its
+// upload, production's raw data, is deleted at once; when ops retry the job
+// anyway, the import says plainly that the upload is gone.
+func TestRefusedImportDeletesItsUploadAndARetrySaysItIsGone(t *testing.T) {
+	ctx := context.Background()
+	staging := newInstance(t, instanceOpts{allowImport: true})
+	key := jobs.NewImportKey()
+	if _, err := staging.store.Put(ctx, key, bytes.NewReader(testdb.Gzip(t, `{"hello":"world"}`))); err != nil {
+		t.Fatal(err)
+	}
+	s, err := staging.sub.Import(ctx, importRequest(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := staging.wait(t, s.JobID); st.Succeeded {
+		t.Fatal("a file that is no dump was imported")
+	}
+	if _, err := staging.store.Stat(ctx, key); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the refused import's upload: %v, want it deleted", err)
+	}
+	job, err := staging.client.JobRetry(ctx, s.JobID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := jobs.SyncAuditAfterOps(ctx, staging.pool, job); err != nil {
+		t.Fatal(err)
+	}
+	if st := staging.wait(t, s.JobID); st.Succeeded || st.Error != wippidu.ErrUploadGone.Message {
+		t.Errorf("retry: succeeded %v, error %q; want %q", st.Succeeded, st.Error, wippidu.ErrUploadGone.Message)
+	}
+	if a, _ := audit.Get(ctx, staging.pool, s.AuditID); a.Status != audit.StatusFailed || a.ErrorMessage == nil || *a.ErrorMessage != wippidu.ErrUploadGone.Message {
+		t.Errorf("audit after the retry: %s %v", a.Status, a.ErrorMessage)
+	}
+}
+
+// TestImportRefusedByAGateKeepsItsUploadForARetry: a refusal that has nothing to
+// do with the dump (imports not enabled on the instance that ran the job) may
+// succeed on a retry once fixed, so the upload stays, for FAILED_UPLOAD_RETENTION.
+func TestImportRefusedByAGateKeepsItsUploadForARetry(t *testing.T) {
+	ctx := context.Background()
+	staging := newInstance(t, instanceOpts{})
+	key := jobs.NewImportKey()
+	if _, err := staging.store.Put(ctx, key, bytes.NewReader(testdb.Gzip(t, `{"hello":"world"}`))); err != nil {
+		t.Fatal(err)
+	}
+	var auditID int64
+	if err := staging.pool.QueryRow(ctx, `INSERT INTO import_export_audits (kind, requested_by, object_key) VALUES ('import', 'ops', $1) RETURNING id`, key).Scan(&auditID); err != nil {
+		t.Fatal(err)
+	}
+	res, err := staging.client.Insert(ctx, jobs.ImportArgs{AuditID: auditID, ObjectKey: key}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := staging.wait(t, res.Job.ID); st.Succeeded {
+		t.Fatal("an import ran where imports are not enabled")
+	}
+	if _, err := staging.store.Stat(ctx, key); err != nil {
+		t.Errorf("the upload of an import refused by a gate: %v, want it kept for a retry", err)
+	}
+	rec, _ := audit.Get(ctx, staging.pool, auditID)
+	until, held := jobs.UploadHeldUntil(rec, staging.deps.Config.FailedUploadRetention)
+	if !held || rec.FinishedAt == nil || !until.Equal(rec.FinishedAt.Add(staging.deps.Config.FailedUploadRetention)) {
+		t.Errorf("held %v until %v, want FAILED_UPLOAD_RETENTION after %v", held, until, rec.FinishedAt)
+	}
+}
