@@ -39,32 +39,41 @@ func (s *Server) heldUploads(ctx context.Context, audits []*audit.Record) map[in
 // retry of that import then says the upload is gone.
 func (s *Server) deleteUpload(c *gin.Context) {
 	ctx := c.Request.Context()
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil {
-		s.fail(c, errNoHeldUpload)
-		return
-	}
-	rec, err := audit.Get(ctx, s.pool, id)
-	if errors.Is(err, audit.ErrNotFound) {
-		s.fail(c, errNoHeldUpload)
-		return
-	}
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	if _, ok := jobs.UploadHeldUntil(rec, s.app.FailedUploadRetention); !ok {
-		s.fail(c, errNoHeldUpload)
+	rec, ok := s.auditParam(c, errNoHeldUpload, func(a *audit.Record) bool {
+		_, held := jobs.UploadHeldUntil(a, s.app.FailedUploadRetention)
+		return held
+	})
+	if !ok {
 		return
 	}
 	if err := s.store.Delete(ctx, *rec.ObjectKey); err != nil && !errors.Is(err, os.ErrNotExist) {
 		s.fail(c, err)
 		return
 	}
-	s.logger.InfoContext(ctx, "deleted the upload of a failed import", "audit_id", id, "requested_by", currentSession(c).Email)
+	s.logger.InfoContext(ctx, "deleted the upload of a failed import", "audit_id", rec.ID, "requested_by", currentSession(c).Email)
 	if wantsJSON(c) {
-		c.JSON(http.StatusOK, gin.H{"audit_id": id, "upload_deleted": true})
+		c.JSON(http.StatusOK, gin.H{"audit_id": rec.ID, "upload_deleted": true})
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/admin/data#audit-"+strconv.FormatInt(id, 10))
+	c.Redirect(http.StatusSeeOther, "/admin/data#audit-"+strconv.FormatInt(rec.ID, 10))
+}
+
+// auditParam reads the audit row the route's {id} names, when want accepts it;
+// otherwise it answers notFound (or the database's error) and returns false.
+func (s *Server) auditParam(c *gin.Context, notFound error, want func(*audit.Record) bool) (*audit.Record, bool) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		s.fail(c, notFound)
+		return nil, false
+	}
+	a, err := audit.Get(c.Request.Context(), s.pool, id)
+	switch {
+	case errors.Is(err, audit.ErrNotFound) || err == nil && !want(a):
+		s.fail(c, notFound)
+		return nil, false
+	case err != nil:
+		s.fail(c, err)
+		return nil, false
+	}
+	return a, true
 }
