@@ -94,10 +94,16 @@ func lowerInto(dst, s []byte) []byte {
 func canon(dst, w []byte) []byte {
 	start := len(dst)
 	for i := 0; i < len(w); {
-		r, n := rune(w[i]), 1
-		if r >= utf8.RuneSelf {
-			r, n = utf8.DecodeRune(w[i:])
+		if c := w[i]; c < utf8.RuneSelf {
+			// Most words are ASCII: lower-cased here, without a call a byte.
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			dst = append(dst, c)
+			i++
+			continue
 		}
+		r, n := utf8.DecodeRune(w[i:])
 		i += n
 		r = unicode.ToLower(r)
 		if r < utf8.RuneSelf {

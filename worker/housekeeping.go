@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/wippidu/wippidu/audit"
 	"github.com/wippidu/wippidu/jobs"
@@ -64,8 +66,35 @@ func uploadExpired(ctx context.Context, deps *Deps, o storage.Object, now time.T
 		}
 	case rec.Status == audit.StatusPreviewed && now.Sub(o.ModTime) > deps.Config.ExportRetention:
 		return "previewed and not imported, past retention", nil
+	case rec.Status == audit.StatusQueued && rec.RiverJobID != nil:
+		return cancelledWhileWaiting(ctx, deps, *rec.RiverJobID)
 	}
 	return "", nil
+}
+
+// cancelledWhileWaiting says "cancelled import" when an operator cancelled the
+// import's job while it waited (River UI cancels a job that is not running without
+// any worker seeing it), and brings its audit row in line. It needs the River
+// client the housekeeping job runs under; without one it says nothing.
+func cancelledWhileWaiting(ctx context.Context, deps *Deps, jobID int64) (string, error) {
+	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
+	if err != nil {
+		return "", nil
+	}
+	job, err := client.JobGet(ctx, jobID)
+	if errors.Is(err, river.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read import job %d: %w", jobID, err)
+	}
+	if job.State != rivertype.JobStateCancelled {
+		return "", nil
+	}
+	if err := jobs.SyncAuditAfterOps(ctx, deps.Pool, job); err != nil {
+		return "", err
+	}
+	return "cancelled import", nil
 }
 
 // Housekeep deletes expired exports, finished or abandoned import dumps, leftovers

@@ -6,9 +6,13 @@ import (
 	"errors"
 	"os"
 	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
 
 	"github.com/wippidu/wippidu"
 	"github.com/wippidu/wippidu/audit"
+	"github.com/wippidu/wippidu/internal/poll"
 	"github.com/wippidu/wippidu/internal/testdb"
 	"github.com/wippidu/wippidu/jobs"
 )
@@ -77,5 +81,41 @@ func TestImportRefusedByAGateKeepsItsUploadForARetry(t *testing.T) {
 	until, held := jobs.UploadHeldUntil(rec, staging.deps.Config.FailedUploadRetention)
 	if !held || rec.FinishedAt == nil || !until.Equal(rec.FinishedAt.Add(staging.deps.Config.FailedUploadRetention)) {
 		t.Errorf("held %v until %v, want FAILED_UPLOAD_RETENTION after %v", held, until, rec.FinishedAt)
+	}
+}
+
+// TestImportCancelledWhileWaitingLosesItsUpload: ops cancel an import's job that
+// is not running (in River UI, a job waiting for its retry): no worker sees it, and
+// the next housekeeping run brings the audit row in line and deletes the upload.
+func TestImportCancelledWhileWaitingLosesItsUpload(t *testing.T) {
+	ctx := context.Background()
+	staging := newInstance(t, instanceOpts{allowImport: true})
+	key := jobs.NewImportKey()
+	if _, err := staging.store.Put(ctx, key, bytes.NewReader(testdb.Gzip(t, `{"hello":"world"}`))); err != nil {
+		t.Fatal(err)
+	}
+	var auditID int64
+	if err := staging.pool.QueryRow(ctx, `INSERT INTO import_export_audits (kind, requested_by, object_key) VALUES ('import', 'ops', $1) RETURNING id`, key).Scan(&auditID); err != nil {
+		t.Fatal(err)
+	}
+	res, err := staging.client.Insert(ctx, jobs.ImportArgs{AuditID: auditID, ObjectKey: key}, &river.InsertOpts{ScheduledAt: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := staging.pool.Exec(ctx, `UPDATE import_export_audits SET river_job_id = $1 WHERE id = $2`, res.Job.ID, auditID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := staging.client.JobCancel(ctx, res.Job.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := staging.client.Insert(ctx, jobs.HousekeepingArgs{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	poll.Until(t, "the upload deleted", time.Minute, func() bool {
+		_, err := staging.store.Stat(ctx, key)
+		return errors.Is(err, os.ErrNotExist)
+	})
+	if a, _ := audit.Get(ctx, staging.pool, auditID); a.Status != audit.StatusCancelled {
+		t.Errorf("audit after housekeeping: %s, want cancelled", a.Status)
 	}
 }
