@@ -1,7 +1,7 @@
 // Command bench measures wippidu's export and import against pg_dump and pg_restore
 // on the same demo database, in the same run, and prints one table.
 //
-//	TEST_DATABASE_URL=postgres://… go run ./internal/cmd/bench [-users N] [-rounds R] [-h]
+//	TEST_DATABASE_URL=postgres://… go run ./tools/bench [-users N] [-rounds R] [-h]
 //
 // Our side runs as the real worker binary (`worker export --inline`, `worker import
 // --inline`), so its wall time and peak RSS are measured from the outside, like
