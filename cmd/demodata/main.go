@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
 
+	"github.com/wippidu/wippidu"
 	"github.com/wippidu/wippidu/cli"
 	"github.com/wippidu/wippidu/config"
 	"github.com/wippidu/wippidu/demodata"
@@ -91,15 +92,16 @@ func generate(ctx context.Context, env cli.Env, cfg demodata.Config) error {
 	return nil
 }
 
-// summary renders stats as one line: rows per table, megabytes, seconds.
+// summary renders stats as one line: rows per table, then sizes as the page and
+// the worker write them (wippidu.FormatBytes), and the time taken.
 func summary(s demodata.Stats) string {
 	var b strings.Builder
 	b.WriteString("demodata:")
 	for _, t := range s.Tables {
 		fmt.Fprintf(&b, " %s=%d", t.Name, t.Rows)
 	}
-	fmt.Fprintf(&b, " rows=%d copied_mb=%.1f attachments_mb=%.1f database_mb=%.1f seconds=%.1f",
-		s.TotalRows(), float64(s.CopyBytes())/1e6, float64(s.AttachmentBytes)/1e6,
-		float64(s.DatabaseBytes)/1e6, s.Elapsed.Seconds())
+	fmt.Fprintf(&b, " rows=%d; copied %s (attachments %s), database %s, %.1f s",
+		s.TotalRows(), wippidu.FormatBytes(s.CopyBytes()), wippidu.FormatBytes(s.AttachmentBytes),
+		wippidu.FormatBytes(s.DatabaseBytes), s.Elapsed.Seconds())
 	return b.String()
 }

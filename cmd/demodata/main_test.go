@@ -39,7 +39,7 @@ func TestRun(t *testing.T) {
 		t.Fatalf("run: %v\n%s", err, stderr.String())
 	}
 	line := stdout.String()
-	if !regexp.MustCompile(`^demodata: users=40 school_classes=\d+ students=\d+ guardianships=\d+ messages=400 parental_letters=\d+ letter_acknowledgements=\d+ attachments=\d+ rows=\d+ copied_mb=[\d.]+ attachments_mb=[\d.]+ database_mb=[\d.]+ seconds=[\d.]+\n$`).MatchString(line) {
+	if !regexp.MustCompile(`^demodata: users=40 school_classes=\d+ students=\d+ guardianships=\d+ messages=400 parental_letters=\d+ letter_acknowledgements=\d+ attachments=\d+ rows=\d+; copied [\d.]+ [KMG]iB \(attachments [\d.]+ [KMG]iB\), database [\d.]+ [KMG]iB, [\d.]+ s\n$`).MatchString(line) {
 		t.Errorf("summary: got %q", line)
 	}
 	if !strings.Contains(stderr.String(), `"msg":"table loaded"`) {
