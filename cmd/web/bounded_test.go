@@ -35,15 +35,20 @@ func TestAnonymousBigPostsCostNoMemory(t *testing.T) {
 	web, addr := startWeb(t, vars)
 	cookie := loginCookie(t, addr)
 	post := func(withCookie bool) {
-		body := io.LimitReader(zeros{}, 100<<20)
+		// A form whose email field is 100 MiB long: a multipart parser keeps up
+		// to 32 MiB of such values in memory.
+		const boundary = "big"
+		head := "--" + boundary + "\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\n"
+		tail := "\r\n--" + boundary + "--\r\n"
+		body := io.MultiReader(strings.NewReader(head), io.LimitReader(letters{}, 100<<20), strings.NewReader(tail))
 		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/login", body)
 		req.Host = "staging.wippidu.net"
-		req.Header.Set("Content-Type", "multipart/form-data; boundary=x")
+		req.Header.Set("Content-Type", "multipart/form-data; boundary="+boundary)
 		if withCookie {
 			req.Header.Set("Cookie", cookie)
 			req.ContentLength = -1 // chunked: the server learns the size only by reading
 		} else {
-			req.ContentLength = 100 << 20
+			req.ContentLength = int64(len(head)+len(tail)) + 100<<20
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -75,10 +80,15 @@ func TestAnonymousBigPostsCostNoMemory(t *testing.T) {
 	}
 }
 
-// zeros reads as endless zero bytes.
-type zeros struct{}
+// letters reads as an endless run of the letter a.
+type letters struct{}
 
-func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+func (letters) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'a'
+	}
+	return len(p), nil
+}
 
 // loginCookie is the Cookie header a browser has after GET /login: the login
 // form's signed CSRF cookie.
