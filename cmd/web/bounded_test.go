@@ -3,15 +3,20 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/wippidu/wippidu/anonymizer"
 	"github.com/wippidu/wippidu/internal/bigdump"
@@ -240,4 +245,73 @@ func (p *pacedReader) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b[:min(len(b), 64<<10)])
 	p.n += int64(n)
 	return n, err
+}
+
+// TestLoginLimitIsOneForTheDeployment sprays the staging password over 50 imported
+// accounts from 50 loopback addresses, alternating between two web processes on one
+// database: they are one client network, limited as one, whichever process answers.
+func TestLoginLimitIsOneForTheDeployment(t *testing.T) {
+	dbURL, storeDir := pgtest.NewDB(t), t.TempDir()
+	pool := pgtest.NewPool(t, dbURL)
+	vars := stagingEnv(t, pool, dbURL, storeDir)
+	vars["LOGIN_ATTEMPTS_PER_MINUTE"] = "5"
+	hash, err := bcrypt.GenerateFromPassword([]byte(anonymizer.StagingPassword), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(context.Background(), `INSERT INTO users (email, first_name, last_name, password_hash, role)
+		SELECT 'user-' || i || '@staging.local', 'Imported', 'Parent', $1, 'parent' FROM generate_series(1, 50) i`, string(hash)); err != nil {
+		t.Fatal(err)
+	}
+	_, a := startWeb(t, vars)
+	_, b := startWeb(t, vars)
+	checked, slowed := 0, 0
+	for i := range 50 {
+		status := loginFrom(t, fmt.Sprintf("127.0.0.%d", 2+i), []string{a, b}[i%2],
+			fmt.Sprintf("user-%d@staging.local", i+1), anonymizer.StagingPassword)
+		if status == http.StatusTooManyRequests {
+			slowed++
+		} else {
+			checked++
+		}
+	}
+	if checked > 5 || slowed < 45 {
+		t.Errorf("50 logins from 50 loopback addresses over two web processes: %d reached the password check, %d were slowed; want at most 5", checked, slowed)
+	}
+}
+
+// loginFrom logs in at addr from the loopback address from, as a JSON client, and
+// returns the login's status.
+func loginFrom(t *testing.T, from, addr, email, password string) int {
+	t.Helper()
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Transport: &http.Transport{DialContext: d.DialContext}, Jar: jar}
+	req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/login", nil)
+	req.Header.Set("Accept", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page struct {
+		CSRF string `json:"csrf_token"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&page)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := url.Values{"email": {email}, "password": {password}, "csrf_token": {page.CSRF}}
+	req, _ = http.NewRequest(http.MethodPost, "http://"+addr+"/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err = hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+	return resp.StatusCode
 }
