@@ -320,6 +320,25 @@ func (c Config) validateSchedules() []error {
 	return errs
 }
 
+// Warnings are settings that are valid but leave a gap an operator should know
+// of; the web tier and the worker log them at start.
+func (c Config) Warnings() []string {
+	if !c.AllowProdImport {
+		return nil
+	}
+	var w []string
+	if len(c.StagingAdmins) == 0 {
+		w = append(w, "APP_ALLOW_PROD_IMPORT=true and STAGING_ADMINS is empty: after a refresh only the admin who started it "+
+			"keeps an account of staging's own, and only such accounts may import, export or use River UI; "+
+			"set STAGING_ADMINS to the emails of staging's own admins")
+	}
+	if c.ImportedAdmins == ImportedAdminsKeep {
+		w = append(w, "IMPORTED_ADMINS=keep: production's admins stay app admins on staging, where anyone who knows "+
+			"the address scheme and the staging password can log in as them (they still never do data work)")
+	}
+	return w
+}
+
 // ParseLogLevel reads LOG_LEVEL alone through getenv, as Parse reads it, for a
 // program that needs no other setting (demodata).
 func ParseLogLevel(getenv func(string) string) (slog.Level, error) {

@@ -47,7 +47,8 @@ func (s *Server) renderData(c *gin.Context, status int, err error) {
 		c.JSON(http.StatusOK, gin.H{"audits": audits})
 		return
 	}
-	data := map[string]any{"Audits": audits, "ImportEnabled": s.app.AllowProdImport}
+	data := map[string]any{"Audits": audits, "ImportEnabled": s.app.AllowProdImport,
+		"DataRights": currentSession(c).MayDoDataWork(), "StagingAdmins": s.app.StagingAdmins}
 	if err != nil {
 		s.logIfInternal(c, err)
 		data["Error"] = errorMessage(err)
@@ -73,7 +74,9 @@ func (s *Server) renderData(c *gin.Context, status int, err error) {
 		if home := s.homeURL(c.Request); home != "" {
 			data["HomeURL"] = home
 		}
-		s.addSources(c, data)
+		if currentSession(c).MayDoDataWork() {
+			s.addSources(c, data)
+		}
 	}
 	// job is the number people see: the audit id.
 	if id, perr := strconv.ParseInt(c.Query("job"), 10, 64); perr == nil && id > 0 {

@@ -79,13 +79,17 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.ln, err = net.Listen("tcp", m.Config.ListenAddr); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	// No read or write timeout: uploads and downloads of dumps may take hours.
-	m.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	// No whole-request read or write timeout: uploads and downloads of dumps may
+	// take hours. Bodies are timed per request instead (boundBody).
+	m.srv = &http.Server{Handler: h, ReadHeaderTimeout: headerTimeout, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
 	m.done = make(chan error, 1)
 	go func() { m.done <- m.srv.Serve(m.ln) }()
 	m.Logger.InfoContext(ctx, "web listening", "addr", m.ln.Addr().String(),
 		"import_enabled", m.Config.AllowProdImport, "hostname", m.Config.Hostname)
+	for _, w := range m.Config.Warnings() {
+		m.Logger.WarnContext(ctx, w)
+	}
 	return nil
 }
 

@@ -67,7 +67,7 @@ func (s *Server) observe(c *gin.Context) {
 	s.metrics.duration.WithLabelValues(route, c.Request.Method, status).Observe(elapsed.Seconds())
 	attrs := []any{"method", c.Request.Method, "route", route, "path", c.Request.URL.Path,
 		"status", c.Writer.Status(), "duration_ms", elapsed.Milliseconds(), "bytes", c.Writer.Size(),
-		"client", clientIP(c.Request)}
+		"client", s.clientIP(c.Request)}
 	if ss := currentSession(c); ss != nil {
 		attrs = append(attrs, "user", ss.Email)
 	}

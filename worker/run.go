@@ -53,6 +53,9 @@ func (m *Main) Run(ctx context.Context) error {
 	m.client = client
 	d.Logger.InfoContext(ctx, "worker started", slog.Bool("imports_allowed", d.Config.AllowProdImport),
 		slog.String("hostname", d.Config.Hostname))
+	for _, w := range d.Config.Warnings() {
+		d.Logger.WarnContext(ctx, w)
+	}
 	if d.Config.MetricsAddr != "" {
 		if m.metrics, err = serveMetrics(d, client); err != nil {
 			_ = m.Close()

@@ -187,7 +187,7 @@ func expectFirstAttemptRolledBack(ctx context.Context, t *testing.T, pool *pgxpo
 		t.Log("the retry had already locked staging's tables; staging between the attempts not compared")
 		return
 	}
-	pgtest.ExpectUnchanged(t, pool, before, "the attempt the restart cut short", "import_export_audits", "web_sessions")
+	pgtest.ExpectUnchanged(t, pool, before, "the attempt the restart cut short", "import_export_audits", "web_sessions", "login_networks", "login_failures")
 }
 
 // workerCmd is the worker command with vars as its whole environment.
