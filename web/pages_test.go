@@ -107,9 +107,7 @@ func TestInstanceIsNamedBeforeLogin(t *testing.T) {
 	b := staging.browser()
 	b.login(adminEmail)
 	rec := b.postImport(b.defaultImport(smallDump(t)), false, nil)
-	job := strconv.Itoa(staging.count(`SELECT river_job_id FROM import_export_audits WHERE id = ` +
-		strings.TrimPrefix(rec.Header().Get("Location"), "/admin/data?job=")))
-	if st := waitJob(t, b, job); st["succeeded"] != true {
+	if st := waitJob(t, b, strings.TrimPrefix(rec.Header().Get("Location"), "/admin/data?job=")); st["succeeded"] != true {
 		t.Fatalf("import: %v", st)
 	}
 	page = staging.browser().get("/login", false).Body.String()
