@@ -303,8 +303,19 @@ func (c Config) validateSchedules() []error {
 	if err := checkSchedule("EXPORT_SCHEDULE", c.ExportSchedule); err != nil {
 		errs = append(errs, err)
 	}
-	if c.RefreshSchedule != "" && (c.SourceStorageURL == "" || !c.AllowProdImport) {
-		errs = append(errs, errors.New("REFRESH_SCHEDULE needs APP_ALLOW_PROD_IMPORT=true and SOURCE_STORAGE_URL (where the exports to import are)"))
+	if c.RefreshSchedule == "" {
+		return errs
+	}
+	// Each need is named only when it is missing.
+	var needs []string
+	if !c.AllowProdImport {
+		needs = append(needs, "APP_ALLOW_PROD_IMPORT=true")
+	}
+	if c.SourceStorageURL == "" {
+		needs = append(needs, "SOURCE_STORAGE_URL (where the exports to import are)")
+	}
+	if len(needs) > 0 {
+		errs = append(errs, fmt.Errorf("REFRESH_SCHEDULE needs %s", strings.Join(needs, " and ")))
 	}
 	return errs
 }

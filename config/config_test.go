@@ -189,6 +189,21 @@ func TestParseSchedules(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "REFRESH_SCHEDULE needs APP_ALLOW_PROD_IMPORT=true and SOURCE_STORAGE_URL") {
 		t.Errorf("refresh schedule on production: got %v", err)
 	}
+	// Only what is missing is named.
+	for _, tc := range []struct {
+		vars      map[string]string
+		want, not string
+	}{
+		{map[string]string{"APP_ALLOW_PROD_IMPORT": "true", "APP_HOSTNAME": "s", "ANONYMIZER_SALT": "salt"},
+			"REFRESH_SCHEDULE needs SOURCE_STORAGE_URL (where the exports to import are)", "APP_ALLOW_PROD_IMPORT=true"},
+		{map[string]string{"SOURCE_STORAGE_URL": "file:///srv/production"}, "REFRESH_SCHEDULE needs APP_ALLOW_PROD_IMPORT=true", "SOURCE_STORAGE_URL"},
+	} {
+		tc.vars["DATABASE_URL"], tc.vars["REFRESH_SCHEDULE"] = "x", "@daily"
+		_, err := Parse(env(tc.vars))
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), tc.not) {
+			t.Errorf("%v: got %v, want %q and no %q", tc.vars, err, tc.want, tc.not)
+		}
+	}
 }
 
 func TestSourceStorageMustNotOverlapStaging(t *testing.T) {

@@ -166,7 +166,7 @@ func TestAuthAnswersWhileUsersLocked(t *testing.T) {
 	if sub.Code != http.StatusAccepted {
 		t.Fatalf("export: got %d %s", sub.Code, sub.Body)
 	}
-	jobID := between(sub.Body.String(), `"job_id":`, `,`)
+	jobID := between(sub.Body.String(), `"audit_id":`, `}`)
 
 	e.holdLikeAnImport(t, "users")
 	for _, path := range []string{"/admin/data/jobs/" + jobID, "/", "/admin/data"} {

@@ -66,7 +66,7 @@ func refreshStaging(t *testing.T, logger *slog.Logger, importedAdmins string) *s
 	if err != nil {
 		t.Fatalf("staging's own admin exports: %v", err)
 	}
-	if st, err := s.boss.Wait(ctx, sub.JobID); err != nil || !st.Succeeded {
+	if st, err := s.boss.Wait(ctx, sub.AuditID); err != nil || !st.Succeeded {
 		t.Fatalf("export: %+v %v", st, err)
 	}
 	s.exportID = sub.AuditID

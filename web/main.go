@@ -13,6 +13,7 @@ import (
 
 	"github.com/wippidu/wippidu/config"
 	"github.com/wippidu/wippidu/jobs"
+	"github.com/wippidu/wippidu/schema"
 	"github.com/wippidu/wippidu/storage"
 )
 
@@ -53,8 +54,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			_ = m.Close()
 		}
 	}()
-	if m.pool, err = pgxpool.New(ctx, m.Config.DatabaseURL); err != nil {
-		return fmt.Errorf("open database: %w", err)
+	if err := m.openDatabase(ctx); err != nil {
+		return err
 	}
 	store, err := storage.Open(ctx, m.Config.StorageURL)
 	if err != nil {
@@ -90,6 +91,31 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		m.Logger.WarnContext(ctx, w)
 	}
 	return nil
+}
+
+// startCheckTimeout bounds the database check at start: a server that does not
+// answer by then stops the start.
+const startCheckTimeout = 15 * time.Second
+
+// openDatabase opens the pool and fails the start when the database cannot be
+// reached or lacks migrations, naming DATABASE_URL or `worker migrate`, rather
+// than serving pages that fail on their first query. Once the web tier is up, a
+// database that goes away is reconnected to as it comes back, and /readyz says
+// what is wrong meanwhile.
+func (m *Main) openDatabase(ctx context.Context) error {
+	pcfg, err := config.PoolConfig(m.Config.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	if m.pool, err = pgxpool.NewWithConfig(ctx, pcfg); err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, startCheckTimeout)
+	defer cancel()
+	if err := m.pool.Ping(cctx); err != nil {
+		return fmt.Errorf("cannot reach the database at DATABASE_URL: %w", err)
+	}
+	return schema.CheckMigrated(cctx, m.pool)
 }
 
 // URL is the base URL the server listens on.

@@ -74,7 +74,7 @@ func refresh(t *testing.T, c *webclient.Client, dump []byte, form webclient.Impo
 	if err != nil {
 		t.Fatalf("import: %v", err)
 	}
-	st, err := c.Wait(ctx, sub.JobID)
+	st, err := c.Wait(ctx, sub.AuditID)
 	if err != nil || !st.Succeeded {
 		t.Fatalf("import job: %+v %v", st, err)
 	}

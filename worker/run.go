@@ -3,7 +3,6 @@ package worker
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -96,33 +95,6 @@ func (m *Main) Close() error {
 	}
 	log.Info("worker stopped")
 	return nil
-}
-
-func (a *app) migrate(ctx context.Context) error {
-	if err := schema.Migrate(ctx, a.pool, a.logger); err != nil {
-		return err
-	}
-	v, err := schema.Version(ctx, a.pool)
-	if err != nil {
-		return err
-	}
-	a.logger.InfoContext(ctx, "migrations applied", slog.Int("app_schema_version", v))
-	return nil
-}
-
-// runWorker is `worker run`: it works jobs until ctx ends (SIGTERM), then drains.
-func (a *app) runWorker(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	drain := fs.Duration("drain", DefaultDrain, "how long to let running jobs finish after SIGTERM")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	m := &Main{Deps: a.deps, Drain: *drain}
-	if err := m.Run(ctx); err != nil {
-		return err
-	}
-	<-ctx.Done()
-	return m.Close()
 }
 
 // serveMetrics serves the worker's Prometheus metrics and a liveness endpoint that

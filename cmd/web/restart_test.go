@@ -82,7 +82,7 @@ func TestPostgresRestartDuringImport(t *testing.T) {
 	}
 	// Restart while the rows are loading.
 	for {
-		st, err := c.Status(ctx, sub.JobID)
+		st, err := c.Status(ctx, sub.AuditID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,7 +134,7 @@ func TestPostgresRestartDuringImport(t *testing.T) {
 	var st *jobs.Status
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
-		if st, err = c.Status(ctx, sub.JobID); err == nil && st.Done {
+		if st, err = c.Status(ctx, sub.AuditID); err == nil && st.Done {
 			break
 		}
 		if time.Now().After(deadline) {

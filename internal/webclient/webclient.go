@@ -128,17 +128,17 @@ func (c *Client) Export(ctx context.Context, includeAttachments bool) (jobs.Subm
 	return s, err
 }
 
-// Status polls a job once.
-func (c *Client) Status(ctx context.Context, jobID int64) (*jobs.Status, error) {
+// Status polls a job once, by the number the page shows (the audit id).
+func (c *Client) Status(ctx context.Context, auditID int64) (*jobs.Status, error) {
 	var st jobs.Status
-	err := c.do(ctx, http.MethodGet, fmt.Sprintf("/admin/data/jobs/%d", jobID), nil, "", &st)
+	err := c.do(ctx, http.MethodGet, fmt.Sprintf("/admin/data/jobs/%d", auditID), nil, "", &st)
 	return &st, err
 }
 
 // Wait polls a job until it is done.
-func (c *Client) Wait(ctx context.Context, jobID int64) (*jobs.Status, error) {
+func (c *Client) Wait(ctx context.Context, auditID int64) (*jobs.Status, error) {
 	for {
-		st, err := c.Status(ctx, jobID)
+		st, err := c.Status(ctx, auditID)
 		if err != nil {
 			return nil, err
 		}
