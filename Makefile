@@ -16,34 +16,43 @@ all: build
 build:
 	$(GO) build ./...
 
-# Tools the tests need, installed into .bin with the Go toolchain.
+# Tools the tests need, installed into .bin with the Go toolchain: each says what
+# it installs and how long it took (the first time they compile for a while).
 $(VERSITYGW):
-	GOBIN=$(BIN) GOFLAGS= $(GO) install github.com/versity/versitygw/cmd/versitygw@v1.8.0
+	@scripts/step.sh "installing versitygw v1.8.0 into .bin (the S3 server of the storage tests) with go install" \
+	  env GOBIN=$(BIN) GOFLAGS= $(GO) install github.com/versity/versitygw/cmd/versitygw@v1.8.0
 
 $(STATICCHECK):
-	GOBIN=$(BIN) GOFLAGS= $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+	@scripts/step.sh "installing staticcheck v0.8.2 into .bin with go install" \
+	  env GOBIN=$(BIN) GOFLAGS= $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 tools: $(VERSITYGW) $(STATICCHECK) chromium
 
 # The browser tests drive the machine's Chromium; install it from the system
-# packages when it is missing (needs root and apt, as on CI).
+# packages when it is missing (needs root and apt, as on CI). apt's own chatter
+# goes to .tmp/apt.log, shown when the install fails.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
-	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
-	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; } || \
-	  echo "warning: no Chromium and no way to install it; browser tests will be skipped" >&2
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then mkdir -p .tmp && \
+	  scripts/step.sh "installing Chromium with apt-get (the browser of the browser tests)" sh -c \
+	    '{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >.tmp/apt.log 2>&1 || { tail -n 20 .tmp/apt.log; exit 1; }'; \
+	else echo "warning: no Chromium and no way to install it; browser tests will be skipped" >&2; fi
 
 vet:
-	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
-	$(GO) vet ./...
+	@scripts/step.sh "gofmt and go vet" sh -c '\
+	  files=$$(gofmt -l $$(git ls-files "*.go")); [ -z "$$files" ] || { echo "gofmt needed:"; echo "$$files"; exit 1; }; \
+	  $(GO) vet ./...'
 
 lint: vet $(STATICCHECK)
-	$(STATICCHECK) ./...
+	@scripts/step.sh "staticcheck" $(STATICCHECK) ./...
 
 # Uses TEST_DATABASE_URL when given; otherwise starts a private PostgreSQL cluster
-# from the machine's PostgreSQL binaries for the run.
+# from the machine's PostgreSQL binaries for the run. tools/testsummary prints a
+# line per package as it finishes and ends with the counts, every skipped test
+# with its reason, and the time taken.
 test: tools lint
-	VERSITYGW=$(VERSITYGW) scripts/with-postgres.sh $(GO) test $(TEST_FLAGS) ./...
+	@echo "==> go test $(TEST_FLAGS) ./... (the first run compiles every package with the race detector for a few minutes)"
+	@VERSITYGW=$(VERSITYGW) scripts/with-postgres.sh $(GO) run ./tools/testsummary $(GO) test -json $(TEST_FLAGS) ./...
 
 # One refresh on the embedded defaults: private PostgreSQL, file storage, demo
 # production data, an export, an anonymized import into a second database.
@@ -54,7 +63,12 @@ demo:
 # (20,000: 1.5 GB; 100,000: 7.8 GB). BENCH_ARGS passes more flags (-h lists them).
 BENCH_USERS ?= 20000
 bench:
-	scripts/with-postgres.sh $(GO) run ./internal/cmd/bench -users $(BENCH_USERS) $(BENCH_ARGS)
+	scripts/with-postgres.sh $(GO) run ./tools/bench -users $(BENCH_USERS) $(BENCH_ARGS)
 
+# What the demo, the bench and the tools leave in this checkout: .tmp (the demo's
+# and the bench's databases, dumps and logs; a demo's private PostgreSQL is
+# stopped first), .bin (versitygw, staticcheck), data (the file storage of a
+# worker or web tier run here without STORAGE_URL) and binaries built at the top.
 clean:
-	rm -rf .tmp
+	@if [ -e .tmp/demo/pg/data/postmaster.pid ]; then $(GO) run ./tools/pgcluster stop .tmp/demo/pg; fi
+	@for d in .tmp .bin data bench pgcluster testsummary; do [ ! -e "$$d" ] || { echo "removing $$d"; rm -rf "$$d"; }; done

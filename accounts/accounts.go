@@ -2,7 +2,9 @@
 // user with production's; inside the same transaction this package carries
 // staging's own admins over (the admin who started the import and STAGING_ADMINS
 // keep their email, password and admin role), demotes production's admins when
-// IMPORTED_ADMINS=demote, and ends every web session but the kept admins'.
+// IMPORTED_ADMINS=demote (the default), and ends every web session but the kept
+// admins'. It also decides who may do data work at all (DataRights): only
+// staging's own admins, logged in with a password of their own.
 package accounts
 
 import (
@@ -16,8 +18,12 @@ import (
 	"github.com/wippidu/wippidu/sessions"
 )
 
-// leastRole is the role with the fewest rights, which demoted admins get.
-const leastRole = "parent"
+// The roles this package hands out: admins kept, and the role with the fewest
+// rights, which demoted admins get.
+const (
+	adminRole = "admin"
+	leastRole = "parent"
+)
 
 // keptTable holds the kept accounts between Save and Restore; it goes with the
 // import's transaction.
@@ -57,7 +63,7 @@ func (k *Keeper) lower() []string {
 // theirs, whose sessions now name their new ids. It returns the kept emails.
 func (k *Keeper) Restore(ctx context.Context, tx pgx.Tx) ([]string, error) {
 	if k.Demote {
-		if _, err := tx.Exec(ctx, `UPDATE users SET role = $1 WHERE role = 'admin'`, leastRole); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE users SET role = $1 WHERE role = $2`, leastRole, adminRole); err != nil {
 			return nil, fmt.Errorf("demote imported admins: %w", err)
 		}
 	}
@@ -78,16 +84,16 @@ func (k *Keeper) Restore(ctx context.Context, tx pgx.Tx) ([]string, error) {
 	list := strings.Join(cols, ", ")
 	// An imported account with a kept email (after an opt-out of the emails
 	// anonymizer, say) becomes the kept admin.
-	if _, err := tx.Exec(ctx, `UPDATE users u SET password_hash = k.password_hash, role = 'admin', updated_at = now()
-		FROM `+keptTable+` k WHERE lower(u.email) = lower(k.email) AND u.deleted_at IS NULL`); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE users u SET password_hash = k.password_hash, role = $1, updated_at = now()
+		FROM `+keptTable+` k WHERE lower(u.email) = lower(k.email) AND u.deleted_at IS NULL`, adminRole); err != nil {
 		return nil, fmt.Errorf("keep staging's admins: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO users (`+list+`) SELECT `+list+` FROM `+keptTable+` k
 		WHERE NOT EXISTS (SELECT 1 FROM users u WHERE lower(u.email) = lower(k.email) AND u.deleted_at IS NULL)`); err != nil {
 		return nil, fmt.Errorf("keep staging's admins: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE users SET role = 'admin' WHERE lower(email) IN (SELECT lower(email) FROM `+keptTable+`)
-		AND deleted_at IS NULL`); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE users SET role = $1 WHERE lower(email) IN (SELECT lower(email) FROM `+keptTable+`)
+		AND deleted_at IS NULL`, adminRole); err != nil {
 		return nil, fmt.Errorf("keep staging's admins: %w", err)
 	}
 	rows, err := tx.Query(ctx, `SELECT u.email FROM users u JOIN `+keptTable+` k ON lower(u.email) = lower(k.email)

@@ -311,10 +311,40 @@ func (c Config) validateSchedules() []error {
 	if err := checkSchedule("EXPORT_SCHEDULE", c.ExportSchedule); err != nil {
 		errs = append(errs, err)
 	}
-	if c.RefreshSchedule != "" && (c.SourceStorageURL == "" || !c.AllowProdImport) {
-		errs = append(errs, errors.New("REFRESH_SCHEDULE needs APP_ALLOW_PROD_IMPORT=true and SOURCE_STORAGE_URL (where the exports to import are)"))
+	if c.RefreshSchedule == "" {
+		return errs
+	}
+	// Each need is named only when it is missing.
+	var needs []string
+	if !c.AllowProdImport {
+		needs = append(needs, "APP_ALLOW_PROD_IMPORT=true")
+	}
+	if c.SourceStorageURL == "" {
+		needs = append(needs, "SOURCE_STORAGE_URL (where the exports to import are)")
+	}
+	if len(needs) > 0 {
+		errs = append(errs, fmt.Errorf("REFRESH_SCHEDULE needs %s", strings.Join(needs, " and ")))
 	}
 	return errs
+}
+
+// Warnings are settings that are valid but leave a gap an operator should know
+// of; the web tier and the worker log them at start.
+func (c Config) Warnings() []string {
+	if !c.AllowProdImport {
+		return nil
+	}
+	var w []string
+	if len(c.StagingAdmins) == 0 {
+		w = append(w, "APP_ALLOW_PROD_IMPORT=true and STAGING_ADMINS is empty: after a refresh only the admin who started it "+
+			"keeps an account of staging's own, and only such accounts may import, export or use River UI; "+
+			"set STAGING_ADMINS to the emails of staging's own admins")
+	}
+	if c.ImportedAdmins == ImportedAdminsKeep {
+		w = append(w, "IMPORTED_ADMINS=keep: production's admins stay app admins on staging, where anyone who knows "+
+			"the address scheme and the staging password can log in as them (they still never do data work)")
+	}
+	return w
 }
 
 // ParseLogLevel reads LOG_LEVEL alone through getenv, as Parse reads it, for a

@@ -3,6 +3,7 @@ package config
 import (
 	"flag"
 	"log/slog"
+	"maps"
 	"os"
 	"strings"
 	"testing"
@@ -227,6 +228,21 @@ func TestParseSchedules(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "REFRESH_SCHEDULE needs APP_ALLOW_PROD_IMPORT=true and SOURCE_STORAGE_URL") {
 		t.Errorf("refresh schedule on production: got %v", err)
 	}
+	// Only what is missing is named.
+	for _, tc := range []struct {
+		vars      map[string]string
+		want, not string
+	}{
+		{map[string]string{"APP_ALLOW_PROD_IMPORT": "true", "APP_HOSTNAME": "s", "ANONYMIZER_SALT": testsalt.Salt},
+			"REFRESH_SCHEDULE needs SOURCE_STORAGE_URL (where the exports to import are)", "APP_ALLOW_PROD_IMPORT=true"},
+		{map[string]string{"SOURCE_STORAGE_URL": "file:///srv/production"}, "REFRESH_SCHEDULE needs APP_ALLOW_PROD_IMPORT=true", "SOURCE_STORAGE_URL"},
+	} {
+		tc.vars["DATABASE_URL"], tc.vars["REFRESH_SCHEDULE"] = "x", "@daily"
+		_, err := Parse(env(tc.vars))
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), tc.not) {
+			t.Errorf("%v: got %v, want %q and no %q", tc.vars, err, tc.want, tc.not)
+		}
+	}
 }
 
 func TestSourceStorageMustNotOverlapStaging(t *testing.T) {
@@ -247,6 +263,41 @@ func TestSourceStorageMustNotOverlapStaging(t *testing.T) {
 		_, err := Parse(func(k string) string { return vars[k] })
 		if got := err != nil && strings.Contains(err.Error(), "overlap"); got != tc.overlap {
 			t.Errorf("STORAGE_URL=%s SOURCE_STORAGE_URL=%s: refused for overlap %v, want %v (%v)", tc.storage, tc.source, got, tc.overlap, err)
+		}
+	}
+}
+
+func TestWarningsNameTheGap(t *testing.T) {
+	staging := map[string]string{"DATABASE_URL": "x", "APP_ALLOW_PROD_IMPORT": "true", "APP_HOSTNAME": "h", "ANONYMIZER_SALT": testsalt.Salt}
+	tests := []struct {
+		name string
+		vars map[string]string
+		want []string
+	}{
+		{"production", map[string]string{"DATABASE_URL": "x"}, nil},
+		{"staging without STAGING_ADMINS", staging, []string{"STAGING_ADMINS is empty"}},
+		{"staging with them", map[string]string{"STAGING_ADMINS": "ops@x"}, nil},
+		{"imported admins kept", map[string]string{"STAGING_ADMINS": "ops@x", "IMPORTED_ADMINS": "keep"}, []string{"IMPORTED_ADMINS=keep"}},
+	}
+	for _, tt := range tests {
+		vars := map[string]string{}
+		if tt.name != "production" {
+			maps.Copy(vars, staging)
+		}
+		maps.Copy(vars, tt.vars)
+		c, err := Parse(env(vars))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		got := c.Warnings()
+		if len(got) != len(tt.want) {
+			t.Errorf("%s: warnings %q, want %d", tt.name, got, len(tt.want))
+			continue
+		}
+		for i, w := range tt.want {
+			if !strings.Contains(got[i], w) {
+				t.Errorf("%s: warning %q, want it to name %q", tt.name, got[i], w)
+			}
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package demodata
 
 import (
+	"math/rand/v2"
 	"strconv"
 )
 
@@ -49,75 +50,84 @@ func (g *generator) letters(rw *rowWriter) error {
 		name := className(c)
 		for j := range k {
 			id++
-			created := from + j*step + r.Int64N(step+1)
-			author := c.teacher
-			if author == 0 || chance(r, 0.15) {
-				author = pick(r, p.admins)
+			l := letter{id: id, class: cls, className: name, created: from + j*step + r.Int64N(step+1), author: c.teacher}
+			if l.author == 0 || chance(r, 0.15) {
+				l.author = pick(r, p.admins)
 			}
-			published := int64(0)
 			if !chance(r, 0.05) {
-				published = min(created+r.Int64N(3*microsPerDay), p.now)
+				l.published = min(l.created+r.Int64N(3*microsPerDay), p.now)
 			}
-			deleted := int64(0)
 			if chance(r, softDeleteRate) {
-				deleted = created + r.Int64N(p.now-created+1)
+				l.deleted = l.created + r.Int64N(p.now-l.created+1)
 			}
-			updated := max(created, published, deleted)
-			requiresAck := chance(r, 0.6)
-
-			rw.int(int64(id))
-			rw.ts(created)
-			rw.ts(updated)
-			rw.tsOrNull(deleted)
-			rw.int(int64(author))
-			rw.int(int64(cls))
-			title := pick(r, letterTitles)
-			rw.text(title)
-			first, last := g.userName(author)
-			rw.textBytes(tb.letterBody(r, name, title, first, last))
-			rw.tsOrNull(published)
-			rw.bool(requiresAck)
-			// Most letters that ask for a signature set a deadline; a few others do too.
-			if requiresAck && chance(r, 0.75) || !requiresAck && chance(r, 0.1) {
-				rw.date(day(max(published, created)) + 7 + r.Int64N(15))
-			} else {
-				rw.null()
-			}
-			switch x := r.IntN(100); {
-			case x < 15:
-				rw.raw(pick(r, feeAmounts))
-			case x < 25:
-				rw.raw(strconv.Itoa(r.IntN(300)) + "." + strconv.Itoa(10+r.IntN(90)))
-			default:
-				rw.null()
-			}
-			switch x := r.IntN(100); {
-			case x < 35:
-				rw.null()
-			case x < 45:
-				rw.raw("{}")
-			default:
-				rw.text(pick(r, g.metadata))
-			}
-
-			if requiresAck && published != 0 && deleted == 0 {
-				g.ackable = append(g.ackable, ackableLetter{id: id, class: cls, published: published})
-			}
-			if chance(r, letterAttachmentRate) {
-				n := 1
-				if chance(r, 0.1) {
-					n = 2 + r.IntN(2)
-				}
-				for range n {
-					g.pending = append(g.pending, pendingAttachment{created: created, owner: id, letter: true, deleted: deleted != 0})
-				}
-			}
-			if err := rw.endRow(); err != nil {
+			l.requiresAck = chance(r, 0.6)
+			if err := g.letter(rw, r, tb, l); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// letter is one parental letter, as far as letters has drawn it.
+type letter struct {
+	id, class                   int32
+	className                   string
+	created, published, deleted int64 // 0: not published, not deleted
+	author                      int32
+	requiresAck                 bool
+}
+
+// letter writes one letter's row, draws the rest of it (title, body, due date,
+// fee, metadata), and remembers it for the acknowledgements and attachments.
+func (g *generator) letter(rw *rowWriter, r *rand.Rand, tb *textBuilder, l letter) error {
+	rw.int(int64(l.id))
+	rw.ts(l.created)
+	rw.ts(max(l.created, l.published, l.deleted))
+	rw.tsOrNull(l.deleted)
+	rw.int(int64(l.author))
+	rw.int(int64(l.class))
+	title := pick(r, letterTitles)
+	rw.text(title)
+	first, last := g.userName(l.author)
+	rw.textBytes(tb.letterBody(r, l.className, title, first, last))
+	rw.tsOrNull(l.published)
+	rw.bool(l.requiresAck)
+	// Most letters that ask for a signature set a deadline; a few others do too.
+	if l.requiresAck && chance(r, 0.75) || !l.requiresAck && chance(r, 0.1) {
+		rw.date(day(max(l.published, l.created)) + 7 + r.Int64N(15))
+	} else {
+		rw.null()
+	}
+	switch x := r.IntN(100); {
+	case x < 15:
+		rw.raw(pick(r, feeAmounts))
+	case x < 25:
+		rw.raw(strconv.Itoa(r.IntN(300)) + "." + strconv.Itoa(10+r.IntN(90)))
+	default:
+		rw.null()
+	}
+	switch x := r.IntN(100); {
+	case x < 35:
+		rw.null()
+	case x < 45:
+		rw.raw("{}")
+	default:
+		rw.text(pick(r, g.metadata))
+	}
+	if l.requiresAck && l.published != 0 && l.deleted == 0 {
+		g.ackable = append(g.ackable, ackableLetter{id: l.id, class: l.class, published: l.published})
+	}
+	if chance(r, letterAttachmentRate) {
+		n := 1
+		if chance(r, 0.1) {
+			n = 2 + r.IntN(2)
+		}
+		for range n {
+			g.pending = append(g.pending, pendingAttachment{created: l.created, owner: l.id, letter: true, deleted: l.deleted != 0})
+		}
+	}
+	return rw.endRow()
 }
 
 // acknowledgements writes, for most students of each class, their parent's

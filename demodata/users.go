@@ -42,9 +42,7 @@ func (g *generator) users(rw *rowWriter) error {
 	from := p.now - 6*365*microsPerDay
 	step := (p.now - microsPerDay - from) / int64(n)
 	home := pick(r, cities) // most families live near their school
-	taken := make(map[string]struct{}, n)
-	prevEmail := ""
-	adminNo := 0
+	emails := &emailBook{taken: make(map[string]struct{}, n), n: n}
 
 	for i := range n {
 		id := int32(i + 1)
@@ -58,38 +56,9 @@ func (g *generator) users(rw *rowWriter) error {
 		if chance(r, 0.5) {
 			updated += r.Int64N(p.now - created + 1)
 		}
-		if deleted > updated {
-			updated = deleted
-		}
+		updated = max(updated, deleted)
 		first, last := g.userName(id)
-
-		var email string
-		switch {
-		case id == 1:
-			email = g.cfg.AdminEmail
-		case role == roleAdmin:
-			adminNo++
-			email = pick(r, []string{"sekretariat", "verwaltung", "it-support", "schulleitung"}) + strconv.Itoa(adminNo) + "@" + pick(r, schoolDomains)
-		case deleted != 0 && prevEmail != "" && chance(r, 0.3):
-			// A duplicate sign-up of the previous account, since deleted: the
-			// unique index only covers live rows.
-			email = strings.ToUpper(prevEmail[:1]) + prevEmail[1:]
-		default:
-			email = g.email(r, first, last, role)
-		}
-		if deleted == 0 || id == 1 {
-			key := strings.ToLower(email)
-			for suffix := int(id); ; suffix += n {
-				if _, dup := taken[key]; !dup {
-					break
-				}
-				at := strings.LastIndexByte(email, '@')
-				email = email[:at] + "." + strconv.Itoa(suffix) + email[at:]
-				key = strings.ToLower(email)
-			}
-			taken[key] = struct{}{}
-		}
-		prevEmail = email
+		email := emails.next(g, r, id, role, deleted != 0, first, last)
 
 		rw.int(int64(id))
 		rw.ts(created)
@@ -111,22 +80,67 @@ func (g *generator) users(rw *rowWriter) error {
 		}
 		rw.raw(roleNames[role])
 		rw.text(pick(r, locales))
-		switch {
-		case id == 1:
-			rw.ts(p.now - r.Int64N(microsPerDay))
-		case chance(r, 0.1):
-			rw.null()
-		default:
-			// Most users were here recently.
-			x := r.Float64()
-			rw.ts(p.now - int64(x*x*x*float64(p.now-created)))
-		}
+		g.lastLogin(rw, r, id, created)
 		rw.text(pick(r, g.preferences))
 		if err := rw.endRow(); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// emailBook hands out the users' emails: unique among live accounts (the
+// unique index only covers them), with the odd deleted duplicate sign-up.
+type emailBook struct {
+	taken   map[string]struct{}
+	n       int // users in all: suffixes that make an email unique step by it
+	prev    string
+	adminNo int
+}
+
+// next is user id's email.
+func (b *emailBook) next(g *generator, r *rand.Rand, id int32, role uint8, deleted bool, first, last string) string {
+	var email string
+	switch {
+	case id == 1:
+		email = g.cfg.AdminEmail
+	case role == roleAdmin:
+		b.adminNo++
+		email = pick(r, []string{"sekretariat", "verwaltung", "it-support", "schulleitung"}) + strconv.Itoa(b.adminNo) + "@" + pick(r, schoolDomains)
+	case deleted && b.prev != "" && chance(r, 0.3):
+		// A duplicate sign-up of the previous account, since deleted.
+		email = strings.ToUpper(b.prev[:1]) + b.prev[1:]
+	default:
+		email = g.email(r, first, last, role)
+	}
+	if !deleted || id == 1 {
+		key := strings.ToLower(email)
+		for suffix := int(id); ; suffix += b.n {
+			if _, dup := b.taken[key]; !dup {
+				break
+			}
+			at := strings.LastIndexByte(email, '@')
+			email = email[:at] + "." + strconv.Itoa(suffix) + email[at:]
+			key = strings.ToLower(email)
+		}
+		b.taken[key] = struct{}{}
+	}
+	b.prev = email
+	return email
+}
+
+// lastLogin writes when user id last logged in: the admin today, most users
+// recently, some never.
+func (g *generator) lastLogin(rw *rowWriter, r *rand.Rand, id int32, created int64) {
+	switch {
+	case id == 1:
+		rw.ts(g.p.now - r.Int64N(microsPerDay))
+	case chance(r, 0.1):
+		rw.null()
+	default:
+		x := r.Float64()
+		rw.ts(g.p.now - int64(x*x*x*float64(g.p.now-created)))
+	}
 }
 
 // email makes an address from a person's name the way people pick them.

@@ -262,44 +262,62 @@ func parseTimestamp(s []byte, zone bool) (int64, bool) {
 		return math.MinInt64, true
 	}
 	d, rest, ok := parseYMD(s)
-	if !ok || len(rest) < 9 || rest[0] != ' ' || rest[3] != ':' || rest[6] != ':' {
+	if !ok {
 		return 0, false
 	}
-	h, ok1 := two(rest[1:3])
-	m, ok2 := two(rest[4:6])
-	sec, ok3 := two(rest[7:9])
-	if !ok1 || !ok2 || !ok3 || h > 23 || m > 59 || sec > 59 {
+	secs, rest, ok := parseHMS(rest)
+	if !ok {
 		return 0, false
 	}
-	rest = rest[9:]
-	var micro int64
-	if len(rest) > 0 && rest[0] == '.' {
-		i := 1
-		for ; i < len(rest) && rest[i] >= '0' && rest[i] <= '9'; i++ {
-		}
-		frac := rest[1:i]
-		if len(frac) == 0 || len(frac) > 6 {
-			return 0, false
-		}
-		for j := range 6 {
-			micro *= 10
-			if j < len(frac) {
-				micro += int64(frac[j] - '0')
-			}
-		}
-		rest = rest[i:]
+	micro, rest, ok := parseFraction(rest)
+	if !ok {
+		return 0, false
 	}
 	var offset int64
 	if zone {
-		var ok bool
 		if offset, ok = parseOffset(rest); !ok {
 			return 0, false
 		}
 	} else if len(rest) != 0 {
 		return 0, false
 	}
-	secs := d.Unix() - pgEpoch.Unix() + int64(h)*3600 + int64(m)*60 + int64(sec) - offset
-	return secs*1_000_000 + micro, true
+	return (d.Unix()-pgEpoch.Unix()+secs-offset)*1_000_000 + micro, true
+}
+
+// parseHMS reads " HH:MM:SS" as seconds into the day.
+func parseHMS(s []byte) (int64, []byte, bool) {
+	if len(s) < 9 || s[0] != ' ' || s[3] != ':' || s[6] != ':' {
+		return 0, nil, false
+	}
+	h, ok1 := two(s[1:3])
+	m, ok2 := two(s[4:6])
+	sec, ok3 := two(s[7:9])
+	if !ok1 || !ok2 || !ok3 || h > 23 || m > 59 || sec > 59 {
+		return 0, nil, false
+	}
+	return int64(h)*3600 + int64(m)*60 + int64(sec), s[9:], true
+}
+
+// parseFraction reads an optional ".f" of one to six digits as microseconds.
+func parseFraction(s []byte) (int64, []byte, bool) {
+	if len(s) == 0 || s[0] != '.' {
+		return 0, s, true
+	}
+	i := 1
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+	}
+	frac := s[1:i]
+	if len(frac) == 0 || len(frac) > 6 {
+		return 0, nil, false
+	}
+	var micro int64
+	for j := range 6 {
+		micro *= 10
+		if j < len(frac) {
+			micro += int64(frac[j] - '0')
+		}
+	}
+	return micro, s[i:], true
 }
 
 // parseYMD reads YYYY-MM-DD at the start of s (a year of four or more digits).

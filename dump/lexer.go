@@ -9,12 +9,23 @@ import (
 	"unicode/utf8"
 )
 
-// The JSON lexer of the Reader: it reads from the decompressed stream through a
-// fixed buffer and knows nothing of the dump's layout (see reader.go). Every error
-// about the input goes through formatErr, which keeps the first one.
+// lexer reads JSON tokens from the decompressed dump through a fixed buffer. It
+// knows nothing of the dump's layout: the Reader (reader.go), which embeds it,
+// does. Every error about the input goes through formatErr, which keeps the first
+// one; where names the place in the dump for its message.
+type lexer struct {
+	zr     io.Reader // the decompressed dump
+	buf    []byte
+	pos    int
+	end    int
+	offset int64 // decompressed bytes consumed before buf[0]
+	eof    bool
+	err    error
+	where  func() string
+}
 
 // fill makes at least one more byte available; false at end of input or error.
-func (r *Reader) fill() bool {
+func (r *lexer) fill() bool {
 	if r.err != nil || r.eof {
 		return false
 	}
@@ -45,7 +56,7 @@ func (r *Reader) fill() bool {
 // peek skips whitespace and returns the next byte without consuming it. A run of
 // whitespace longer than MaxWhitespace is refused; it is counted once per buffer,
 // not per byte.
-func (r *Reader) peek() (byte, error) {
+func (r *lexer) peek() (byte, error) {
 	ws := 0
 	for {
 		start := r.pos
@@ -65,7 +76,7 @@ func (r *Reader) peek() (byte, error) {
 	}
 }
 
-func (r *Reader) expect(c byte) error {
+func (r *lexer) expect(c byte) error {
 	got, err := r.peek()
 	if err != nil {
 		return err
@@ -79,7 +90,7 @@ func (r *Reader) expect(c byte) error {
 
 // openArray consumes the opening bracket of an array; what names the array in the
 // error when something else stands there.
-func (r *Reader) openArray(what string) error {
+func (r *lexer) openArray(what string) error {
 	c, err := r.peek()
 	if err != nil {
 		return err
@@ -93,7 +104,7 @@ func (r *Reader) openArray(what string) error {
 
 // more handles the separator in an array or object: it returns false at the closing
 // byte (consumed) and true when another element follows (after a comma if not first).
-func (r *Reader) more(closing byte, first bool) (bool, error) {
+func (r *lexer) more(closing byte, first bool) (bool, error) {
 	c, err := r.peek()
 	if err != nil {
 		return false, err
@@ -113,7 +124,7 @@ func (r *Reader) more(closing byte, first bool) (bool, error) {
 }
 
 // key reads an object key and the colon after it.
-func (r *Reader) key() (string, error) {
+func (r *lexer) key() (string, error) {
 	if err := r.expect('"'); err != nil {
 		return "", err
 	}
@@ -130,59 +141,7 @@ func (r *Reader) key() (string, error) {
 	return string(b), nil
 }
 
-// value reads one JSON value that must be a scalar. Strings are decoded into the
-// arena unless skip is set (then only their first prefix bytes, if prefix > 0);
-// limit bounds the string's length either way.
-func (r *Reader) value(v *Value, limit int, skip bool, prefix int) error {
-	c, err := r.peek()
-	if err != nil {
-		return err
-	}
-	*v = Value{}
-	switch {
-	case c == '"':
-		r.pos++
-		v.Type = String
-		if skip && prefix > 0 {
-			v.Skipped, v.prefixed = true, true
-			start := len(r.arena)
-			a, err := r.readString(r.arena, min(prefix, limit))
-			r.arena, v.Data = a, a[start:]
-			if errors.Is(err, errTooLong) && prefix < limit {
-				return r.skipString(limit - prefix)
-			}
-			return err
-		}
-		if skip {
-			v.Skipped = true
-			return r.skipString(limit)
-		}
-		start := len(r.arena)
-		a, err := r.readString(r.arena, limit)
-		r.arena = a
-		if err != nil {
-			return err
-		}
-		v.Data = a[start:]
-		return nil
-	case c == 'n':
-		return r.literal("null")
-	case c == 't':
-		v.Type, v.Bool = Bool, true
-		return r.literal("true")
-	case c == 'f':
-		v.Type = Bool
-		return r.literal("false")
-	case c == '-' || (c >= '0' && c <= '9'):
-		v.Type = Number
-		return r.number(v)
-	case c == '[' || c == '{':
-		return r.formatErr("expected a value, found a nested %s", strings.TrimPrefix(jsonKind(c), "a JSON "))
-	}
-	return r.formatErr("expected a value, found %q", c)
-}
-
-func (r *Reader) literal(s string) error {
+func (r *lexer) literal(s string) error {
 	for i := 0; i < len(s); i++ {
 		if r.pos >= r.end && !r.fill() {
 			return r.formatErr("unexpected end of file")
@@ -212,27 +171,30 @@ const (
 	numEnd = 0xff // the byte does not continue the number
 )
 
+// numberRules are the number grammar: for each state, the bytes that continue a
+// number and the state each leads to. A byte not listed ends the number.
+var numberRules = [numStates][]struct {
+	bytes string
+	next  int
+}{
+	numStart:     {{"-", numMinus}, {"0", numZero}, {"123456789", numInt}},
+	numMinus:     {{"0", numZero}, {"123456789", numInt}},
+	numInt:       {{"0123456789", numInt}, {".", numDot}, {"eE", numExp}},
+	numDot:       {{"0123456789", numFrac}},
+	numFrac:      {{"0123456789", numFrac}, {"eE", numExp}},
+	numExp:       {{"+-", numExpSign}, {"0123456789", numExpDigits}},
+	numExpSign:   {{"0123456789", numExpDigits}},
+	numExpDigits: {{"0123456789", numExpDigits}},
+	numZero:      {{".", numDot}, {"eE", numExp}},
+}
+
 // numberStep returns the state after byte c, or false when c does not continue the
 // number.
 func numberStep(state int, c byte) (int, bool) {
-	digit := c >= '0' && c <= '9'
-	switch {
-	case state == numStart && c == '-':
-		return numMinus, true
-	case (state == numStart || state == numMinus) && c == '0':
-		return numZero, true
-	case (state == numStart || state == numMinus || state == numInt) && digit:
-		return numInt, true
-	case (state == numInt || state == numZero) && c == '.':
-		return numDot, true
-	case (state == numDot || state == numFrac) && digit:
-		return numFrac, true
-	case (state == numInt || state == numFrac || state == numZero) && (c == 'e' || c == 'E'):
-		return numExp, true
-	case state == numExp && (c == '+' || c == '-'):
-		return numExpSign, true
-	case (state == numExp || state == numExpSign || state == numExpDigits) && digit:
-		return numExpDigits, true
+	for _, rule := range numberRules[state] {
+		if strings.IndexByte(rule.bytes, c) >= 0 {
+			return rule.next, true
+		}
 	}
 	return state, false
 }
@@ -253,14 +215,14 @@ var numberNext = func() (t [numStates][256]uint8) {
 	return t
 }()
 
-// number reads a JSON number into the arena (numbers are short).
-func (r *Reader) number(v *Value) error {
-	start := len(r.arena)
+// number appends a JSON number to dst (numbers are short).
+func (r *lexer) number(dst []byte) ([]byte, error) {
+	start := len(dst)
 	state := uint8(numStart)
 	for {
 		if r.pos >= r.end && !r.fill() {
 			if r.err != nil {
-				return r.err
+				return dst, r.err
 			}
 			break
 		}
@@ -269,19 +231,18 @@ func (r *Reader) number(v *Value) error {
 		if next == numEnd {
 			break
 		}
-		if len(r.arena)-start > 64 {
-			return r.formatErr("number too long")
+		if len(dst)-start > 64 {
+			return dst, r.formatErr("number too long")
 		}
 		state = next
-		r.arena = append(r.arena, c)
+		dst = append(dst, c)
 		r.pos++
 	}
 	switch state {
 	case numInt, numFrac, numExpDigits, numZero:
-		v.Data = r.arena[start:]
-		return nil
+		return dst, nil
 	}
-	return r.formatErr("invalid number (not in JSON's number syntax)")
+	return dst, r.formatErr("invalid number (not in JSON's number syntax)")
 }
 
 // readString decodes a JSON string whose opening quote was consumed, appending its
@@ -289,7 +250,7 @@ func (r *Reader) number(v *Value) error {
 // for UTF-8 validity by the caller that knows the column's type. A string longer
 // than limit yields errTooLong, with no more than limit bytes appended and read
 // past.
-func (r *Reader) readString(dst []byte, limit int) ([]byte, error) {
+func (r *lexer) readString(dst []byte, limit int) ([]byte, error) {
 	base := len(dst)
 	for {
 		i := r.pos
@@ -335,7 +296,7 @@ func (r *Reader) readString(dst []byte, limit int) ([]byte, error) {
 
 // escape decodes the escape sequence after a backslash (consumed) inside a string,
 // appending what it stands for to dst.
-func (r *Reader) escape(dst []byte) ([]byte, error) {
+func (r *lexer) escape(dst []byte) ([]byte, error) {
 	if r.pos >= r.end && !r.fill() {
 		return dst, r.formatErr("unexpected end of file inside a string")
 	}
@@ -362,7 +323,7 @@ func (r *Reader) escape(dst []byte) ([]byte, error) {
 
 // unicodeEscape decodes the four hex digits after \u and, for a UTF-16 surrogate,
 // the \u escape of its other half, appending the character as UTF-8 to dst.
-func (r *Reader) unicodeEscape(dst []byte) ([]byte, error) {
+func (r *lexer) unicodeEscape(dst []byte) ([]byte, error) {
 	cp, err := r.hex4()
 	if err != nil {
 		return dst, err
@@ -397,7 +358,7 @@ func grow(b []byte, n, limit int) []byte {
 }
 
 // consume takes the next byte if it is c.
-func (r *Reader) consume(c byte) bool {
+func (r *lexer) consume(c byte) bool {
 	if r.pos >= r.end && !r.fill() {
 		return false
 	}
@@ -408,7 +369,7 @@ func (r *Reader) consume(c byte) bool {
 	return true
 }
 
-func (r *Reader) hex4() (rune, error) {
+func (r *lexer) hex4() (rune, error) {
 	var v rune
 	for i := 0; i < 4; i++ {
 		if r.pos >= r.end && !r.fill() {
@@ -428,7 +389,7 @@ func (r *Reader) hex4() (rune, error) {
 // are mostly attachments' base64, so it looks for the closing quote with
 // bytes.IndexByte rather than byte by byte. A string longer than limit yields
 // errTooLong: it is not kept, but scanning it is not free either.
-func (r *Reader) skipString(limit int) error {
+func (r *lexer) skipString(limit int) error {
 	n := 0 // bytes scanned before r.pos
 	for {
 		if n > limit {

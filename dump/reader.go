@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/klauspost/compress/gzip"
 )
@@ -105,15 +106,9 @@ type ReaderOptions struct {
 
 // Reader reads a dump as a stream.
 type Reader struct {
-	src    io.Reader
-	zr     io.Reader // the decompressed dump
-	ahead  *readAhead
-	buf    []byte
-	pos    int
-	end    int
-	offset int64 // decompressed bytes consumed before buf[0]
-	eof    bool
-	err    error
+	lexer
+	src   io.Reader
+	ahead *readAhead
 
 	maxValue  int
 	maxRow    int
@@ -149,8 +144,9 @@ func NewReader(src io.Reader, opts ReaderOptions) (*Reader, error) {
 		// The storage failed, not the file: a retry may succeed.
 		return nil, fmt.Errorf("read dump: %w", err)
 	}
-	r := &Reader{src: src, zr: zr, buf: make([]byte, 256<<10), col: -1,
+	r := &Reader{lexer: lexer{zr: zr, buf: make([]byte, 256<<10)}, src: src, col: -1,
 		maxValue: opts.MaxValueBytes, maxRow: opts.MaxRowBytes, maxTables: opts.MaxTables}
+	r.lexer.where = r.where
 	if r.maxValue <= 0 {
 		r.maxValue = DefaultMaxValueBytes
 	}
@@ -187,6 +183,61 @@ func (r *Reader) Header() Header { return r.header }
 
 // Offset returns how many decompressed bytes have been consumed.
 func (r *Reader) Offset() int64 { return r.offset + int64(r.pos) }
+
+// value reads one JSON value that must be a scalar. Strings are decoded into the
+// arena unless skip is set (then only their first prefix bytes, if prefix > 0);
+// limit bounds the string's length either way.
+func (r *Reader) value(v *Value, limit int, skip bool, prefix int) error {
+	c, err := r.peek()
+	if err != nil {
+		return err
+	}
+	*v = Value{}
+	switch {
+	case c == '"':
+		r.pos++
+		v.Type = String
+		if skip && prefix > 0 {
+			v.Skipped, v.prefixed = true, true
+			start := len(r.arena)
+			a, err := r.readString(r.arena, min(prefix, limit))
+			r.arena, v.Data = a, a[start:]
+			if errors.Is(err, errTooLong) && prefix < limit {
+				return r.skipString(limit - prefix)
+			}
+			return err
+		}
+		if skip {
+			v.Skipped = true
+			return r.skipString(limit)
+		}
+		start := len(r.arena)
+		a, err := r.readString(r.arena, limit)
+		r.arena = a
+		if err != nil {
+			return err
+		}
+		v.Data = a[start:]
+		return nil
+	case c == 'n':
+		return r.literal("null")
+	case c == 't':
+		v.Type, v.Bool = Bool, true
+		return r.literal("true")
+	case c == 'f':
+		v.Type = Bool
+		return r.literal("false")
+	case c == '-' || (c >= '0' && c <= '9'):
+		v.Type = Number
+		start := len(r.arena)
+		a, err := r.number(r.arena)
+		r.arena, v.Data = a, a[start:]
+		return err
+	case c == '[' || c == '{':
+		return r.formatErr("expected a value, found a nested %s", strings.TrimPrefix(jsonKind(c), "a JSON "))
+	}
+	return r.formatErr("expected a value, found %q", c)
+}
 
 // scalar reads null, a boolean, a number or a short string: a header value, a table
 // or column name. The value's Data is only valid until the next call. A string over

@@ -15,11 +15,15 @@ var errTooLong = errors.New("value too long")
 
 // formatErr records and returns the error for malformed input. Only the first error
 // counts: once one is recorded, every later call returns it.
-func (r *Reader) formatErr(format string, args ...any) error {
+func (r *lexer) formatErr(format string, args ...any) error {
 	if r.err != nil {
 		return r.err
 	}
-	r.err = fmt.Errorf("%w: %s%s (at byte %d of the JSON)", ErrFormat, r.where(), fmt.Sprintf(format, args...), r.Offset())
+	where := ""
+	if r.where != nil {
+		where = r.where()
+	}
+	r.err = fmt.Errorf("%w: %s%s (at byte %d of the JSON)", ErrFormat, where, fmt.Sprintf(format, args...), r.offset+int64(r.pos))
 	return r.err
 }
 
@@ -36,13 +40,17 @@ func (r *Reader) where() string {
 }
 
 // readErr is the error for a failed read of the gzip stream after its header.
-func (r *Reader) readErr(err error) error {
+func (r *lexer) readErr(err error) error {
+	where := ""
+	if r.where != nil {
+		where = r.where()
+	}
 	var corrupt flate.CorruptInputError
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("%w: %sthe file is truncated: the gzip data ends after %d bytes of JSON", ErrFormat, r.where(), r.offset+int64(r.end))
+		return fmt.Errorf("%w: %sthe file is truncated: the gzip data ends after %d bytes of JSON", ErrFormat, where, r.offset+int64(r.end))
 	case errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.As(err, &corrupt):
-		return fmt.Errorf("%w: %sdamaged gzip data after %d bytes of JSON: %v", ErrFormat, r.where(), r.offset+int64(r.end), err)
+		return fmt.Errorf("%w: %sdamaged gzip data after %d bytes of JSON: %v", ErrFormat, where, r.offset+int64(r.end), err)
 	}
 	// The storage failed, not the file: a retry may succeed.
 	return fmt.Errorf("read dump: %w", err)

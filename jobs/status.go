@@ -16,13 +16,15 @@ import (
 	"github.com/wippidu/wippidu/audit"
 )
 
-// Status is what an admin polling a job sees (GET /admin/data/jobs/{id}).
+// Status is what an admin polling a job sees (GET /admin/data/jobs/{id}, id being
+// the audit id).
 type Status struct {
-	JobID   int64  `json:"job_id"`
-	AuditID int64  `json:"audit_id"`
+	JobID   int64  `json:"job_id"`   // River's; 0 when none was enqueued (refused, skipped)
+	AuditID int64  `json:"audit_id"` // the number people see
 	Kind    string `json:"kind"`
 	State   string `json:"state"` // River's job state, or the audit status once the row is gone
-	// AuditStatus is queued, running, succeeded, failed or cancelled.
+	// AuditStatus is the history row's status: queued, running, succeeded,
+	// failed, cancelled, refused, previewed or skipped.
 	AuditStatus string `json:"audit_status"`
 	wippidu.Progress
 	BytesTotal  int64           `json:"bytes_total"`
@@ -99,7 +101,9 @@ func (st *Status) describe() {
 }
 
 // StatusOfAudit is GetStatus for the job an audit row records: the number people
-// see (the audit id) rather than River's.
+// see (the audit id) rather than River's. A row without a River job (a refused
+// request, a scheduled run that started nothing, a job River has forgotten)
+// answers from the row alone, with JobID 0 where no job was ever enqueued.
 func StatusOfAudit(ctx context.Context, client *river.Client[pgx.Tx], db audit.DB, auditID int64) (*Status, error) {
 	rec, err := audit.Get(ctx, db, auditID)
 	if err != nil {
@@ -107,9 +111,6 @@ func StatusOfAudit(ctx context.Context, client *river.Client[pgx.Tx], db audit.D
 	}
 	if rec.RiverJobID != nil {
 		return GetStatus(ctx, client, db, *rec.RiverJobID)
-	}
-	if rec.Status == audit.StatusRefused {
-		return nil, audit.ErrNotFound
 	}
 	st := &Status{}
 	st.fromAudit(rec, true)
@@ -157,7 +158,8 @@ func (st *Status) fromAudit(rec *audit.Record, jobGone bool) {
 		st.State = rec.Status
 		st.Done = audit.Ended(rec.Status)
 		st.Succeeded = rec.Status == audit.StatusSucceeded || rec.Status == audit.StatusPreviewed
-		if st.Done {
+		// A refused request or a skipped run never started: it has no phase.
+		if st.Done && rec.Status != audit.StatusRefused && rec.Status != audit.StatusSkipped {
 			st.Phase = wippidu.PhaseDone
 		}
 	}

@@ -10,11 +10,12 @@ import (
 )
 
 // IsLocal reports whether a table belongs to this instance alone: its import/export
-// history, its web sessions, its migration bookkeeping and River's queue. Local tables
-// are never exported, never imported and never truncated by an import.
+// history, its web sessions and login limits, its migration bookkeeping and River's
+// queue. Local tables are never exported, never imported and never truncated by an
+// import.
 func IsLocal(table string) bool {
 	switch table {
-	case "import_export_audits", "schema_migrations", "web_sessions":
+	case "import_export_audits", "schema_migrations", "web_sessions", "login_networks", "login_failures":
 		return true
 	}
 	return strings.HasPrefix(table, "river_")

@@ -163,7 +163,7 @@ find "$work" -mindepth 1 -maxdepth 1 ! -name bin -exec rm -rf {} +
 mkdir -p "$work/logs"
 
 build build "worker, web, demodata (the first build compiles every dependency and takes a few minutes on $(nproc 2>/dev/null || echo 2) cores; later runs take seconds)" \
-  go build -o "$work/bin/" ./cmd/worker ./cmd/web ./cmd/demodata ./internal/cmd/pgcluster
+  go build -o "$work/bin/" ./cmd/worker ./cmd/web ./cmd/demodata ./tools/pgcluster
 
 if [ -n "${DATABASE_URL:-}" ]; then
   server=$DATABASE_URL
@@ -226,7 +226,9 @@ step demodata-staging "${staging_env[@]}" "$work/bin/demodata" --users 20 --seed
 say "==> production: export"
 step export "${prod_env[@]}" "$work/bin/worker" export --inline --out "$work" >/dev/null
 dump=$(ls "$work"/wippidu-export-*.json.gz)
-say "    $(basename "$dump"): $(du -h "$dump" | cut -f1)"
+# The worker's own line, "saved FILE (86.3 MiB)": sizes read the same here as on the page.
+saved=$(grep -m1 '^saved ' "$work/logs/export.log")
+say "    ${saved#saved "$work"/}"
 
 say "==> staging: anonymized import (all anonymizers on)"
 step import "${staging_env[@]}" "$work/bin/worker" import --inline --confirm-host staging.localhost "$dump" >"$work/result.json"
@@ -250,6 +252,7 @@ say "    Every imported account logs in with password staging123; staging's own 
 say "    admin@staging.localhost, keeps its password."
 
 if [ "${DEMO_ONESHOT:-}" = 1 ]; then
+  say "    Its files stay in $work (databases, dumps, logs); make clean removes them."
   exit 0
 fi
 
@@ -287,7 +290,8 @@ cat <<INFO
               every refresh), choose the file and type  staging.localhost  to confirm
               (imported accounts: user-<id>@staging.local / staging123)
 
-  Logs: $work/logs/. Ctrl-C stops everything.
+  Logs: $work/logs/. Ctrl-C stops everything; the files stay in $work
+  (databases, dumps, logs) until make clean removes them.
 
 INFO
 say "READY"

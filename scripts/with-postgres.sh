@@ -8,9 +8,9 @@ if [ -n "${TEST_DATABASE_URL:-}" ]; then
   exec "$@"
 fi
 dir=$(mktemp -d "${TMPDIR:-/tmp}/wippidu-pg-XXXXXX")
-cleanup() { go run ./internal/cmd/pgcluster stop "$dir" >/dev/null 2>&1 || true; rm -rf "$dir"; }
+cleanup() { go run ./tools/pgcluster stop "$dir" >/dev/null 2>&1 || true; rm -rf "$dir"; }
 trap cleanup EXIT
-TEST_DATABASE_URL=$(go run ./internal/cmd/pgcluster start "$dir")
+TEST_DATABASE_URL=$(go run ./tools/pgcluster start "$dir")
 export TEST_DATABASE_URL
 echo "private PostgreSQL: $TEST_DATABASE_URL" >&2
 "$@"

@@ -1,18 +1,11 @@
 package sealed
 
 import (
-	"bytes"
 	"errors"
 	"io"
+
+	"github.com/wippidu/wippidu"
 )
-
-// errMore marks the end of an upload's buffered prefix when more of the file
-// follows: what runs into it has not seen enough to judge.
-var errMore = errors.New("more of the upload follows")
-
-type errReader struct{ err error }
-
-func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
 // CheckUpload wraps check, the judge of a plain dump's first bytes
 // (dump.CheckUpload), for the web tier and the command line: an encrypted file is
@@ -29,12 +22,8 @@ func (d *Decrypter) CheckUpload(check func(prefix []byte, complete bool) error) 
 		if d == nil {
 			return nil // the workers hold the key
 		}
-		var src io.Reader = bytes.NewReader(prefix)
-		if !complete {
-			src = io.MultiReader(src, errReader{errMore})
-		}
-		r, err := d.Unwrap(src)
-		if errors.Is(err, errMore) {
+		r, err := d.Unwrap(wippidu.PrefixReader(prefix, complete))
+		if errors.Is(err, wippidu.ErrMoreFollows) {
 			return nil
 		}
 		if err != nil {
@@ -42,7 +31,7 @@ func (d *Decrypter) CheckUpload(check func(prefix []byte, complete bool) error) 
 		}
 		plain, err := io.ReadAll(r)
 		switch {
-		case errors.Is(err, errMore):
+		case errors.Is(err, wippidu.ErrMoreFollows):
 			if len(plain) == 0 {
 				return nil
 			}

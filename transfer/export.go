@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -26,7 +27,15 @@ type ExportOptions struct {
 	// Recipients, when not nil, are the age keys the dump is encrypted to as it is
 	// written: no byte of it reaches w in the clear.
 	Recipients *sealed.Recipients
+	// OwnAccounts are the emails of the instance's own admins (accounts.OwnEmails):
+	// their password hashes are never exported, LockedPassword stands in for them.
+	OwnAccounts []string
 }
+
+// LockedPassword is what an export writes instead of the password hash of one of
+// the instance's own admins: no password matches it, so wherever the dump is
+// loaded with its hashes, that account cannot be logged into.
+const LockedPassword = "!locked: the password of an own admin of this instance is never exported"
 
 // sessionSettingsSQL fixes the text forms of values, so that a dump reads the same
 // whatever the server's or role's defaults are.
@@ -65,6 +74,10 @@ func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions
 	if err != nil {
 		return nil, err
 	}
+	swaps, err := lockPasswords(ctx, tx, cat, opts.OwnAccounts)
+	if err != nil {
+		return nil, err
+	}
 	var written atomic.Int64
 	prog := &progressTracker{fn: opts.Progress, bytes: &written}
 	prog.state.RowsTotal = estimate
@@ -89,7 +102,7 @@ func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions
 	// The people come first: an import reads them before anything else.
 	for _, t := range policy.PeopleFirst(cat) {
 		prog.phase(wippidu.PhaseExporting, t.Name)
-		n, err := exportTable(ctx, tx, dw, large, t, &progressWriter{prog: prog, base: res.Rows, attachments: opts.IncludeAttachments})
+		n, err := exportTable(ctx, tx, dw, large, t, swaps[t.Name], &progressWriter{prog: prog, base: res.Rows, attachments: opts.IncludeAttachments})
 		if err != nil {
 			return nil, err
 		}
@@ -186,25 +199,34 @@ func hasBytea(cols []dump.Column) bool {
 }
 
 // exportTable writes one table through sink and returns its number of rows.
-// Without attachments, binary columns are left out of the dump.
-func exportTable(ctx context.Context, tx pgx.Tx, dw *dump.Writer, large *largeValues, t *schema.Table, sink *progressWriter) (int64, error) {
+// Without attachments, binary columns are left out of the dump. swap holds SQL
+// expressions exported instead of some columns (lockPasswords).
+func exportTable(ctx context.Context, tx pgx.Tx, dw *dump.Writer, large *largeValues, t *schema.Table, swap map[string]string, sink *progressWriter) (int64, error) {
 	var cols []dump.Column
-	var idents []string
+	var idents, exprs []string
 	for _, c := range t.Columns {
 		if !sink.attachments && dump.KindOf(c.Type) == dump.KindBytea {
 			continue
 		}
 		cols = append(cols, dump.Column{Name: c.Name, Type: c.Type})
 		idents = append(idents, pgx.Identifier{c.Name}.Sanitize())
+		e, ok := swap[c.Name]
+		if !ok {
+			e = idents[len(idents)-1]
+		}
+		exprs = append(exprs, e)
 	}
 	// A table of binary values is read in binary COPY format (dump/copyout.go),
 	// its largest values in chunks beside the COPY (large.go). In COPY text
 	// format every value, however large, comes whole inside its row.
 	sql := "COPY " + pgx.Identifier{t.Name}.Sanitize() + " (" + strings.Join(idents, ", ") + ") TO STDOUT"
+	if len(swap) > 0 {
+		sql = "COPY (SELECT " + strings.Join(exprs, ", ") + " FROM " + pgx.Identifier{t.Name}.Sanitize() + ") TO STDOUT"
+	}
 	open := dw.BeginTable
 	var sel []string
 	if hasBytea(cols) && large != nil {
-		sel = dump.BinaryExportSelect(cols, idents, largeValueBytes)
+		sel = dump.BinaryExportSelect(cols, exprs, largeValueBytes)
 	}
 	if sel != nil {
 		sql = "COPY (SELECT " + strings.Join(sel, ", ") + " FROM " + pgx.Identifier{t.Name}.Sanitize() + ") TO STDOUT (FORMAT binary)"
@@ -232,6 +254,57 @@ func exportTable(ctx context.Context, tx pgx.Tx, dw *dump.Writer, large *largeVa
 		return 0, fmt.Errorf("table %q: %w", t.Name, err)
 	}
 	return tw.Rows(), nil
+}
+
+// lockPasswords returns, per table, what an export writes instead of the password
+// columns (those the policy gives to the passwords anonymizer) for the rows of
+// the instance's own admins: LockedPassword. The rows are found by the table's
+// email column (the emails anonymizer's) in the export's snapshot, and named by
+// id, so that no email is ever written into SQL.
+func lockPasswords(ctx context.Context, tx pgx.Tx, cat *schema.Catalog, own []string) (map[string]map[string]string, error) {
+	if len(own) == 0 {
+		return nil, nil
+	}
+	policy := anonymizer.DefaultPolicy()
+	out := map[string]map[string]string{}
+	for _, t := range cat.Tables {
+		var passwords []string
+		email := ""
+		for _, c := range t.Columns {
+			switch r := policy.Column(t.Name, c.Name); {
+			case r == nil:
+			case r.Anonymizer == anonymizer.Passwords:
+				passwords = append(passwords, c.Name)
+			case r.Anonymizer == anonymizer.Emails:
+				email = c.Name
+			}
+		}
+		if len(passwords) == 0 || email == "" || t.Column("id") == nil {
+			continue
+		}
+		rows, err := tx.Query(ctx, "SELECT id FROM "+pgx.Identifier{t.Name}.Sanitize()+" WHERE lower("+
+			pgx.Identifier{email}.Sanitize()+") = ANY($1)", own)
+		if err != nil {
+			return nil, fmt.Errorf("find the own admins in %q: %w", t.Name, err)
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return nil, fmt.Errorf("find the own admins in %q: %w", t.Name, err)
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		list := make([]string, len(ids))
+		for i, id := range ids {
+			list[i] = strconv.FormatInt(id, 10)
+		}
+		out[t.Name] = map[string]string{}
+		for _, p := range passwords {
+			out[t.Name][p] = "(CASE WHEN id IN (" + strings.Join(list, ", ") + ") THEN '" + LockedPassword + "' ELSE " +
+				pgx.Identifier{p}.Sanitize() + " END)"
+		}
+	}
+	return out, nil
 }
 
 // progressWriter forwards COPY data to a table writer and reports progress.

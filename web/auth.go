@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -14,6 +13,10 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/wippidu/wippidu/accounts"
+	"github.com/wippidu/wippidu/logins"
+	"github.com/wippidu/wippidu/sessions"
 )
 
 const (
@@ -37,13 +40,6 @@ func (s *Server) setCookie(c *gin.Context, name, value string, maxAge int) {
 	})
 }
 
-// currentSession returns the request's session, or nil.
-func currentSession(c *gin.Context) *session {
-	v, _ := c.Get(sessionKey)
-	ss, _ := v.(*session)
-	return ss
-}
-
 // loadSession attaches the session of the request's cookie, if it is live.
 func (s *Server) loadSession(c *gin.Context) {
 	token, err := c.Cookie(sessionCookie)
@@ -51,7 +47,7 @@ func (s *Server) loadSession(c *gin.Context) {
 		c.Next()
 		return
 	}
-	ss, err := s.findSession(c.Request.Context(), token)
+	ss, err := sessions.Find(c.Request.Context(), s.pool, token)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -81,11 +77,26 @@ func (s *Server) requireLogin(c *gin.Context) {
 
 // requireAdmin refuses users without the admin role.
 func (s *Server) requireAdmin(c *gin.Context) {
-	if !currentSession(c).isAdmin() {
+	if !currentSession(c).IsAdmin() {
 		s.fail(c, errNotAdmin)
 		return
 	}
 	c.Next()
+}
+
+// requireDataRights refuses data work (imports, previews, exports, downloads,
+// River UI) to a session that may only look (sessions.Session.MayDoDataWork). A
+// refused post on the Import/Export page is audited like every refusal there.
+func (s *Server) requireDataRights(c *gin.Context) {
+	if currentSession(c).MayDoDataWork() {
+		c.Next()
+		return
+	}
+	if c.Request.Method == http.MethodPost && strings.HasPrefix(c.FullPath(), "/admin/data/") {
+		s.failData(c, errNoDataRights)
+		return
+	}
+	s.fail(c, errNoDataRights)
 }
 
 func (s *Server) loginPage(c *gin.Context) {
@@ -98,86 +109,128 @@ func (s *Server) loginPage(c *gin.Context) {
 }
 
 // login checks the password, replaces any earlier session with a new one (no
-// session fixation) and slows down attempts per client address and repeated
-// failures per email and address.
+// session fixation) and limits attempts per client network and failures per email
+// and network (package logins, shared by every replica). The form's CSRF cookie is
+// checked before its body is read, so an anonymous post of any size costs a
+// cookie lookup.
 func (s *Server) login(c *gin.Context) {
-	typed := strings.TrimSpace(c.PostForm("email"))
-	if !s.loginCSRFOK(c, c.PostForm(csrfField)) {
-		s.loginFailed(c, typed, errCSRF)
+	if !s.loginCSRFCookieOK(c) {
+		s.loginFailed(c, loginForm{}, errCSRF)
 		return
 	}
-	addr := clientIP(c.Request)
-	key := strings.ToLower(typed) + "|" + addr
-	wait := s.backoff.Wait(key)
-	if wait == 0 {
-		wait = s.cfg.LoginLimit.Take(addr)
+	form := loginForm{email: strings.TrimSpace(c.PostForm("email")), next: c.PostForm("next")}
+	typed := form.email
+	if !s.loginCSRFOK(c, c.PostForm(csrfField)) {
+		s.loginFailed(c, form, errCSRF)
+		return
+	}
+	ctx := c.Request.Context()
+	addr := s.clientIP(c.Request)
+	network := logins.Network(clientAddr(c.Request, s.app.TrustedProxies))
+	wait, err := s.admitLogin(ctx, typed, network)
+	if err != nil {
+		s.fail(c, err)
+		return
 	}
 	if wait > 0 {
 		c.Header("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)+1))
-		s.logger.WarnContext(c.Request.Context(), "login slowed down", "email", typed, "client", addr)
-		s.loginFailed(c, typed, errLoginTooFast)
+		s.logger.WarnContext(ctx, "login slowed down", "email", typed, "client", addr, "network", network)
+		s.loginFailed(c, form, errLoginTooFast)
 		return
 	}
-	id, email, role, err := s.checkPassword(c.Request.Context(), typed, c.PostForm("password"))
+	acct, err := s.checkPassword(ctx, typed, c.PostForm("password"))
 	if errors.Is(err, errLoginFailed) {
-		s.backoff.Fail(key)
-		s.logger.WarnContext(c.Request.Context(), "login failed", "email", typed, "client", addr)
+		s.logger.WarnContext(ctx, "login failed", "email", typed, "client", addr)
+		if ferr := s.limits.Fail(ctx, typed, network); ferr != nil {
+			err = ferr
+		}
 	}
 	if err != nil {
-		s.loginFailed(c, typed, err)
+		s.loginFailed(c, form, err)
 		return
 	}
-	s.backoff.Reset(key)
+	if err := s.limits.Reset(ctx, typed, network); err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.startSession(c, acct, form.next)
+}
+
+// loginForm is what a login post said, for the page that answers it.
+type loginForm struct{ email, next string }
+
+// admitLogin returns how long a login of email from network must wait: the
+// email's own backoff from that network first, then the network's bucket (a
+// refused attempt does not spend a token).
+func (s *Server) admitLogin(ctx context.Context, email, network string) (time.Duration, error) {
+	wait, err := s.limits.Wait(ctx, email, network)
+	if err != nil || wait > 0 {
+		return wait, err
+	}
+	return s.limits.Take(ctx, network)
+}
+
+// account is a user whose password matched.
+type account struct {
+	id          int64
+	email, role string
+	dataRights  bool
+}
+
+// startSession ends the browser's earlier session, starts one for acct and
+// sends the browser on.
+func (s *Server) startSession(c *gin.Context, acct account, next string) {
+	ctx := c.Request.Context()
 	if old, err := c.Cookie(sessionCookie); err == nil && old != "" {
-		if err := s.deleteSession(c.Request.Context(), old); err != nil {
+		if err := sessions.Delete(ctx, s.pool, old); err != nil {
 			s.fail(c, err)
 			return
 		}
 	}
-	token, csrf, err := s.createSession(c.Request.Context(), id, email, role)
+	token, ss, err := sessions.Create(ctx, s.pool, sessions.New{UserID: acct.id, Email: acct.email, Role: acct.role,
+		DataRights: acct.dataRights, TTL: s.cfg.SessionTTL})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	s.setCookie(c, sessionCookie, token, int(s.cfg.SessionTTL/time.Second))
-	s.logger.InfoContext(c.Request.Context(), "login", "email", email, "role", role)
+	s.logger.InfoContext(ctx, "login", "email", acct.email, "role", acct.role, "data_rights", acct.dataRights)
 	if wantsJSON(c) {
-		c.JSON(http.StatusOK, gin.H{"email": email, "role": role, "csrf_token": csrf})
+		c.JSON(http.StatusOK, gin.H{"email": acct.email, "role": acct.role, "data_rights": acct.dataRights, "csrf_token": ss.CSRFToken})
 		return
 	}
-	c.Redirect(http.StatusSeeOther, safeNext(c.PostForm("next")))
+	c.Redirect(http.StatusSeeOther, safeNext(next))
 }
 
-// checkPassword returns the user's id, stored email and role when email and
-// password match.
-func (s *Server) checkPassword(ctx context.Context, email, password string) (int64, string, string, error) {
-	var (
-		id                 int64
-		stored, hash, role string
-	)
-	err := s.pool.QueryRow(ctx, sqlFindUser, email).Scan(&id, &stored, &hash, &role)
+// checkPassword returns the account when email and password match, with whether
+// it may do data work (accounts.DataRights).
+func (s *Server) checkPassword(ctx context.Context, email, password string) (account, error) {
+	var a account
+	var hash string
+	err := s.pool.QueryRow(ctx, sqlFindUser, email).Scan(&a.id, &a.email, &hash, &a.role)
 	if errors.Is(err, pgx.ErrNoRows) || email == "" {
 		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
-		return 0, "", "", errLoginFailed
+		return account{}, errLoginFailed
 	}
 	if err != nil {
-		return 0, "", "", fmt.Errorf("find user: %w", err)
+		return account{}, fmt.Errorf("find user: %w", err)
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
-		return 0, "", "", errLoginFailed
+		return account{}, errLoginFailed
 	}
-	return id, stored, role, nil
+	a.dataRights, err = accounts.DataRights(ctx, s.pool, accounts.Login{Email: a.email, Role: a.role, Password: password})
+	return a, err
 }
 
-func (s *Server) loginFailed(c *gin.Context, email string, err error) {
+func (s *Server) loginFailed(c *gin.Context, form loginForm, err error) {
 	if wantsJSON(c) {
 		s.fail(c, err)
 		return
 	}
 	s.logIfInternal(c, err)
 	s.renderLogin(c, httpStatus(err), map[string]any{
-		"LoginCSRF": s.loginCSRFToken(c), "Next": safeNext(c.PostForm("next")),
-		"Email": email, "Error": errorMessage(err),
+		"LoginCSRF": s.loginCSRFToken(c), "Next": safeNext(form.next),
+		"Email": form.email, "Error": errorMessage(err),
 	})
 }
 
@@ -191,7 +244,7 @@ func (s *Server) renderLogin(c *gin.Context, status int, data map[string]any) {
 
 func (s *Server) logout(c *gin.Context) {
 	if token, err := c.Cookie(sessionCookie); err == nil {
-		if err := s.deleteSession(c.Request.Context(), token); err != nil {
+		if err := sessions.Delete(c.Request.Context(), s.pool, token); err != nil {
 			s.fail(c, err)
 			return
 		}
@@ -240,13 +293,4 @@ func unescaped(s string) string {
 		s = u
 	}
 	return s
-}
-
-// clientIP is the connection's peer address: forwarded headers are not trusted.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

@@ -51,7 +51,7 @@ func importOwnExport(t *testing.T, b *browser, change func(importForm) importFor
 	if err := json.Unmarshal(rec.Body.Bytes(), &exp); err != nil || exp.JobID == 0 {
 		t.Fatalf("export: %d %s", rec.Code, rec.Body)
 	}
-	waitJob(t, b, strconv.FormatInt(exp.JobID, 10))
+	waitJob(t, b, strconv.FormatInt(exp.AuditID, 10))
 	file := b.get("/admin/data/exports/"+strconv.FormatInt(exp.AuditID, 10)+"/download", false)
 	if file.Code != http.StatusOK {
 		t.Fatalf("download: %d", file.Code)
@@ -68,7 +68,7 @@ func importOwnExport(t *testing.T, b *browser, change func(importForm) importFor
 	if err := json.Unmarshal(rec.Body.Bytes(), &imp); err != nil || imp.JobID == 0 {
 		t.Fatalf("import: %d %s", rec.Code, rec.Body)
 	}
-	st := waitJob(t, b, strconv.FormatInt(imp.JobID, 10))
+	st := waitJob(t, b, strconv.FormatInt(imp.AuditID, 10))
 	if st["succeeded"] != true {
 		t.Fatalf("import: %v", st)
 	}

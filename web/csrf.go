@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/wippidu/wippidu/sessions"
 )
 
 // CSRF protection. A logged-in user's forms carry the session's csrf_token (API
@@ -72,10 +74,22 @@ func (s *Server) loginCSRFToken(c *gin.Context) string {
 	if v, err := c.Cookie(loginCSRFCookie); err == nil && s.validLoginToken(v) {
 		return v
 	}
-	nonce := randomToken(16)
+	nonce := sessions.RandomToken(16)
 	token := nonce + "." + s.signLogin(nonce)
 	s.setCookie(c, loginCSRFCookie, token, 0)
 	return token
+}
+
+// loginCSRFCookieOK is what a login post must have before its body is read: a
+// login CSRF cookie this instance signed, and, where the token comes as a
+// header, that header. A post from nowhere is refused unread.
+func (s *Server) loginCSRFCookieOK(c *gin.Context) bool {
+	cookie, err := c.Cookie(loginCSRFCookie)
+	if err != nil || !s.validLoginToken(cookie) {
+		return false
+	}
+	h := c.GetHeader(csrfHeader)
+	return h == "" || equalTokens(h, cookie)
 }
 
 // loginCSRFOK checks a login post's token against its cookie and signature.

@@ -47,7 +47,8 @@ func (s *Server) renderData(c *gin.Context, status int, err error) {
 		c.JSON(http.StatusOK, gin.H{"audits": audits})
 		return
 	}
-	data := map[string]any{"Audits": audits, "ImportEnabled": s.app.AllowProdImport, "HeldUploads": s.heldUploads(ctx, audits)}
+	data := map[string]any{"Audits": audits, "ImportEnabled": s.app.AllowProdImport,
+		"DataRights": currentSession(c).MayDoDataWork(), "StagingAdmins": s.app.StagingAdmins, "HeldUploads": s.heldUploads(ctx, audits)}
 	if err != nil {
 		s.logIfInternal(c, err)
 		data["Error"] = errorMessage(err)
@@ -73,7 +74,9 @@ func (s *Server) renderData(c *gin.Context, status int, err error) {
 		if home := s.homeURL(c.Request); home != "" {
 			data["HomeURL"] = home
 		}
-		s.addSources(c, data)
+		if currentSession(c).MayDoDataWork() {
+			s.addSources(c, data)
+		}
 	}
 	// job is the number people see: the audit id.
 	if id, perr := strconv.ParseInt(c.Query("job"), 10, 64); perr == nil && id > 0 {
@@ -96,6 +99,7 @@ func (s *Server) addJob(c *gin.Context, data map[string]any, auditID int64) {
 		return
 	}
 	data["Job"] = st
+	data["JobFailed"] = endedWithout(st)
 	if st.CreatedAt != nil {
 		data["JobCreated"] = st.CreatedAt.UnixMilli()
 	}
@@ -119,6 +123,33 @@ func (s *Server) addJob(c *gin.Context, data map[string]any, auditID int64) {
 	}
 }
 
+// endedWithout is what the page says before the reason of a job that ended
+// without its result: failed, cancelled, refused before anything was stored, or
+// a scheduled run that started nothing.
+func endedWithout(st *jobs.Status) string {
+	what := "The export"
+	switch {
+	case st.Preview:
+		what = "The preview"
+	case st.Kind == wippidu.KindImport:
+		what = "The import"
+	}
+	switch st.AuditStatus {
+	case audit.StatusRefused:
+		return what + " was refused; nothing was stored or run. "
+	case audit.StatusSkipped:
+		return "This scheduled run started nothing. "
+	case audit.StatusCancelled:
+		what += " was cancelled"
+	default:
+		what += " failed"
+	}
+	if st.Kind == wippidu.KindImport {
+		return what + "; staging is unchanged. "
+	}
+	return what + ". "
+}
+
 // homeURL is this page at the instance's own name (APP_HOSTNAME) when the request
 // reached it under another one, such as its IP address: the import must be
 // confirmed with the name the request came in by, so the page offers the way to
@@ -138,14 +169,17 @@ func (s *Server) homeURL(r *http.Request) string {
 	return u.String()
 }
 
-// jobStatus is the progress of one export or import job (jobs.GetStatus).
+// jobStatus is the progress of one export or import, or how it ended, by the
+// number the page shows (the audit id): every history row has one, refused and
+// skipped ones too. The JSON carries River's job id beside it, for the River UI
+// and `worker jobs retry|cancel`.
 func (s *Server) jobStatus(c *gin.Context) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		s.fail(c, audit.ErrNotFound)
 		return
 	}
-	st, err := jobs.GetStatus(c.Request.Context(), s.river, s.pool, id)
+	st, err := jobs.StatusOfAudit(c.Request.Context(), s.river, s.pool, id)
 	if err != nil {
 		s.fail(c, err)
 		return

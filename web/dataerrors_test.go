@@ -36,7 +36,7 @@ func TestRejectedDataLeavesNoValueAnywhere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st, err := c.Wait(ctx, exp.JobID); err != nil || !st.Succeeded {
+	if st, err := c.Wait(ctx, exp.AuditID); err != nil || !st.Succeeded {
 		t.Fatalf("export: %+v %v", st, err)
 	}
 	var good bytes.Buffer
@@ -72,7 +72,7 @@ func TestRejectedDataLeavesNoValueAnywhere(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			st, err := c.Wait(ctx, sub.JobID)
+			st, err := c.Wait(ctx, sub.AuditID)
 			if err != nil || st.Succeeded {
 				t.Fatalf("import of a broken dump: %+v %v", st, err)
 			}

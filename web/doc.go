@@ -11,7 +11,15 @@
 // "Accept: application/json". User-facing errors are *wippidu.Error values whose
 // codes map to HTTP statuses in one table (errors.go).
 //
-// Sessions live in the web_sessions table and carry the user's email and role,
-// so authenticating a request never touches users: an import holds that table
-// locked for its whole duration, and progress polls must keep answering.
+// Sessions (package sessions) carry the user's email, role and data rights, so
+// authenticating a request never touches users: an import holds that table
+// locked for its whole duration, and progress polls must keep answering. Every
+// admin may look at the Import/Export page; only a session with data rights
+// (package accounts: one of the instance's own admins, with its own password)
+// imports, previews, exports or uses River UI.
+//
+// The front door is bounded: logins are limited per client network for the
+// whole deployment (package logins; TRUSTED_PROXIES says whose X-Forwarded-For
+// to believe), every body but a dump upload is read to 64 KiB at most and within
+// a time limit, and an upload must keep moving (limits.go).
 package web

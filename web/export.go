@@ -74,23 +74,36 @@ func (s *Server) auditRefusal(c *gin.Context, err error) {
 	if wippidu.ErrorCode(err) == wippidu.EINTERNAL {
 		return
 	}
-	kind := wippidu.KindExport
-	if strings.Contains(c.FullPath(), "/import") {
-		kind = wippidu.KindImport
+	var facts *refusalFacts
+	if v, ok := c.Get(refusalKey); ok {
+		facts = v.(*refusalFacts)
 	}
-	r := audit.Refusal{Kind: kind, ClientAddr: clientIP(c.Request), Reason: errorMessage(err)}
+	kind, what := refusedKind(c.FullPath(), facts)
+	r := audit.Refusal{Kind: kind, ClientAddr: s.clientIP(c.Request), Reason: errorMessage(err)}
 	if ss := currentSession(c); ss != nil {
 		r.RequestedBy = ss.Email
 	}
-	if v, ok := c.Get(refusalKey); ok {
-		f := v.(*refusalFacts)
-		r.FileName, r.Options = f.fileName, f.options
+	if facts != nil {
+		r.FileName, r.Options = facts.fileName, facts.options
 	}
 	ctx := context.WithoutCancel(c.Request.Context())
 	if _, aerr := audit.Refuse(ctx, s.pool, r); aerr != nil {
 		s.logger.ErrorContext(ctx, "record refusal", "error", aerr)
 	}
-	s.logger.WarnContext(ctx, kind+" refused", "requested_by", r.RequestedBy, "client", r.ClientAddr, "reason", r.Reason)
+	s.logger.WarnContext(ctx, what+" refused", "requested_by", r.RequestedBy, "client", r.ClientAddr, "reason", r.Reason)
+}
+
+// refusedKind is what a refused post on the Import/Export page asked for: its
+// audit row's kind, and the word its log line uses (a preview is an import that
+// rolls back, and says so).
+func refusedKind(route string, facts *refusalFacts) (string, string) {
+	if !strings.Contains(route, "/import") && !strings.Contains(route, "/preview") && !strings.Contains(route, "/sources") {
+		return wippidu.KindExport, wippidu.KindExport
+	}
+	if route == "/admin/data/preview" || (facts != nil && facts.options["preview"] == true) {
+		return wippidu.KindImport, "preview"
+	}
+	return wippidu.KindImport, wippidu.KindImport
 }
 
 // download streams a finished export from storage.

@@ -29,5 +29,10 @@ func (s *Server) securityHeaders(c *gin.Context) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
+	if s.app.SecureCookies {
+		// Cookies that only travel over HTTPS need a site that is only reached
+		// over HTTPS: no first plain request for a proxy on the way to read.
+		h.Set("Strict-Transport-Security", "max-age=63072000")
+	}
 	c.Next()
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/wippidu/wippidu/internal/pgtest"
 	"github.com/wippidu/wippidu/internal/testdb"
 	"github.com/wippidu/wippidu/internal/testsalt"
+	"github.com/wippidu/wippidu/logins"
 	"github.com/wippidu/wippidu/storage"
 	"github.com/wippidu/wippidu/storage/file"
 	"github.com/wippidu/wippidu/web"
@@ -62,11 +63,11 @@ type env struct {
 type envOpts struct {
 	allowImport bool
 	maxUpload   int64
-	work        bool // run the job queues in this process
-	fixture     bool // load testdb.Fixture (production-like rows)
-	backoff     *web.Backoff
-	hostname    string // APP_HOSTNAME; stagingHost when empty
-	plainHTTP   bool   // SECURE_COOKIES=false, for a real browser over http
+	work        bool          // run the job queues in this process
+	fixture     bool          // load testdb.Fixture (production-like rows)
+	logins      logins.Config // login limits; zero: the defaults
+	hostname    string        // APP_HOSTNAME; stagingHost when empty
+	plainHTTP   bool          // SECURE_COOKIES=false, for a real browser over http
 	// source is production's storage (SOURCE_STORAGE_URL) for the web tier and
 	// the worker; nil: none.
 	source storage.Storage
@@ -126,7 +127,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	h, err := web.New(ctx, web.Config{App: cfg, Pool: pool, Storage: store, Source: o.source, River: client, Logger: logger, Backoff: o.backoff,
+	h, err := web.New(ctx, web.Config{App: cfg, Pool: pool, Storage: store, Source: o.source, River: client, Logger: logger, Logins: o.logins,
 		CheckUpload: dump.CheckUpload})
 	if err != nil {
 		t.Fatal(err)
@@ -166,15 +167,21 @@ func (e *env) count(query string) int {
 // storedFiles lists every file in the instance's storage folder.
 func (e *env) storedFiles() []string {
 	e.t.Helper()
+	return filesIn(e.t, e.storeDir)
+}
+
+// filesIn lists every file below dir.
+func filesIn(t *testing.T, dir string) []string {
+	t.Helper()
 	var out []string
-	err := filepath.WalkDir(e.storeDir, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			out = append(out, p)
 		}
 		return err
 	})
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return out
 }

@@ -16,8 +16,13 @@ import (
 	"github.com/wippidu/wippidu/jobs"
 )
 
-// maxFieldBytes bounds each text field of the import form.
-const maxFieldBytes = 64 << 10
+// The import form's text fields come before its file: at most maxFormFields of
+// them, each at most maxFieldBytes (a hostname, the risk text, a token, the
+// checkboxes), so that nothing much is read before the gates are checked.
+const (
+	maxFormFields = 16
+	maxFieldBytes = 1 << 10
+)
 
 // startImport takes the import form as a stream (receiveImport).
 func (s *Server) startImport(c *gin.Context) { s.receiveImport(c, false) }
@@ -54,9 +59,18 @@ func (s *Server) receiveImport(c *gin.Context, preview bool) {
 			s.importFile(c, fields, part, preview)
 			return
 		}
-		v, err := io.ReadAll(io.LimitReader(part, maxFieldBytes))
+		if len(fields) >= maxFormFields {
+			s.failCSRFOr(c, fields, errTooManyParts)
+			return
+		}
+		v, err := io.ReadAll(io.LimitReader(part, maxFieldBytes+1))
 		if err != nil {
 			s.failData(c, errUploadCut)
+			return
+		}
+		if len(v) > maxFieldBytes {
+			// Not skipped: the rest of a field is read to skip it.
+			s.failCSRFOr(c, fields, errTooManyParts)
 			return
 		}
 		fields[part.FormName()] = string(v)
@@ -109,7 +123,7 @@ func (s *Server) importFile(c *gin.Context, fields map[string]string, part *mult
 	n, err := io.ReadFull(part, prefix)
 	complete := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 	if err != nil && !complete {
-		s.failData(c, fmt.Errorf("read upload: %w", err))
+		s.failData(c, s.uploadError(c, fmt.Errorf("read upload: %w", err)))
 		return
 	}
 	prefix = prefix[:n]
@@ -130,11 +144,7 @@ func (s *Server) importFile(c *gin.Context, fields map[string]string, part *mult
 	size, err := s.store.Put(ctx, key, body)
 	if err != nil {
 		s.discard(c, key)
-		var we *wippidu.Error
-		if !errors.As(err, &we) {
-			err = fmt.Errorf("store upload: %w", err)
-		}
-		s.failData(c, err)
+		s.failData(c, s.uploadError(c, err))
 		return
 	}
 	sub, err := s.sub.Import(ctx, jobs.ImportRequest{
@@ -150,6 +160,21 @@ func (s *Server) importFile(c *gin.Context, fields map[string]string, part *mult
 		"requested_by", currentSession(c).Email, "file_name", fileName, "bytes", size,
 		"anonymizers_off", gate.AnonymizersOff, "preview", preview)
 	s.submitted(c, sub)
+}
+
+// uploadError is what a failed upload answers: its own message when it has one,
+// errUploadCut when the client stopped sending (it went away, or sent too slowly,
+// pacedBody), and otherwise an internal failure to store it.
+func (s *Server) uploadError(c *gin.Context, err error) error {
+	var we *wippidu.Error
+	if errors.As(err, &we) {
+		return err
+	}
+	if p, ok := c.Request.Body.(*pacedBody); ok && p.err != nil {
+		s.logger.WarnContext(c.Request.Context(), "upload cut off by the client", "error", p.err)
+		return errUploadCut
+	}
+	return fmt.Errorf("store upload: %w", err)
 }
 
 // admitImport checks what every way of starting an import checks, in the order

@@ -41,16 +41,20 @@ var liveSalt = testsalt.Salt
 // startLive starts the web tier; opts may change its environment.
 func startLive(t *testing.T, logger *slog.Logger, opts ...func(vars map[string]string)) *live {
 	t.Helper()
-	dbURL := pgtest.NewDB(t)
-	l := &live{t: t, pool: pgtest.NewPool(t, dbURL), storeDir: t.TempDir()}
+	l := &live{t: t, storeDir: t.TempDir()}
 	l.vars = map[string]string{
-		"DATABASE_URL": dbURL, "STORAGE_URL": "file://" + l.storeDir, "LISTEN_ADDR": "127.0.0.1:0",
+		"STORAGE_URL": "file://" + l.storeDir, "LISTEN_ADDR": "127.0.0.1:0",
 		"APP_HOSTNAME": stagingHost, "APP_ALLOW_PROD_IMPORT": "true", "ANONYMIZER_SALT": liveSalt,
 		"SESSION_SECRET": sessionSecret, "SECURE_COOKIES": "false", "LOGIN_ATTEMPTS_PER_MINUTE": "10000",
 	}
 	for _, o := range opts {
 		o(l.vars)
 	}
+	// An option may give the database of another live instance: two replicas.
+	if l.vars["DATABASE_URL"] == "" {
+		l.vars["DATABASE_URL"] = pgtest.NewDB(t)
+	}
+	l.pool = pgtest.NewPool(t, l.vars["DATABASE_URL"])
 	var err error
 	if l.cfg, err = config.Parse(func(k string) string { return l.vars[k] }); err != nil {
 		t.Fatal(err)
@@ -89,6 +93,16 @@ func (l *live) login(email string) *webclient.Client {
 		l.t.Fatalf("login %s: %v", email, err)
 	}
 	return c
+}
+
+// count runs a query that counts something.
+func (l *live) count(query string) int {
+	l.t.Helper()
+	var n int
+	if err := l.pool.QueryRow(context.Background(), query).Scan(&n); err != nil {
+		l.t.Fatalf("%s: %v", query, err)
+	}
+	return n
 }
 
 // work runs the job queues in this process until the test ends.

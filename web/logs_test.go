@@ -49,7 +49,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st, err := c.Wait(ctx, exp.JobID); err != nil || !st.Succeeded {
+	if st, err := c.Wait(ctx, exp.AuditID); err != nil || !st.Succeeded {
 		t.Fatalf("export: %+v %v", st, err)
 	}
 	var dump bytes.Buffer
@@ -60,7 +60,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st, err := c.Wait(ctx, imp.JobID); err != nil || !st.Succeeded {
+	if st, err := c.Wait(ctx, imp.AuditID); err != nil || !st.Succeeded {
 		t.Fatalf("import: %+v %v", st, err)
 	}
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/wippidu/wippidu/config"
 	"github.com/wippidu/wippidu/jobs"
+	"github.com/wippidu/wippidu/schema"
 	"github.com/wippidu/wippidu/storage"
 )
 
@@ -53,8 +54,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			_ = m.Close()
 		}
 	}()
-	if m.pool, err = pgxpool.New(ctx, m.Config.DatabaseURL); err != nil {
-		return fmt.Errorf("open database: %w", err)
+	if err := m.openDatabase(ctx); err != nil {
+		return err
 	}
 	store, err := storage.Open(ctx, m.Config.StorageURL)
 	if err != nil {
@@ -78,14 +79,43 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.ln, err = net.Listen("tcp", m.Config.ListenAddr); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	// No read or write timeout: uploads and downloads of dumps may take hours.
-	m.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	// No whole-request read or write timeout: uploads and downloads of dumps may
+	// take hours. Bodies are timed per request instead (boundBody).
+	m.srv = &http.Server{Handler: h, ReadHeaderTimeout: headerTimeout, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
 	m.done = make(chan error, 1)
 	go func() { m.done <- m.srv.Serve(m.ln) }()
 	m.Logger.InfoContext(ctx, "web listening", "addr", m.ln.Addr().String(),
 		"import_enabled", m.Config.AllowProdImport, "hostname", m.Config.Hostname)
+	for _, w := range m.Config.Warnings() {
+		m.Logger.WarnContext(ctx, w)
+	}
 	return nil
+}
+
+// startCheckTimeout bounds the database check at start: a server that does not
+// answer by then stops the start.
+const startCheckTimeout = 15 * time.Second
+
+// openDatabase opens the pool and fails the start when the database cannot be
+// reached or lacks migrations, naming DATABASE_URL or `worker migrate`, rather
+// than serving pages that fail on their first query. Once the web tier is up, a
+// database that goes away is reconnected to as it comes back, and /readyz says
+// what is wrong meanwhile.
+func (m *Main) openDatabase(ctx context.Context) error {
+	pcfg, err := config.PoolConfig(m.Config.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	if m.pool, err = pgxpool.NewWithConfig(ctx, pcfg); err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, startCheckTimeout)
+	defer cancel()
+	if err := m.pool.Ping(cctx); err != nil {
+		return fmt.Errorf("cannot reach the database at DATABASE_URL: %w", err)
+	}
+	return schema.CheckMigrated(cctx, m.pool)
 }
 
 // URL is the base URL the server listens on.

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/wippidu/wippidu/jobs"
+	"github.com/wippidu/wippidu/schema"
 )
 
 // httpMetrics count requests by route (the pattern, never the raw path) and status.
@@ -66,7 +67,7 @@ func (s *Server) observe(c *gin.Context) {
 	s.metrics.duration.WithLabelValues(route, c.Request.Method, status).Observe(elapsed.Seconds())
 	attrs := []any{"method", c.Request.Method, "route", route, "path", c.Request.URL.Path,
 		"status", c.Writer.Status(), "duration_ms", elapsed.Milliseconds(), "bytes", c.Writer.Size(),
-		"client", clientIP(c.Request)}
+		"client", s.clientIP(c.Request)}
 	if ss := currentSession(c); ss != nil {
 		attrs = append(attrs, "user", ss.Email)
 	}
@@ -95,11 +96,21 @@ func (s *Server) recovery(c *gin.Context) {
 
 func (s *Server) healthz(c *gin.Context) { c.String(http.StatusOK, "ok\n") }
 
-// readyz reports whether the database and storage answer.
+// readyz reports whether the database answers and holds every migration this
+// build needs, and whether storage answers.
 func (s *Server) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
 	defer cancel()
 	if err := s.pool.Ping(ctx); err != nil {
+		s.logger.WarnContext(ctx, "not ready: database", "error", err)
+		c.String(http.StatusServiceUnavailable, "database unreachable\n")
+		return
+	}
+	var notMigrated *schema.NotMigratedError
+	if err := schema.CheckMigrated(ctx, s.pool); errors.As(err, &notMigrated) {
+		c.String(http.StatusServiceUnavailable, "%s\n", err)
+		return
+	} else if err != nil {
 		s.logger.WarnContext(ctx, "not ready: database", "error", err)
 		c.String(http.StatusServiceUnavailable, "database unreachable\n")
 		return

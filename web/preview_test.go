@@ -29,7 +29,7 @@ func preview(t *testing.T, b *browser, f importForm) (int64, map[string]any) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &sub); err != nil || sub.JobID == 0 {
 		t.Fatalf("preview: %d %s", rec.Code, rec.Body)
 	}
-	return sub.AuditID, waitJob(t, b, strconv.FormatInt(sub.JobID, 10))
+	return sub.AuditID, waitJob(t, b, strconv.FormatInt(sub.AuditID, 10))
 }
 
 // TestPreviewChangesNothingAndShowsAnonymizedRows previews an import of a
@@ -95,12 +95,13 @@ func TestPreviewChangesNothingAndShowsAnonymizedRows(t *testing.T) {
 	}
 	rec := b.postForm(path, url.Values{"csrf_token": {b.csrf}, "confirm_host": {stagingHost}}, true)
 	var sub struct {
-		JobID int64 `json:"job_id"`
+		JobID   int64 `json:"job_id"`
+		AuditID int64 `json:"audit_id"`
 	}
 	if err := json.Unmarshal(rec.Body.Bytes(), &sub); err != nil || sub.JobID == 0 {
 		t.Fatalf("import of the preview: %d %s", rec.Code, rec.Body)
 	}
-	if st := waitJob(t, b, strconv.FormatInt(sub.JobID, 10)); st["succeeded"] != true || st["preview"] == true {
+	if st := waitJob(t, b, strconv.FormatInt(sub.AuditID, 10)); st["succeeded"] != true || st["preview"] == true {
 		t.Fatalf("import of the preview: %v", st)
 	}
 	if n := e.count(`SELECT count(*) FROM students`); n != 3 {
@@ -197,7 +198,7 @@ func TestPreviewFromProductionStorage(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &sub); err != nil || sub.JobID == 0 {
 		t.Fatalf("preview from production storage: %d %s", rec.Code, rec.Body)
 	}
-	if st := waitJob(t, b, strconv.FormatInt(sub.JobID, 10)); st["succeeded"] != true || st["preview"] != true {
+	if st := waitJob(t, b, strconv.FormatInt(sub.AuditID, 10)); st["succeeded"] != true || st["preview"] != true {
 		t.Fatalf("preview job: %v", st)
 	}
 	pgtest.ExpectUnchanged(t, e.pool, before, "a preview from production storage", "import_export_audits", "web_sessions")
@@ -207,7 +208,7 @@ func TestPreviewFromProductionStorage(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &sub); err != nil || sub.JobID == 0 {
 		t.Fatalf("import of the preview: %d %s", rec.Code, rec.Body)
 	}
-	if st := waitJob(t, b, strconv.FormatInt(sub.JobID, 10)); st["succeeded"] != true || st["source"] != "production storage" {
+	if st := waitJob(t, b, strconv.FormatInt(sub.AuditID, 10)); st["succeeded"] != true || st["source"] != "production storage" {
 		t.Fatalf("import of the preview: %v", st)
 	}
 	if n := e.count(`SELECT count(*) FROM students`); n != 3 {

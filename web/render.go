@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -137,10 +138,16 @@ func (s *Server) render(c *gin.Context, status int, name string, data *pageData)
 	c.Data(status, "text/html; charset=utf-8", b.Bytes())
 }
 
-// static serves the embedded CSS and JavaScript.
+// static serves the embedded CSS and JavaScript: files only, never a listing of
+// a directory.
 func (s *Server) static(c *gin.Context) {
+	name := path.Clean("static" + c.Param("file"))
+	if st, err := fs.Stat(staticFiles, name); err != nil || st.IsDir() {
+		s.fail(c, errNotFound)
+		return
+	}
 	c.Header("Cache-Control", "public, max-age=300")
-	c.FileFromFS("static"+c.Param("file"), http.FS(staticFiles))
+	c.FileFromFS(name, http.FS(staticFiles))
 }
 
 // wantsJSON reports whether the client asked for JSON.

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -25,8 +24,7 @@ func TestEncryptedExportDownloadAndUpload(t *testing.T) {
 	}
 	rec := b.postForm("/admin/data/export", url.Values{"csrf_token": {b.csrf}, "include_attachments": {"true"}}, false)
 	shown := strings.TrimPrefix(rec.Header().Get("Location"), "/admin/data?job=")
-	jobID := strconv.Itoa(prod.count(`SELECT river_job_id FROM import_export_audits WHERE id = ` + shown))
-	if st := waitJob(t, b, jobID); st["succeeded"] != true {
+	if st := waitJob(t, b, shown); st["succeeded"] != true {
 		t.Fatalf("export: %v", st)
 	}
 	if page := b.get("/admin/data", false).Body.String(); !strings.Contains(page, "encrypted to 1 key<") {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/wippidu/wippidu/config"
 	"github.com/wippidu/wippidu/jobs"
+	"github.com/wippidu/wippidu/logins"
 	"github.com/wippidu/wippidu/pull"
 	"github.com/wippidu/wippidu/sealed"
 	"github.com/wippidu/wippidu/storage"
@@ -51,11 +52,9 @@ type Config struct {
 	CheckUpload func(prefix []byte, complete bool) error
 	// HeaderBytes is how much of an upload is buffered for CheckUpload (DefaultHeaderBytes when 0).
 	HeaderBytes int
-	// Backoff slows down failed logins; nil uses NewBackoff's defaults.
-	Backoff *Backoff
-	// LoginLimit bounds login attempts per client address; nil allows
-	// App.LoginAttempts a minute.
-	LoginLimit *AddressLimit
+	// Logins limits login attempts (package logins); zero fields take
+	// App.LoginAttempts a minute and the package's defaults.
+	Logins logins.Config
 }
 
 // Server is the web tier's http.Handler.
@@ -67,7 +66,7 @@ type Server struct {
 	river   *river.Client[pgx.Tx]
 	sub     *jobs.Submitter
 	logger  *slog.Logger
-	backoff *Backoff
+	limits  *logins.Limiter
 	tmpl    map[string]*template.Template
 	metrics *httpMetrics
 	engine  *gin.Engine
@@ -98,9 +97,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.HeaderBytes <= 0 {
 		cfg.HeaderBytes = DefaultHeaderBytes
 	}
-	if cfg.Backoff == nil {
-		cfg.Backoff = NewBackoff(BackoffConfig{})
-	}
 	dec, err := sealed.NewDecrypter(cfg.App.ImportIdentity)
 	if err != nil {
 		return nil, fmt.Errorf("configuration: IMPORT_IDENTITY %w", err)
@@ -110,8 +106,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("configuration: EXPORT_RECIPIENTS %w", err)
 	}
-	if cfg.LoginLimit == nil {
-		cfg.LoginLimit = NewAddressLimit(AddressLimitConfig{Burst: cfg.App.LoginAttempts, Per: time.Minute})
+	if cfg.Logins.Attempts == 0 {
+		cfg.Logins.Attempts = cfg.App.LoginAttempts
 	}
 	tmpl, err := parseTemplates()
 	if err != nil {
@@ -124,7 +120,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{
 		cfg: cfg, app: cfg.App, pool: cfg.Pool, store: cfg.Storage, river: cfg.River,
 		sub:    &jobs.Submitter{Pool: cfg.Pool, Client: cfg.River, Config: cfg.App},
-		logger: cfg.Logger, backoff: cfg.Backoff, tmpl: tmpl, metrics: metrics, exportKeys: recipients.Len(),
+		logger: cfg.Logger, limits: logins.New(cfg.Pool, cfg.Logins), tmpl: tmpl, metrics: metrics, exportKeys: recipients.Len(),
 		pullOpts: pull.Options{Unwrap: dec.Unwrap, IsEncrypted: sealed.IsSealedName},
 	}
 	riverUI, err := newRiverUI(ctx, cfg.River, cfg.Logger)
@@ -141,43 +137,55 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.Se
 func (s *Server) routes(riverUI http.Handler) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	// Client addresses come from the connection only: forwarded headers are not trusted.
+	// Client addresses are worked out by clientAddr (TRUSTED_PROXIES), never by gin.
 	_ = r.SetTrustedProxies(nil)
 	r.ForwardedByClientIP = false
 	r.HandleMethodNotAllowed = true
-	r.Use(s.securityHeaders, s.recovery, s.observe)
+	r.Use(s.securityHeaders, s.recovery, s.observe, s.boundBody)
 
-	r.GET("/healthz", s.healthz)
-	r.GET("/readyz", s.readyz)
-	r.GET("/metrics", gin.WrapH(s.metricsHandler()))
-	r.GET("/static/*file", s.static)
+	get(r, "/healthz", s.healthz)
+	get(r, "/readyz", s.readyz)
+	get(r, "/metrics", gin.WrapH(s.metricsHandler()))
+	get(r, "/static/*file", s.static)
 
 	r.Use(s.loadSession)
-	r.GET("/login", s.loginPage)
+	get(r, "/login", s.loginPage)
 	r.POST("/login", s.login)
 	r.POST("/logout", s.requireLogin, s.checkCSRF, s.logout)
-	r.GET("/", s.requireLogin, s.home)
+	get(r, "/", s.requireLogin, s.home)
 
+	// Every admin may look; only the instance's own admins, logged in with their
+	// own password, do data work (requireDataRights).
 	admin := r.Group("/admin", s.requireLogin, s.requireAdmin)
-	admin.GET("/data", s.dataPage)
-	admin.POST("/data/export", s.checkDataCSRF, s.startExport)
-	admin.GET("/data/exports/:id/download", s.download)
+	get(admin, "/data", s.dataPage)
+	get(admin, "/data/jobs/:id", s.jobStatus)
+	get(admin, "/data/browse", s.browsePage)
+
+	work := admin.Group("", s.requireDataRights)
+	work.POST("/data/export", s.checkDataCSRF, s.startExport)
+	get(work, "/data/exports/:id/download", s.download)
 	// The import reads its multipart body in order and checks the CSRF token
 	// itself, so that a refusal never waits for the file.
-	admin.POST("/data/import", s.startImport)
-	admin.POST("/data/preview", s.startPreview)
-	admin.POST("/data/previews/:id/import", s.checkDataCSRF, s.importPreviewed)
+	work.POST("/data/import", s.startImport)
+	work.POST("/data/preview", s.startPreview)
+	work.POST("/data/previews/:id/import", s.checkDataCSRF, s.importPreviewed)
 	// Imports from production's storage (SOURCE_STORAGE_URL) check the token themselves,
 	// after the import gate, as the upload does.
-	admin.GET("/data/sources", s.sources)
-	admin.POST("/data/import/source", s.startSourceImport)
-	admin.GET("/data/jobs/:id", s.jobStatus)
-	admin.GET("/data/browse", s.browsePage)
-	admin.POST("/data/imports/:id/upload/delete", s.checkDataCSRF, s.deleteUpload)
-	admin.Any("/river/*path", s.checkRiverOrigin, gin.WrapH(riverUI))
-	admin.GET("/river", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/admin/river/") })
+	get(work, "/data/sources", s.sources)
+	work.POST("/data/import/source", s.startSourceImport)
+	work.Any("/river/*path", s.checkRiverOrigin, gin.WrapH(riverUI))
+	get(work, "/river", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/admin/river/") })
+	// The upload of a failed import, held for a retry, deleted at once.
+	work.POST("/data/imports/:id/upload/delete", s.checkDataCSRF, s.deleteUpload)
 
 	r.NoRoute(func(c *gin.Context) { s.fail(c, errNotFound) })
 	r.NoMethod(func(c *gin.Context) { s.fail(c, errMethod) })
 	return r
+}
+
+// get routes GET and HEAD of path to the same handlers: a HEAD is answered
+// wherever a GET is (net/http sends no body for it).
+func get(r gin.IRoutes, path string, handlers ...gin.HandlerFunc) {
+	r.GET(path, handlers...)
+	r.HEAD(path, handlers...)
 }

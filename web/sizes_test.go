@@ -50,7 +50,7 @@ func TestCountsPast32BitsReadBackExactly(t *testing.T) {
 		BytesDone  int64 `json:"bytes_done"`
 		BytesTotal int64 `json:"bytes_total"`
 	}
-	id := strconv.FormatInt(imp.JobID, 10)
+	id := strconv.FormatInt(imp.AuditID, 10)
 	if err := json.Unmarshal(b.get("/admin/data/jobs/"+id, true).Body.Bytes(), &st); err != nil {
 		t.Fatal(err)
 	}

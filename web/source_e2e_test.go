@@ -149,7 +149,7 @@ func TestStagingImportsStraightFromProductionStorage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st, err := prodAdmin.Wait(ctx, exp.JobID); err != nil || !st.Succeeded {
+	if st, err := prodAdmin.Wait(ctx, exp.AuditID); err != nil || !st.Succeeded {
 		t.Fatalf("export: %+v %v", st, err)
 	}
 	want := prod.rowCounts(t)
@@ -185,7 +185,7 @@ func TestStagingImportsStraightFromProductionStorage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := boss.Wait(ctx, sub.JobID)
+	st, err := boss.Wait(ctx, sub.AuditID)
 	if err != nil || !st.Succeeded {
 		t.Fatalf("import: %+v %v", st, err)
 	}

@@ -60,12 +60,13 @@ func TestSourceListsAndImportsEncryptedExports(t *testing.T) {
 	}
 	rec := b.postForm("/admin/data/import/source", b.sourceForm(key), true)
 	var sub struct {
-		JobID int64 `json:"job_id"`
+		JobID   int64 `json:"job_id"`
+		AuditID int64 `json:"audit_id"`
 	}
 	if err := json.Unmarshal(rec.Body.Bytes(), &sub); err != nil || sub.JobID == 0 {
 		t.Fatalf("import: %d %s", rec.Code, rec.Body)
 	}
-	if st := waitJob(t, b, strconv.FormatInt(sub.JobID, 10)); st["succeeded"] != true {
+	if st := waitJob(t, b, strconv.FormatInt(sub.AuditID, 10)); st["succeeded"] != true {
 		t.Fatalf("import: %v", st)
 	}
 	if n := staging.count(`SELECT count(*) FROM students`); n != 3 {

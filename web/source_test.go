@@ -231,7 +231,7 @@ func TestSourceImportEnqueuesWithoutStoring(t *testing.T) {
 	if !strings.Contains(page, `id="job-source">wippidu-export-20261125-101112.json.gz, read straight from production storage`) {
 		t.Errorf("the job page does not say where the dump comes from")
 	}
-	st := b.get("/admin/data/jobs/"+between(page, `data-job-id="`, `"`), true)
+	st := b.get("/admin/data/jobs/"+between(page, `data-audit-id="`, `"`), true)
 	if !strings.Contains(st.Body.String(), `"source":"production storage"`) {
 		t.Errorf("job status: %s", st.Body)
 	}

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"time"
@@ -114,6 +115,19 @@ func NewClient(deps *Deps, opts ClientOptions) (*river.Client[pgx.Tx], error) {
 		return nil, fmt.Errorf("river client: %w", err)
 	}
 	return client, nil
+}
+
+// OpenSource opens production's storage when SOURCE_STORAGE_URL is set; nil
+// otherwise.
+func OpenSource(ctx context.Context, cfg config.Config) (storage.Storage, error) {
+	if cfg.SourceStorageURL == "" {
+		return nil, nil
+	}
+	st, err := storage.Open(ctx, cfg.SourceStorageURL)
+	if err != nil {
+		return nil, fmt.Errorf("SOURCE_STORAGE_URL: %w", err)
+	}
+	return st, nil
 }
 
 // PullOptions are how the worker reads production's exports (package pull):

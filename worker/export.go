@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/wippidu/wippidu"
+	"github.com/wippidu/wippidu/accounts"
 	"github.com/wippidu/wippidu/audit"
 	"github.com/wippidu/wippidu/dump"
 	"github.com/wippidu/wippidu/jobs"
@@ -102,6 +103,11 @@ func (w *ExportWorker) export(ctx context.Context, job *river.Job[jobs.ExportArg
 		fileName += sealed.Ext
 	}
 	key := ExportKey(a.AuditID, fileName)
+	// The password hashes of the instance's own admins never leave it.
+	own, err := accounts.OwnEmails(ctx, w.deps.Pool, w.deps.Config.StagingAdmins)
+	if err != nil {
+		return nil, nil, err
+	}
 	pr, pw := io.Pipe()
 	type putResult struct {
 		n   int64
@@ -114,6 +120,7 @@ func (w *ExportWorker) export(ctx context.Context, job *river.Job[jobs.ExportArg
 		putDone <- putResult{n, err}
 	}()
 	res, err := transfer.Export(ctx, conn.Conn(), pw, transfer.ExportOptions{
+		OwnAccounts:        own,
 		SourceHost:         a.SourceHost,
 		IncludeAttachments: a.IncludeAttachments,
 		Progress:           rep.update(ctx),

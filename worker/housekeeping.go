@@ -13,6 +13,7 @@ import (
 
 	"github.com/wippidu/wippidu/audit"
 	"github.com/wippidu/wippidu/jobs"
+	"github.com/wippidu/wippidu/logins"
 	"github.com/wippidu/wippidu/sessions"
 	"github.com/wippidu/wippidu/storage"
 )
@@ -98,7 +99,7 @@ func cancelledWhileWaiting(ctx context.Context, deps *Deps, jobID int64) (string
 }
 
 // Housekeep deletes expired exports, finished or abandoned import dumps, leftovers
-// of interrupted uploads and expired web sessions.
+// of interrupted uploads, expired web sessions and login limits that limit no one.
 func Housekeep(ctx context.Context, deps *Deps, now time.Time) error {
 	var errs []error
 	exports, err := deps.Storage.List(ctx, "exports/")
@@ -134,6 +135,9 @@ func Housekeep(ctx context.Context, deps *Deps, now time.Time) error {
 		deps.Logger.InfoContext(ctx, "deleted dump", slog.String("key", o.Key), slog.String("reason", reason))
 	}
 	if _, err := sessions.DeleteExpired(ctx, deps.Pool); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := logins.New(deps.Pool, logins.Config{Attempts: deps.Config.LoginAttempts}).Prune(ctx); err != nil {
 		errs = append(errs, err)
 	}
 	if sw, ok := deps.Storage.(storage.Sweeper); ok {

@@ -143,23 +143,37 @@ func (w *ImportWorker) load(ctx context.Context, job *river.Job[jobs.ImportArgs]
 		DryRun:         a.Preview,
 		Logger:         log,
 		BeforeCommit: func(ctx context.Context, tx pgx.Tx, res *wippidu.ImportResult) error {
-			kept, err := keeper.Restore(ctx, tx)
-			if err != nil {
-				return err
-			}
-			res.KeptAccounts, res.ImportedAdmins = kept, string(w.deps.Config.ImportedAdmins)
-			if a.Preview {
-				return w.sample(ctx, tx, res)
-			}
-			// Success is recorded in the import's own transaction: the audit row
-			// says succeeded exactly when the data is there.
-			return audit.Succeed(ctx, tx, audit.Success{ID: a.AuditID, Result: res})
+			return w.beforeCommit(ctx, tx, a, keeper, res, log)
 		},
 	})
 	if err == nil {
 		jobs.CountBytes(wippidu.KindImport, obj.Size)
 	}
 	return res, err
+}
+
+// beforeCommit finishes the import inside its transaction, once the data is
+// loaded and checked: staging's own accounts come back, the planner's statistics
+// are brought up to date with what was loaded (transfer.Analyze), and then a
+// preview reads its sample, or the audit row records the success.
+func (w *ImportWorker) beforeCommit(ctx context.Context, tx pgx.Tx, a jobs.ImportArgs, keeper *accounts.Keeper,
+	res *wippidu.ImportResult, log *slog.Logger) error {
+	kept, err := keeper.Restore(ctx, tx)
+	if err != nil {
+		return err
+	}
+	res.KeptAccounts, res.ImportedAdmins = kept, string(w.deps.Config.ImportedAdmins)
+	start := time.Now()
+	if err := transfer.Analyze(ctx, tx); err != nil {
+		return err
+	}
+	log.InfoContext(ctx, "statistics updated", slog.Float64("seconds", time.Since(start).Seconds()))
+	if a.Preview {
+		return w.sample(ctx, tx, res)
+	}
+	// Success is recorded in the import's own transaction: the audit row says
+	// succeeded exactly when the data is there.
+	return audit.Succeed(ctx, tx, audit.Success{ID: a.AuditID, Result: res})
 }
 
 // sample reads, in a preview's transaction before it rolls back, the first rows

@@ -3,7 +3,6 @@ package worker
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -54,6 +53,9 @@ func (m *Main) Run(ctx context.Context) error {
 	m.client = client
 	d.Logger.InfoContext(ctx, "worker started", slog.Bool("imports_allowed", d.Config.AllowProdImport),
 		slog.String("hostname", d.Config.Hostname))
+	for _, w := range d.Config.Warnings() {
+		d.Logger.WarnContext(ctx, w)
+	}
 	if d.Config.MetricsAddr != "" {
 		if m.metrics, err = serveMetrics(d, client); err != nil {
 			_ = m.Close()
@@ -93,33 +95,6 @@ func (m *Main) Close() error {
 	}
 	log.Info("worker stopped")
 	return nil
-}
-
-func (a *app) migrate(ctx context.Context) error {
-	if err := schema.Migrate(ctx, a.pool, a.logger); err != nil {
-		return err
-	}
-	v, err := schema.Version(ctx, a.pool)
-	if err != nil {
-		return err
-	}
-	a.logger.InfoContext(ctx, "migrations applied", slog.Int("app_schema_version", v))
-	return nil
-}
-
-// runWorker is `worker run`: it works jobs until ctx ends (SIGTERM), then drains.
-func (a *app) runWorker(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	drain := fs.Duration("drain", DefaultDrain, "how long to let running jobs finish after SIGTERM")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	m := &Main{Deps: a.deps, Drain: *drain}
-	if err := m.Run(ctx); err != nil {
-		return err
-	}
-	<-ctx.Done()
-	return m.Close()
 }
 
 // serveMetrics serves the worker's Prometheus metrics and a liveness endpoint that

@@ -1,8 +1,5 @@
 // Command demodata fills an empty, migrated wippidu database with production-like
-// demo data.
-//
-//	DATABASE_URL=postgres://… demodata --users 100000 [--attachment-kb 64]
-//	    [--admin-email admin@wippidu.example] [--admin-password wippidu] [--seed 1]
+// demo data. Run `demodata --help` for its flags.
 //
 // Progress goes to stderr as JSON logs at LOG_LEVEL (debug, info, warn or error;
 // default info), a one-line summary to stdout.
@@ -10,92 +7,101 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/spf13/cobra"
 
+	"github.com/wippidu/wippidu"
+	"github.com/wippidu/wippidu/cli"
 	"github.com/wippidu/wippidu/config"
 	"github.com/wippidu/wippidu/demodata"
+	"github.com/wippidu/wippidu/schema"
 )
 
-func main() {
-	err := run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return
+func main() { cli.Main(newRoot) }
+
+func newRoot(env cli.Env) *cobra.Command {
+	var cfg demodata.Config
+	root := &cobra.Command{
+		Use:   "demodata --users N [--attachment-kb K] [--admin-email E] [--admin-password P] [--seed S]",
+		Short: "Fill an empty, migrated database with production-like demo data",
+		Long: `demodata fills the empty, migrated database at DATABASE_URL with production-like demo
+data: about 10 messages per user, letters, students, acknowledgements and attachments in
+proportion, soft-deleted rows, real foreign keys, and an admin login. The same --seed
+gives the same data. It refuses a database that already holds data.
+
+Progress goes to stderr as JSON logs at LOG_LEVEL, a one-line summary to stdout.`,
+		Example: `  DATABASE_URL=postgres://… worker migrate
+  DATABASE_URL=postgres://… demodata --users 20000
+  DATABASE_URL=postgres://… demodata --users 20 --seed 7 --admin-email admin@staging.localhost`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return cli.Usagef("unexpected arguments: %s", strings.Join(args, " "))
+			}
+			if cfg.Users <= 0 {
+				return cli.Usagef("--users N (N > 0) is required")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return generate(cmd.Context(), env, cfg) },
 	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "demodata:", err)
-		os.Exit(1)
-	}
+	fl := root.Flags()
+	fl.IntVar(&cfg.Users, "users", 0, "number of users to create (required)")
+	fl.IntVar(&cfg.AttachmentKB, "attachment-kb", demodata.DefaultAttachmentKB, "average attachment size in KiB")
+	fl.StringVar(&cfg.AdminEmail, "admin-email", demodata.DefaultAdminEmail, "e-mail address of the admin login")
+	fl.StringVar(&cfg.AdminPassword, "admin-password", demodata.DefaultAdminPassword, "password of the admin login")
+	fl.Uint64Var(&cfg.Seed, "seed", 1, "random seed; the same seed gives the same data")
+	root.AddCommand(cli.Environment("DATABASE_URL", "LOG_LEVEL"))
+	return root
 }
 
-func run(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("demodata", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: DATABASE_URL=postgres://… demodata --users N [flags]")
-		fmt.Fprintln(stderr, "Fills an empty, migrated wippidu database with production-like demo data.")
-		fs.PrintDefaults()
-	}
-	var cfg demodata.Config
-	fs.IntVar(&cfg.Users, "users", 0, "number of users to create (required)")
-	fs.IntVar(&cfg.AttachmentKB, "attachment-kb", demodata.DefaultAttachmentKB, "average attachment size in KiB")
-	fs.StringVar(&cfg.AdminEmail, "admin-email", demodata.DefaultAdminEmail, "e-mail address of the admin login")
-	fs.StringVar(&cfg.AdminPassword, "admin-password", demodata.DefaultAdminPassword, "password of the admin login")
-	fs.Uint64Var(&cfg.Seed, "seed", 1, "random seed; the same seed gives the same data")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
-	}
-	if cfg.Users <= 0 {
-		return errors.New("--users N (N > 0) is required")
-	}
-	dbURL := getenv("DATABASE_URL")
+// generate fills the database at DATABASE_URL.
+func generate(ctx context.Context, env cli.Env, cfg demodata.Config) error {
+	dbURL := env.Getenv("DATABASE_URL")
 	if dbURL == "" {
-		return errors.New("DATABASE_URL is not set")
+		return fmt.Errorf("DATABASE_URL is not set: the database to fill, e.g. postgres://user:password@host:5432/wippidu")
 	}
-
-	level, err := config.ParseLogLevel(getenv)
+	level, err := config.ParseLogLevel(env.Getenv)
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	pool, err := pgxpool.New(ctx, dbURL)
+	logger := slog.New(slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
+	pcfg, err := config.PoolConfig(dbURL)
 	if err != nil {
-		return fmt.Errorf("open database: %w", err)
+		return err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
 	}
 	defer pool.Close()
-
+	if err := pool.Ping(ctx); err != nil {
+		return fmt.Errorf("cannot reach the database at DATABASE_URL: %w", err)
+	}
+	if err := schema.CheckMigrated(ctx, pool); err != nil {
+		return err
+	}
 	stats, err := demodata.Generate(ctx, pool, cfg, logger)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, summary(stats))
+	fmt.Fprintln(env.Stdout, summary(stats))
 	return nil
 }
 
-// summary renders stats as one line: rows per table, megabytes, seconds.
+// summary renders stats as one line: rows per table, then sizes as the page and
+// the worker write them (wippidu.FormatBytes), and the time taken.
 func summary(s demodata.Stats) string {
 	var b strings.Builder
 	b.WriteString("demodata:")
 	for _, t := range s.Tables {
 		fmt.Fprintf(&b, " %s=%d", t.Name, t.Rows)
 	}
-	fmt.Fprintf(&b, " rows=%d copied_mb=%.1f attachments_mb=%.1f database_mb=%.1f seconds=%.1f",
-		s.TotalRows(), float64(s.CopyBytes())/1e6, float64(s.AttachmentBytes)/1e6,
-		float64(s.DatabaseBytes)/1e6, s.Elapsed.Seconds())
+	fmt.Fprintf(&b, " rows=%d; copied %s (attachments %s), database %s, %.1f s",
+		s.TotalRows(), wippidu.FormatBytes(s.CopyBytes()), wippidu.FormatBytes(s.AttachmentBytes),
+		wippidu.FormatBytes(s.DatabaseBytes), s.Elapsed.Seconds())
 	return b.String()
 }

@@ -47,7 +47,7 @@ func TestUploadLargerThan2GiB(t *testing.T) {
 	if d.Size() <= 1<<31 {
 		t.Fatalf("the dump sent was %d bytes, want more than 2^31", d.Size())
 	}
-	st, err := c.Wait(ctx, sub.JobID)
+	st, err := c.Wait(ctx, sub.AuditID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,7 +82,7 @@ func TestPostgresRestartDuringImport(t *testing.T) {
 	}
 	// Restart while the rows are loading.
 	for {
-		st, err := c.Status(ctx, sub.JobID)
+		st, err := c.Status(ctx, sub.AuditID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,7 +134,7 @@ func TestPostgresRestartDuringImport(t *testing.T) {
 	var st *jobs.Status
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
-		if st, err = c.Status(ctx, sub.JobID); err == nil && st.Done {
+		if st, err = c.Status(ctx, sub.AuditID); err == nil && st.Done {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -187,7 +187,7 @@ func expectFirstAttemptRolledBack(ctx context.Context, t *testing.T, pool *pgxpo
 		t.Log("the retry had already locked staging's tables; staging between the attempts not compared")
 		return
 	}
-	pgtest.ExpectUnchanged(t, pool, before, "the attempt the restart cut short", "import_export_audits", "web_sessions")
+	pgtest.ExpectUnchanged(t, pool, before, "the attempt the restart cut short", "import_export_audits", "web_sessions", "login_networks", "login_failures")
 }
 
 // workerCmd is the worker command with vars as its whole environment.

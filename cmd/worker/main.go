@@ -3,13 +3,11 @@
 package main
 
 import (
-	"context"
 	"os"
-	"os/signal"
 	"runtime/debug"
-	"syscall"
 
-	"github.com/wippidu/wippidu/worker"
+	"github.com/wippidu/wippidu/cli"
+	"github.com/wippidu/wippidu/ops"
 )
 
 // memoryLimit is the worker's soft memory limit when GOMEMLIMIT is not set: the
@@ -24,8 +22,5 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := worker.Command(ctx, worker.Env{Args: os.Args[1:], Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
-	stop()
-	os.Exit(code)
+	cli.Main(ops.NewRoot)
 }

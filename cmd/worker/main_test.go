@@ -112,24 +112,30 @@ func TestCommandLineRefresh(t *testing.T) {
 	}
 
 	before := pgtest.Checksums(t, staging.pool)
+	// Each refusal gives the product's message, then which flag or setting it is
+	// about and what was compared.
 	refusals := []struct {
-		name string
-		in   *instance
-		args []string
-		want string
+		name         string
+		in           *instance
+		args         []string
+		want, detail string
 	}{
-		{"production", prod, []string{"import", "--inline", "--confirm-host", "app.wippidu.net", dumpFile}, "Import is not enabled on this instance."},
-		{"wrong host", staging, []string{"import", "--inline", "--confirm-host", "app.wippidu.net", dumpFile}, "The hostname you entered does not match this instance."},
-		{"opt-out without ack", staging, []string{"import", "--inline", "--confirm-host", "staging.wippidu.net", "--keep", "emails", dumpFile}, "I_UNDERSTAND_THE_PII_RISK"},
-		{"opt-out with wrong ack", staging, []string{"import", "--inline", "--confirm-host", "staging.wippidu.net", "--keep", "names", "--risk-ack", "yes", dumpFile}, "I_UNDERSTAND_THE_PII_RISK"},
-		{"newer schema", staging, []string{"import", "--inline", "--confirm-host", "staging.wippidu.net", newer}, "Dump schema version 3 is newer than this instance supports."},
-		{"not a dump", staging, []string{"import", "--inline", "--confirm-host", "staging.wippidu.net", notDump}, "not a wippidu export"},
+		{"production", prod, []string{"import", "--inline", "--confirm-host", "app.wippidu.net", dumpFile}, "Import is not enabled on this instance.",
+			`This instance has APP_ALLOW_PROD_IMPORT="" (unset); imports need APP_ALLOW_PROD_IMPORT=true`},
+		{"wrong host", staging, []string{"import", "--inline", "--confirm-host", "app.wippidu.net", dumpFile}, "The hostname you entered does not match this instance.",
+			`--confirm-host "app.wippidu.net" is not this instance's APP_HOSTNAME "staging.wippidu.net"`},
+		{"opt-out without ack", staging, []string{"import", "--inline", "--confirm-host", "staging.wippidu.net", "--keep", "emails", dumpFile}, "I_UNDERSTAND_THE_PII_RISK",
+			"--keep emails switches anonymizers off, which needs --risk-ack I_UNDERSTAND_THE_PII_RISK; the command line has no --risk-ack"},
+		{"opt-out with wrong ack", staging, []string{"import", "--inline", "--confirm-host", "staging.wippidu.net", "--keep", "names", "--risk-ack", "yes", dumpFile}, "I_UNDERSTAND_THE_PII_RISK",
+			`the command line has --risk-ack "yes"`},
+		{"newer schema", staging, []string{"import", "--inline", "--confirm-host", "staging.wippidu.net", newer}, "Dump schema version 3 is newer than this instance supports.", ""},
+		{"not a dump", staging, []string{"import", "--inline", "--confirm-host", "staging.wippidu.net", notDump}, "not a wippidu export", ""},
 	}
 	for _, r := range refusals {
 		t.Run(r.name, func(t *testing.T) {
 			code, stdout, stderr := r.in.run(t, r.args...)
-			if code != 1 || !strings.Contains(stderr, r.want) || stdout != "" {
-				t.Errorf("got exit %d, stdout %q, stderr %q; want exit 1 and %q", code, stdout, stderr, r.want)
+			if code != 1 || !strings.Contains(stderr, r.want) || strings.Index(stderr, r.detail) < strings.Index(stderr, r.want)+len(r.want) && r.detail != "" || stdout != "" {
+				t.Errorf("got exit %d, stdout %q, stderr %q; want exit 1 and %q, then %q", code, stdout, stderr, r.want, r.detail)
 			}
 		})
 	}

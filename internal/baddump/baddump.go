@@ -89,21 +89,48 @@ func Generate(good []byte) ([]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	js := base.encode()
-	file := gz(js)
-	var out []Entry
-	add := func(name, want string, data []byte) {
-		out = append(out, Entry{Name: name, Want: want, Data: data})
+	c := &corpus{base: base, js: base.encode()}
+	c.file = gz(c.js)
+	for _, part := range []func() error{c.truncations, c.damagedGzip, c.notADump, c.header, c.rows, c.keys, c.hostileNames, c.huge} {
+		if err := part(); err != nil {
+			return nil, err
+		}
 	}
-	// mutate edits a copy of the good dump's JSON and returns the expected message.
-	mutate := func(name string, f func(d *doc) string) {
-		d := base.clone()
-		want := f(d)
-		add(name, want, gz(d.encode()))
-	}
+	return c.out, nil
+}
 
-	// Truncated at offsets spread over the file: in the gzip header, at the start of
-	// the data, in the middle of rows, in the trailer.
+// corpus is the bad dumps being made from one good one.
+type corpus struct {
+	base *doc
+	js   []byte // the good dump's JSON
+	file []byte // and its gzip
+	out  []Entry
+}
+
+func (c *corpus) add(name, want string, data []byte) {
+	c.out = append(c.out, Entry{Name: name, Want: want, Data: data})
+}
+
+// setValue makes a dump whose value in table's row (from 0) and column col is raw.
+func (c *corpus) setValue(name, table, col string, row int, raw, want string) {
+	c.mutate(name, func(d *doc) string {
+		t := d.table(table)
+		t.row(row)[t.col(col)] = raw
+		return want
+	})
+}
+
+// mutate edits a copy of the good dump's JSON and returns the expected message.
+func (c *corpus) mutate(name string, f func(d *doc) string) {
+	d := c.base.clone()
+	want := f(d)
+	c.add(name, want, gz(d.encode()))
+}
+
+// Truncated at offsets spread over the file: in the gzip header, at the start of
+// the data, in the middle of rows, in the trailer.
+func (c *corpus) truncations() error {
+	add, file := c.add, c.file
 	add("truncated-at-0", "the file is empty", file[:0])
 	add("truncated-in-gzip-header", "not a gzip file", file[:5])
 	add("truncated-after-gzip-header", "the file is truncated", file[:len(gzipHeader)+1])
@@ -111,8 +138,12 @@ func Generate(good []byte) ([]Entry, error) {
 		add(fmt.Sprintf("truncated-at-%d-percent", pct), "the file is truncated", file[:len(file)*pct/100])
 	}
 	add("truncated-in-gzip-trailer", "the file is truncated", file[:len(file)-4])
+	return nil
+}
 
-	// Damaged gzip.
+// Damaged gzip.
+func (c *corpus) damagedGzip() error {
+	add, file, js := c.add, c.file, c.js
 	add("gzip-flipped-magic", "not a gzip file", flip(file, 0, 0xff))
 	add("gzip-flipped-method", "not a gzip file", flip(file, 2, 0x01))
 	add("gzip-reserved-block-type", "damaged gzip data", orByte(file, len(gzipHeader), 0x06))
@@ -121,13 +152,17 @@ func Generate(good []byte) ([]Entry, error) {
 	for _, pct := range []int{30, 60, 90} {
 		at, err := cleanFlip(file, js, len(file)*pct/100)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		add(fmt.Sprintf("gzip-flipped-at-%d-percent", pct), "damaged gzip data", flip(file, at, 0xff))
 	}
 	add("gzip-trailing-garbage", "damaged gzip data", append(bytes.Clone(file), "garbage after the gzip member"...))
+	return nil
+}
 
-	// Not a dump at all.
+// Not a dump at all.
+func (c *corpus) notADump() error {
+	add, js := c.add, c.js
 	add("not-gzip", "not a gzip file", js)
 	add("gzip-of-nothing", "the gzip file holds no data", gz(nil))
 	add("gzip-of-text", "the file holds no JSON (first byte 'D')", gz([]byte("Dies ist keine Sicherung.\n")))
@@ -136,8 +171,12 @@ func Generate(good []byte) ([]Entry, error) {
 	add("top-level-number", "the file holds a JSON number, not a JSON object", gz([]byte(`1`)))
 	add("top-level-null", "the file holds JSON null, not a JSON object", gz([]byte(`null`)))
 	add("data-after-the-end", "data after the end of the dump", gz(append(bytes.Clone(js), `{"schema_version":1}`...)))
+	return nil
+}
 
-	// Header.
+// Header.
+func (c *corpus) header() error {
+	mutate := c.mutate
 	mutate("schema-version-newer", func(d *doc) string {
 		d.set("schema_version", strconv.Itoa(dump.SchemaVersion+1))
 		return fmt.Sprintf("Dump schema version %d is newer than this instance supports.", dump.SchemaVersion+1)
@@ -179,8 +218,12 @@ func Generate(good []byte) ([]Entry, error) {
 		d.header = append(d.header, field{"tables", `{}`})
 		return `"tables" must be an array, found a JSON object`
 	})
+	return nil
+}
 
-	// Rows.
+// Rows.
+func (c *corpus) rows() error {
+	add, mutate, base := c.add, c.mutate, c.base
 	mutate("row-too-many-values", func(d *doc) string {
 		t := d.table("messages")
 		t.rows[0] = append(t.row(0), `"extra"`)
@@ -197,41 +240,38 @@ func Generate(good []byte) ([]Entry, error) {
 		add("row-not-an-array", `table "users" row 2: a row must be an array, found a JSON object`,
 			gz(bytes.Replace(d.encode(), []byte("[\x00row]"), []byte(`{"id":2}`), 1)))
 	}
-	setValue := func(name, table, col string, row int, raw, want string) {
-		mutate(name, func(d *doc) string {
-			t := d.table(table)
-			t.row(row)[t.col(col)] = raw
-			return want
-		})
-	}
-	setValue("value-string-in-bigint", "users", "id", 0, `"eins"`, `table "users" row 1 column "id" (bigint): want a number, got a string`)
-	setValue("value-fraction-in-bigint", "messages", "sender_id", 0, `2.5`, `table "messages" row 1 column "sender_id" (bigint): want an integer, got a fraction or exponent`)
-	setValue("value-number-in-text", "messages", "subject", 0, `42`, `table "messages" row 1 column "subject" (text): want a string, got a number`)
-	setValue("value-string-in-boolean", "parental_letters", "requires_acknowledgement", 0, `"ja"`, `table "parental_letters" row 1 column "requires_acknowledgement" (boolean): want a boolean, got a string`)
-	setValue("value-number-in-bytea", "attachments", "data", 0, `12345`, `table "attachments" row 1 column "data" (bytea): want a string, got a number`)
-	setValue("value-object", "messages", "subject", 0, `{"de":"Elternabend"}`, `table "messages" row 1 column "subject": expected a value, found a nested object`)
-	setValue("value-array", "students", "notes", 0, `["Allergie","Nüsse"]`, `table "students" row 1 column "notes": expected a value, found a nested array`)
-	setValue("value-bad-literal", "messages", "read_at", 1, `nil`, `table "messages" row 2 column "read_at": invalid literal, expected "null"`)
-	setValue("value-bad-number", "messages", "recipient_id", 0, `-`, `table "messages" row 1 column "recipient_id": invalid number`)
-	setValue("value-bad-escape", "messages", "subject", 0, `"Eltern\qabend"`, `table "messages" row 1 column "subject": invalid escape \q in a string`)
-	setValue("value-lone-surrogate", "messages", "subject", 0, `"\ud800"`, `table "messages" row 1 column "subject": unpaired UTF-16 surrogate in a string`)
-	setValue("value-control-character", "messages", "subject", 0, "\"tab\there\"", `table "messages" row 1 column "subject": control character 0x09 inside a string`)
-	setValue("bytea-invalid-base64", "attachments", "data", 0, `"not base64!"`, `table "attachments" row 1: column "data": bytea value is not valid base64`)
-	out[len(out)-1].Unanonymized = true
-	setValue("text-invalid-utf8", "messages", "subject", 0, "\"Gr\xfc\xdfe\"", `table "messages" row 1: column "subject": invalid UTF-8 in a text value`)
-	setValue("text-nul-byte", "messages", "subject", 0, `"Eltern\u0000abend"`, `table "messages" row 1: column "subject": NUL byte in a text value`)
-	setValue("date-out-of-range", "parental_letters", "due_date", 0, `"2026-11-31"`, `date/time field value out of range (SQLSTATE 22008); table "parental_letters", row 1, column "due_date"`)
-	setValue("birth-date-not-a-date", "students", "birth_date", 0, `"2018-05-32"`, `table "students" row 1: column "birth_date": not a date in the form YYYY-MM-DD`)
-	setValue("check-violated", "school_classes", "grade", 0, `99`, `violates check constraint "school_classes_grade_check"`)
-	setValue("not-null-violated", "users", "role", 0, `null`, `null value in column "role" of relation "users" violates not-null constraint`)
+	c.setValue("value-string-in-bigint", "users", "id", 0, `"eins"`, `table "users" row 1 column "id" (bigint): want a number, got a string`)
+	c.setValue("value-fraction-in-bigint", "messages", "sender_id", 0, `2.5`, `table "messages" row 1 column "sender_id" (bigint): want an integer, got a fraction or exponent`)
+	c.setValue("value-number-in-text", "messages", "subject", 0, `42`, `table "messages" row 1 column "subject" (text): want a string, got a number`)
+	c.setValue("value-string-in-boolean", "parental_letters", "requires_acknowledgement", 0, `"ja"`, `table "parental_letters" row 1 column "requires_acknowledgement" (boolean): want a boolean, got a string`)
+	c.setValue("value-number-in-bytea", "attachments", "data", 0, `12345`, `table "attachments" row 1 column "data" (bytea): want a string, got a number`)
+	c.setValue("value-object", "messages", "subject", 0, `{"de":"Elternabend"}`, `table "messages" row 1 column "subject": expected a value, found a nested object`)
+	c.setValue("value-array", "students", "notes", 0, `["Allergie","Nüsse"]`, `table "students" row 1 column "notes": expected a value, found a nested array`)
+	c.setValue("value-bad-literal", "messages", "read_at", 1, `nil`, `table "messages" row 2 column "read_at": invalid literal, expected "null"`)
+	c.setValue("value-bad-number", "messages", "recipient_id", 0, `-`, `table "messages" row 1 column "recipient_id": invalid number`)
+	c.setValue("value-bad-escape", "messages", "subject", 0, `"Eltern\qabend"`, `table "messages" row 1 column "subject": invalid escape \q in a string`)
+	c.setValue("value-lone-surrogate", "messages", "subject", 0, `"\ud800"`, `table "messages" row 1 column "subject": unpaired UTF-16 surrogate in a string`)
+	c.setValue("value-control-character", "messages", "subject", 0, "\"tab\there\"", `table "messages" row 1 column "subject": control character 0x09 inside a string`)
+	c.setValue("bytea-invalid-base64", "attachments", "data", 0, `"not base64!"`, `table "attachments" row 1: column "data": bytea value is not valid base64`)
+	c.out[len(c.out)-1].Unanonymized = true
+	c.setValue("text-invalid-utf8", "messages", "subject", 0, "\"Gr\xfc\xdfe\"", `table "messages" row 1: column "subject": invalid UTF-8 in a text value`)
+	c.setValue("text-nul-byte", "messages", "subject", 0, `"Eltern\u0000abend"`, `table "messages" row 1: column "subject": NUL byte in a text value`)
+	c.setValue("date-out-of-range", "parental_letters", "due_date", 0, `"2026-11-31"`, `date/time field value out of range (SQLSTATE 22008); table "parental_letters", row 1, column "due_date"`)
+	c.setValue("birth-date-not-a-date", "students", "birth_date", 0, `"2018-05-32"`, `table "students" row 1: column "birth_date": not a date in the form YYYY-MM-DD`)
+	c.setValue("check-violated", "school_classes", "grade", 0, `99`, `violates check constraint "school_classes_grade_check"`)
+	c.setValue("not-null-violated", "users", "role", 0, `null`, `null value in column "role" of relation "users" violates not-null constraint`)
+	return nil
+}
 
-	// Keys.
+// Keys.
+func (c *corpus) keys() error {
+	mutate := c.mutate
 	mutate("duplicate-primary-key", func(d *doc) string {
 		t := d.table("users")
 		t.row(1)[t.col("id")] = t.row(0)[t.col("id")]
 		return `duplicate key value violates unique constraint "users_pkey" (SQLSTATE 23505); key (id) already exists, table "users", row 2, constraint "users_pkey"`
 	})
-	setValue("foreign-key-nowhere", "students", "school_class_id", 0, `999`, `foreign key "students_school_class_id_fkey" of table "students" does not hold for the dump's rows`)
+	c.setValue("foreign-key-nowhere", "students", "school_class_id", 0, `999`, `foreign key "students_school_class_id_fkey" of table "students" does not hold for the dump's rows`)
 	mutate("table-twice", func(d *doc) string {
 		d.tables = append(d.tables, d.clone().table("school_classes"))
 		return `table "school_classes" appears twice in the dump`
@@ -245,9 +285,13 @@ func Generate(good []byte) ([]Entry, error) {
 		}
 		return `table "users": column "email" appears twice`
 	})
+	return nil
+}
 
-	// Hostile names. Only names found in staging's catalog ever reach SQL, so none of
-	// these can run anything; they are refused because no wippidu schema has them.
+// Hostile names. Only names found in staging's catalog ever reach SQL, so none of
+// these can run anything; they are refused because no wippidu schema has them.
+func (c *corpus) hostileNames() error {
+	mutate := c.mutate
 	// want may say "table %d" for where the users table is.
 	renameTable := func(name, newName, want string, keep bool) {
 		mutate(name, func(d *doc) string {
@@ -295,10 +339,13 @@ func Generate(good []byte) ([]Entry, error) {
 	renameColumn("column-name-sql", `email"; DROP TABLE users; --`, col(`email"; DROP TABLE users; --`))
 	renameColumn("column-name-cyrillic-lookalike", "еmail", col("еmail"))
 	renameColumn("column-name-10kb", strings.Repeat("email", 2048), `table "users": column 5 name longer than 256 bytes`)
+	return nil
+}
 
-	// Huge inputs, streamed.
-	out = append(out, streamed(base)...)
-	return out, nil
+// Huge inputs, streamed.
+func (c *corpus) huge() error {
+	c.out = append(c.out, streamed(c.base)...)
+	return nil
 }
 
 // streamed makes the entries too big to hold in memory.

@@ -122,7 +122,7 @@ func TestDemoRefreshOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatalf("export: %v", err)
 	}
-	if st, err := prod.Wait(ctx, exp.JobID); err != nil || !st.Succeeded {
+	if st, err := prod.Wait(ctx, exp.AuditID); err != nil || !st.Succeeded {
 		t.Fatalf("export job: %+v, %v", st, err)
 	}
 	var dump bytes.Buffer
@@ -138,7 +138,7 @@ func TestDemoRefreshOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatalf("import: %v", err)
 	}
-	st, err := staging.Wait(ctx, imp.JobID)
+	st, err := staging.Wait(ctx, imp.AuditID)
 	if err != nil || !st.Succeeded {
 		t.Fatalf("import job: %+v, %v", st, err)
 	}

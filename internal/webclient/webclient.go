@@ -84,6 +84,20 @@ type StatusError struct {
 
 func (e *StatusError) Error() string { return fmt.Sprintf("HTTP %d: %s", e.Status, e.Message) }
 
+// CSRF is the session's CSRF token, for requests written by hand.
+func (c *Client) CSRF() string { return c.csrf }
+
+// CookieHeader is the Cookie header the client sends, for requests written by hand.
+func (c *Client) CookieHeader() string {
+	// The jar keeps cookies under the Host a request named, not its address.
+	u, _ := url.Parse("http://" + c.Host + "/")
+	var parts []string
+	for _, k := range c.HTTP.Jar.Cookies(u) {
+		parts = append(parts, k.Name+"="+k.Value)
+	}
+	return "Cookie: " + strings.Join(parts, "; ")
+}
+
 // Login logs in and keeps the session's CSRF token for later requests.
 func (c *Client) Login(ctx context.Context, email, password string) error {
 	var page struct {
@@ -114,17 +128,17 @@ func (c *Client) Export(ctx context.Context, includeAttachments bool) (jobs.Subm
 	return s, err
 }
 
-// Status polls a job once.
-func (c *Client) Status(ctx context.Context, jobID int64) (*jobs.Status, error) {
+// Status polls a job once, by the number the page shows (the audit id).
+func (c *Client) Status(ctx context.Context, auditID int64) (*jobs.Status, error) {
 	var st jobs.Status
-	err := c.do(ctx, http.MethodGet, fmt.Sprintf("/admin/data/jobs/%d", jobID), nil, "", &st)
+	err := c.do(ctx, http.MethodGet, fmt.Sprintf("/admin/data/jobs/%d", auditID), nil, "", &st)
 	return &st, err
 }
 
 // Wait polls a job until it is done.
-func (c *Client) Wait(ctx context.Context, jobID int64) (*jobs.Status, error) {
+func (c *Client) Wait(ctx context.Context, auditID int64) (*jobs.Status, error) {
 	for {
-		st, err := c.Status(ctx, jobID)
+		st, err := c.Status(ctx, auditID)
 		if err != nil {
 			return nil, err
 		}
@@ -168,6 +182,15 @@ type ImportForm struct {
 // Import uploads a dump as the browser's form does — every field before the file,
 // the file streamed — and returns the enqueued job.
 func (c *Client) Import(ctx context.Context, f ImportForm, dump io.Reader) (jobs.Submitted, error) {
+	return c.upload(ctx, "/admin/data/import", f, dump)
+}
+
+// Preview uploads a dump for a preview (the form's Preview import button).
+func (c *Client) Preview(ctx context.Context, f ImportForm, dump io.Reader) (jobs.Submitted, error) {
+	return c.upload(ctx, "/admin/data/preview", f, dump)
+}
+
+func (c *Client) upload(ctx context.Context, path string, f ImportForm, dump io.Reader) (jobs.Submitted, error) {
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
 	go func() {
@@ -203,7 +226,7 @@ func (c *Client) Import(ctx context.Context, f ImportForm, dump io.Reader) (jobs
 		pw.CloseWithError(err)
 	}()
 	var s jobs.Submitted
-	err := c.do(ctx, http.MethodPost, "/admin/data/import", pr, mw.FormDataContentType(), &s)
+	err := c.do(ctx, http.MethodPost, path, pr, mw.FormDataContentType(), &s)
 	pr.CloseWithError(io.ErrClosedPipe)
 	return s, err
 }
@@ -230,6 +253,16 @@ func (c *Client) ImportFromSource(ctx context.Context, f ImportForm, key string)
 	var s jobs.Submitted
 	err := c.do(ctx, http.MethodPost, "/admin/data/import/source", strings.NewReader(form.Encode()), "application/x-www-form-urlencoded", &s)
 	return s, err
+}
+
+// Request sends body (JSON when contentType is empty and body is not nil) to path
+// with the session's CSRF token, and decodes a JSON answer into out when out is
+// not nil. A refusal is a *StatusError.
+func (c *Client) Request(ctx context.Context, method, path, contentType string, body io.Reader, out any) error {
+	if body != nil && contentType == "" {
+		contentType = "application/json"
+	}
+	return c.do(ctx, method, path, body, contentType, out)
 }
 
 // Page returns the HTML a browser gets for path.

@@ -27,6 +27,7 @@ func TestPutDiskFull(t *testing.T) {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	t.Cleanup(func() { _ = store.Close() }) // before the unmount
 
 	_, err = store.Put(ctx, "full/dump", storagetest.Random(1, 2*storagetest.MiB))
 	if !errors.Is(err, syscall.ENOSPC) {

@@ -5,6 +5,10 @@
 // target, syncs it and renames it into place, so readers see either the old
 // object or the complete new one, never a partial write, even after a crash or a
 // full disk. Leftover temporary files (after a crash) never show up in List.
+//
+// Every path is opened through an os.Root: a symbolic link below the root that
+// leads out of it (to /etc, to production's dumps) is refused, never followed,
+// whatever a key or an object in the folder says.
 package file
 
 import (
@@ -37,7 +41,8 @@ const (
 
 // Store is a local folder backend. Its methods are safe for concurrent use.
 type Store struct {
-	root string
+	root string   // the folder's absolute path
+	dir  *os.Root // every access goes through it
 }
 
 // New returns a Store rooted at root, creating the folder if it is missing.
@@ -53,8 +58,16 @@ func New(root string) (*Store, error) {
 	if err := os.MkdirAll(abs, dirPerm); err != nil {
 		return nil, fmt.Errorf("new file store: %w", err)
 	}
-	return &Store{root: abs}, nil
+	dir, err := os.OpenRoot(abs)
+	if err != nil {
+		return nil, fmt.Errorf("new file store: %w", err)
+	}
+	return &Store{root: abs, dir: dir}, nil
 }
+
+// Close releases the folder (the store holds it open, so that a link swapped in
+// for it later changes nothing). The store cannot be used afterwards.
+func (s *Store) Close() error { return s.dir.Close() }
 
 // Root returns the absolute path of the folder holding the objects.
 func (s *Store) Root() string {
@@ -69,7 +82,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("put %q: %w", key, err)
 	}
-	n, err := s.write(ctx, s.path(key), r)
+	n, err := s.write(ctx, rel(key), r)
 	if err != nil {
 		return 0, fmt.Errorf("put %q: %w", key, err)
 	}
@@ -80,17 +93,18 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 // dst once every byte is on disk. On any error the temporary file is removed.
 func (s *Store) write(ctx context.Context, dst string, r io.Reader) (n int64, err error) {
 	dir := filepath.Dir(dst)
-	if err := os.MkdirAll(dir, dirPerm); err != nil {
+	if err := s.dir.MkdirAll(dir, dirPerm); err != nil {
 		return 0, err
 	}
-	f, err := os.OpenFile(filepath.Join(dir, tempPrefix+rand.Text()), os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
+	tmp := filepath.Join(dir, tempPrefix+rand.Text())
+	f, err := s.dir.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
 	if err != nil {
 		return 0, err
 	}
 	defer func() {
 		if err != nil {
 			f.Close() // may already be closed; then it only returns an error
-			os.Remove(f.Name())
+			s.dir.Remove(tmp)
 		}
 	}()
 
@@ -108,12 +122,12 @@ func (s *Store) write(ctx context.Context, dst string, r io.Reader) (n int64, er
 	if err = ctx.Err(); err != nil {
 		return 0, err
 	}
-	if err = os.Rename(f.Name(), dst); err != nil {
+	if err = s.dir.Rename(tmp, dst); err != nil {
 		return 0, err
 	}
 	// The rename itself is durable only once the directory is synced. The object
 	// is already complete and visible, so a failure here is not worth undoing it.
-	_ = syncDir(dir)
+	_ = s.syncDir(dir)
 	return n, nil
 }
 
@@ -125,7 +139,7 @@ func (s *Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("open %q: %w", key, err)
 	}
-	f, err := os.Open(s.path(key))
+	f, err := s.dir.Open(rel(key))
 	if err != nil {
 		return nil, fmt.Errorf("open %q: %w", key, mapNotExist(err))
 	}
@@ -149,7 +163,7 @@ func (s *Store) Stat(ctx context.Context, key string) (object.Info, error) {
 	if err := ctx.Err(); err != nil {
 		return object.Info{}, fmt.Errorf("stat %q: %w", key, err)
 	}
-	fi, err := os.Stat(s.path(key))
+	fi, err := s.dir.Stat(rel(key))
 	if err != nil {
 		return object.Info{}, fmt.Errorf("stat %q: %w", key, mapNotExist(err))
 	}
@@ -165,13 +179,14 @@ func (s *Store) List(ctx context.Context, prefix string) ([]object.Info, error) 
 	if err := object.ValidatePrefix(prefix); err != nil {
 		return nil, fmt.Errorf("list: %w", err)
 	}
-	// Walk only the deepest directory the prefix names in full.
-	start := s.root
+	// Walk only the deepest directory the prefix names in full. Links are not
+	// followed: they are no objects.
+	start := "."
 	if i := strings.LastIndex(prefix, "/"); i >= 0 {
-		start = s.path(prefix[:i])
+		start = prefix[:i]
 	}
 	objects := []object.Info{}
-	err := filepath.WalkDir(start, func(path string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(s.dir.FS(), start, func(key string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil // the prefix names no directory, or it vanished meanwhile
@@ -184,11 +199,6 @@ func (s *Store) List(ctx context.Context, prefix string) ([]object.Info, error) 
 		if !d.Type().IsRegular() || strings.HasPrefix(d.Name(), tempPrefix) {
 			return nil
 		}
-		rel, err := filepath.Rel(s.root, path)
-		if err != nil {
-			return err
-		}
-		key := filepath.ToSlash(rel)
 		if !strings.HasPrefix(key, prefix) {
 			return nil
 		}
@@ -219,8 +229,8 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("delete %q: %w", key, err)
 	}
-	path := s.path(key)
-	fi, err := os.Lstat(path)
+	path := rel(key)
+	fi, err := s.dir.Lstat(path)
 	if errors.Is(mapNotExist(err), fs.ErrNotExist) {
 		return nil
 	} else if err != nil {
@@ -229,7 +239,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if fi.IsDir() {
 		return nil // a directory is a key prefix, not an object
 	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := s.dir.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("delete %q: %w", key, err)
 	}
 	return nil
@@ -240,28 +250,20 @@ func (s *Store) Ping(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("ping: %w", err)
 	}
-	fi, err := os.Stat(s.root)
+	name := tempPrefix + "ping-" + rand.Text()
+	f, err := s.dir.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
 	if err != nil {
-		return fmt.Errorf("ping: %w", err)
-	}
-	if !fi.IsDir() {
-		return fmt.Errorf("ping: %s is not a directory", s.root)
-	}
-	f, err := os.CreateTemp(s.root, tempPrefix+"ping-*")
-	if err != nil {
-		return fmt.Errorf("ping: root is not writable: %w", err)
+		return fmt.Errorf("ping: %s is not writable: %w", s.root, err)
 	}
 	f.Close()
-	if err := os.Remove(f.Name()); err != nil {
+	if err := s.dir.Remove(name); err != nil {
 		return fmt.Errorf("ping: %w", err)
 	}
 	return nil
 }
 
-// path returns the file path of a valid key.
-func (s *Store) path(key string) string {
-	return filepath.Join(s.root, filepath.FromSlash(key))
-}
+// rel is the path below the root of a valid key.
+func rel(key string) string { return filepath.FromSlash(key) }
 
 // validateKey applies the shared key rules and reserves the temporary names.
 func validateKey(key string) error {
@@ -288,9 +290,9 @@ func mapNotExist(err error) error {
 	return err
 }
 
-// syncDir flushes the directory entry changes of dir to disk.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
+// syncDir flushes the directory entry changes of dir (below the root) to disk.
+func (s *Store) syncDir(dir string) error {
+	d, err := s.dir.Open(dir)
 	if err != nil {
 		return err
 	}
@@ -302,7 +304,7 @@ func syncDir(dir string) error {
 // behind when a process was killed in the middle of a Put).
 func (s *Store) SweepIncomplete(ctx context.Context, olderThan time.Time) (int, error) {
 	n := 0
-	err := filepath.WalkDir(s.root, func(path string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(s.dir.FS(), ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil
@@ -319,7 +321,7 @@ func (s *Store) SweepIncomplete(ctx context.Context, olderThan time.Time) (int, 
 		if err != nil || !info.ModTime().Before(olderThan) {
 			return nil
 		}
-		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := s.dir.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
 		n++

@@ -82,3 +82,74 @@ func TestPingMissingRoot(t *testing.T) {
 }
 
 func bytesReader(s string) *strings.Reader { return strings.NewReader(s) }
+
+// TestLinksOutOfTheRootAreRefused plants symbolic links below the root that lead
+// out of it, as someone with write access to the folder could: to a folder and to
+// a file outside. No method reads, lists, writes or deletes through them, while a
+// link that stays inside the root still works.
+func TestLinksOutOfTheRootAreRefused(t *testing.T) {
+	ctx := t.Context()
+	root, outside := t.TempDir(), t.TempDir()
+	secret := filepath.Join(outside, "production.json.gz")
+	if err := os.WriteFile(secret, []byte("production's dump"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	store, err := file.New(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Put(ctx, "inside/real.json.gz", strings.NewReader("ours")); err != nil {
+		t.Fatal(err)
+	}
+	for link, target := range map[string]string{
+		"imports":               outside,                        // a folder outside, absolute
+		"exports":               "../" + filepath.Base(outside), // a folder outside, relative
+		"inside/escape.json.gz": secret,                         // a file outside
+		"inside/rel.json.gz":    "../../" + filepath.Base(outside) + "/production.json.gz",
+		"inside/ok.json.gz":     "real.json.gz", // stays inside
+	} {
+		if err := os.Symlink(target, filepath.Join(root, filepath.FromSlash(link))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// outside sits beside root only when both are t.TempDir()s of one test.
+	if filepath.Dir(root) != filepath.Dir(outside) {
+		t.Fatalf("temp dirs %s and %s are not siblings", root, outside)
+	}
+	for _, key := range []string{"imports/production.json.gz", "exports/production.json.gz", "inside/escape.json.gz", "inside/rel.json.gz"} {
+		if r, err := store.Open(ctx, key); err == nil {
+			r.Close()
+			t.Errorf("Open(%q) read through a link out of the root", key)
+		}
+		if _, err := store.Stat(ctx, key); err == nil {
+			t.Errorf("Stat(%q) followed a link out of the root", key)
+		}
+		if err := store.Delete(ctx, key); err != nil {
+			t.Logf("Delete(%q): %v", key, err)
+		}
+	}
+	for _, key := range []string{"imports/new.json.gz", "exports/new.json.gz"} {
+		if _, err := store.Put(ctx, key, strings.NewReader("x")); err == nil {
+			t.Errorf("Put(%q) wrote through a link out of the root", key)
+		}
+	}
+	if _, err := os.Stat(secret); err != nil {
+		t.Errorf("the file outside: %v, want it untouched", err)
+	}
+	entries, _ := os.ReadDir(outside)
+	if len(entries) != 1 {
+		t.Errorf("the folder outside holds %d entries, want only its own file", len(entries))
+	}
+	list, err := store.List(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].Key != "inside/real.json.gz" {
+		t.Errorf("List = %+v, want only inside/real.json.gz", list)
+	}
+	r, err := store.Open(ctx, "inside/ok.json.gz")
+	if err != nil {
+		t.Fatalf("a link inside the root: %v", err)
+	}
+	r.Close()
+}

@@ -40,7 +40,7 @@
   followHistory();
   var job = document.getElementById("job");
   if (!job) return;
-  var id = job.dataset.jobId;
+  // The status route takes the number the page shows, the audit id.
   var auditId = job.dataset.auditId;
   var created = parseInt(job.dataset.created, 10);
   var finished = parseInt(job.dataset.finished, 10);
@@ -96,7 +96,7 @@
     bar.classList.toggle("indeterminate", waiting);
   }
   function poll() {
-    fetch("/admin/data/jobs/" + encodeURIComponent(id), { headers: { Accept: "application/json" }, credentials: "same-origin" })
+    fetch("/admin/data/jobs/" + encodeURIComponent(auditId), { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (st) {
         if (st.error && st.state === undefined) throw new Error(st.error);
@@ -107,7 +107,7 @@
       .catch(function () { setTimeout(poll, 2000); });
   }
   setBar(parseFloat(document.getElementById("job-bar").dataset.percent) || 0, false);
-  if (id && id !== "0") poll();
+  if (auditId && auditId !== "0") poll();
 
   // followHistory keeps the history table current while a job in it has not
   // ended: it reloads the page's own rendering of the table, so every figure and

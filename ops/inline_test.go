@@ -1,4 +1,4 @@
-package worker_test
+package ops_test
 
 import (
 	"bytes"
@@ -10,10 +10,11 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/wippidu/wippidu/cli"
 	"github.com/wippidu/wippidu/internal/pgtest"
 	"github.com/wippidu/wippidu/internal/testdb"
 	"github.com/wippidu/wippidu/internal/testsalt"
-	"github.com/wippidu/wippidu/worker"
+	"github.com/wippidu/wippidu/ops"
 )
 
 // cancelOnWrite collects a command's stderr and cancels its context once the
@@ -78,7 +79,7 @@ func TestInlineRunsLeaveNoQueueBehind(t *testing.T) {
 		if tt.interrupt {
 			stderr.cancel = cancel
 		}
-		code := worker.Command(ctx, worker.Env{Args: tt.args, Stdout: &bytes.Buffer{}, Stderr: stderr,
+		code := ops.Command(ctx, cli.Env{Args: tt.args, Stdout: &bytes.Buffer{}, Stderr: stderr,
 			Getenv: func(k string) string { return tt.env[k] }})
 		cancel()
 		if code != tt.wantCode {

@@ -1,4 +1,4 @@
-package worker
+package ops
 
 import (
 	"context"
@@ -26,9 +26,9 @@ func (a *app) sourceReady() error { return pull.Ready(a.cfg.AllowProdImport, a.d
 
 // listSource is `worker import --list-source`: production's newest exports, one a
 // line, the newest first.
-func (a *app) listSource(ctx context.Context, env Env) error {
+func (a *app) listSource(ctx context.Context) error {
 	if err := a.sourceReady(); err != nil {
-		return userError(err)
+		return a.explained(err, jobs.ImportGate{})
 	}
 	ctx, cancel := context.WithTimeout(ctx, sourceTimeout)
 	defer cancel()
@@ -37,10 +37,10 @@ func (a *app) listSource(ctx context.Context, env Env) error {
 		return userError(wippidu.SourceUnavailable(err))
 	}
 	if len(list) == 0 {
-		fmt.Fprintln(env.Stderr, "no exports in production storage")
+		fmt.Fprintln(a.env.Stderr, "no exports in production storage")
 		return nil
 	}
-	printSources(env.Stdout, list)
+	printSources(a.env.Stdout, list)
 	return nil
 }
 
@@ -65,15 +65,12 @@ func printSources(w io.Writer, list []pull.Export) {
 // importFromSource is `worker import --from-source NAME`: the gates of an import
 // of a FILE, then the export NAME (a file name or key from --list-source) is
 // imported from production's storage.
-// sourceRun is how an import from production's storage runs: in this process
-// (--inline), as a preview (--dry-run).
-type sourceRun struct{ inline, preview bool }
-
-func (a *app) importFromSource(ctx context.Context, env Env, gate jobs.ImportGate, name string, run sourceRun) error {
+func (a *app) importFromSource(ctx context.Context, f *importFlags) error {
+	gate, name := f.gate(a.cfg.Hostname), f.fromSource
 	refused := func(err error) error {
-		return a.refused(ctx, audit.Refusal{Kind: wippidu.KindImport, RequestedBy: requestedBy(env.Getenv), FileName: path.Base(name),
+		return a.refused(ctx, audit.Refusal{Kind: wippidu.KindImport, RequestedBy: a.requestedBy(), FileName: path.Base(name),
 			Options: map[string]any{"confirm_host": gate.ConfirmHost, "anonymizers_off": gate.AnonymizersOff,
-				"risk_acknowledged": gate.RiskAck != "", "source": "production storage"}}, err)
+				"risk_acknowledged": gate.RiskAck != "", "source": "production storage"}}, gate, err)
 	}
 	if err := jobs.CheckImportGates(a.cfg, gate); err != nil {
 		return refused(err)
@@ -91,9 +88,9 @@ func (a *app) importFromSource(ctx context.Context, env Env, gate jobs.ImportGat
 	if err != nil {
 		return refused(err)
 	}
-	req := jobs.ImportRequest{ImportGate: gate, RequestedBy: requestedBy(env.Getenv), FileName: e.Name, ObjectKey: e.Key,
-		Size: e.Size, Source: jobs.SourceProduction, Preview: run.preview}
-	if run.inline {
+	req := jobs.ImportRequest{ImportGate: gate, RequestedBy: a.requestedBy(), FileName: e.Name, ObjectKey: e.Key,
+		Size: e.Size, Source: jobs.SourceProduction, Preview: f.dryRun}
+	if f.inline {
 		var stop func()
 		if client, req.Queue, stop, err = a.inline(ctx); err != nil {
 			return err
@@ -105,15 +102,15 @@ func (a *app) importFromSource(ctx context.Context, env Env, gate jobs.ImportGat
 	if err != nil {
 		return refused(err)
 	}
-	fmt.Fprintf(env.Stderr, "import #%d of %s (%s, exported by %s) from production storage queued (River job %d)\n",
+	fmt.Fprintf(a.env.Stderr, "import #%d of %s (%s, exported by %s) from production storage queued (River job %d)\n",
 		s.AuditID, e.Name, wippidu.FormatBytes(e.Size), e.SourceHost, s.JobID)
-	st, err := a.wait(ctx, env, client, s.JobID)
+	st, err := a.wait(ctx, client, s.JobID)
 	if err != nil {
 		return err
 	}
-	if run.preview {
-		fmt.Fprintf(env.Stderr, "preview #%d finished: nothing was changed\n", s.AuditID)
+	if f.dryRun {
+		fmt.Fprintf(a.env.Stderr, "preview #%d finished: nothing was changed\n", s.AuditID)
 	}
-	return json.NewEncoder(env.Stdout).Encode(map[string]any{"job_id": s.JobID, "audit_id": s.AuditID, "source_key": e.Key,
-		"preview": run.preview, "result": st.Result})
+	return json.NewEncoder(a.env.Stdout).Encode(map[string]any{"job_id": s.JobID, "audit_id": s.AuditID, "source_key": e.Key,
+		"preview": f.dryRun, "result": st.Result})
 }

@@ -1,7 +1,7 @@
 // Command bench measures wippidu's export and import against pg_dump and pg_restore
 // on the same demo database, in the same run, and prints one table.
 //
-//	TEST_DATABASE_URL=postgres://… go run ./internal/cmd/bench [-users N] [-rounds R] [-h]
+//	TEST_DATABASE_URL=postgres://… go run ./tools/bench [-users N] [-rounds R] [-h]
 //
 // Our side runs as the real worker binary (`worker export --inline`, `worker import
 // --inline`), so its wall time and peak RSS are measured from the outside, like
@@ -76,7 +76,7 @@ func main() {
 	flag.IntVar(&o.rounds, "rounds", 3, "interleaved rounds of every timed side on the full database")
 	flag.BoolVar(&o.pgDumpDefault, "pgdump-default", true, "also time the default pg_dump -Fc (gzip level 6) once, in the first round, as a reference row")
 	flag.BoolVar(&o.sealed, "sealed", true, "also time the export and the import (anonymizers off) encrypted with age, for the cost of encryption as a ratio")
-	flag.StringVar(&o.baselineRev, "baseline", "", "a git revision whose worker's default import is timed in the same rounds")
+	flag.StringVar(&o.baselineRev, "baseline", "", "a git revision whose worker's default import is timed in the same rounds, or the path of a worker binary built from one")
 	flag.StringVar(&o.rssSizes, "rss-sizes", "4", "also measure peak RSS on a demo database this many times smaller (comma-separated divisors, empty for none)")
 	flag.IntVar(&o.bigKB, "big-attachment-kb", 32768, "also measure peak RSS with attachments this big on average, up to twice that (0 for none)")
 	flag.Float64Var(&o.uploadGB, "upload-gb", 2, "measure the web tier's peak RSS while streaming an upload this big (0 for none)")

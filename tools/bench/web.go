@@ -123,7 +123,7 @@ func (r *runner) webPolling(ctx context.Context, w *webTier, dumpFile string) (s
 	if err != nil {
 		return "", fmt.Errorf("import upload: %w", err)
 	}
-	lat, polls, during, err := poll(ctx, clients, s.JobID)
+	lat, polls, during, err := poll(ctx, clients, s.AuditID)
 	if err != nil {
 		return "", err
 	}
@@ -135,7 +135,7 @@ func (r *runner) webPolling(ctx context.Context, w *webTier, dumpFile string) (s
 
 // poll has every logged-in client poll a job's status until it is done, and returns
 // every latency measured while the job was running.
-func poll(ctx context.Context, clients []*webclient.Client, jobID int64) ([]time.Duration, int, time.Duration, error) {
+func poll(ctx context.Context, clients []*webclient.Client, auditID int64) ([]time.Duration, int, time.Duration, error) {
 	n := len(clients)
 	var mu sync.Mutex
 	var lat []time.Duration
@@ -148,7 +148,7 @@ func poll(ctx context.Context, clients []*webclient.Client, jobID int64) ([]time
 			defer wg.Done()
 			for {
 				t0 := time.Now()
-				st, err := c.Status(ctx, jobID)
+				st, err := c.Status(ctx, auditID)
 				d := time.Since(t0)
 				if err != nil {
 					errs <- err

@@ -39,7 +39,8 @@ func (r *runner) rows() []row {
 		rows = append(rows, sealedRows()...)
 	}
 	if r.baseline != "" {
-		rows = append(rows, row{what: "import, default (job) vs baseline " + r.baselineRev + "'s", ours: []string{sideImportJob}, ref: []string{sideBaselineJob}})
+		rows = append(rows, row{what: "import, default (job) vs baseline " + r.baselineRev + "'s", ours: []string{sideImportJob}, ref: []string{sideBaselineJob}},
+			row{what: "import, default (CLI) vs baseline " + r.baselineRev + "'s", ours: []string{sideImportCLI}, ref: []string{sideBaselineCLI}})
 	}
 	return rows
 }

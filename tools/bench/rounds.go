@@ -25,6 +25,7 @@ const (
 	sideKeptCLI     = "import, anonymizers off (CLI)"
 	sideRestore     = "pg_restore"
 	sideBaselineJob = "baseline import, default (job)"
+	sideBaselineCLI = "baseline import, default (CLI)"
 )
 
 // tally collects every side's samples round by round; a side timed only in the
@@ -177,16 +178,20 @@ func (r *runner) loadTasks(ctx context.Context, db demoDB, f roundFiles, t *tall
 	}
 	if r.baseline != "" {
 		// Next to this build's default import, so that both meet the same machine.
-		tasks = slices.Insert(tasks, 1, ourImport(r.baseline, db.ours, sideBaselineJob, ""))
+		tasks = slices.Insert(tasks, 1, ourImport(r.baseline, db.ours, sideBaselineJob, sideBaselineCLI))
 	}
 	return tasks
 }
 
 // buildBaseline builds the worker of an earlier revision, for its default import
-// to be timed in the same rounds.
+// to be timed in the same rounds. A rev that names a file is taken as that
+// worker, already built (from `git archive REV`, say), and nothing is built.
 func buildBaseline(work, rev string) (string, error) {
 	if rev == "" {
 		return "", nil
+	}
+	if fi, err := os.Stat(rev); err == nil && !fi.IsDir() {
+		return filepath.Abs(rev)
 	}
 	step("building the worker of " + rev)
 	tree := filepath.Join(work, "baseline-src")

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -13,7 +15,6 @@ import (
 	"time"
 
 	"github.com/wippidu/wippidu/internal/procmem"
-	"github.com/wippidu/wippidu/internal/testsalt"
 )
 
 // sample is what one process took: wall time and peak RSS.
@@ -28,7 +29,13 @@ type proc struct {
 }
 
 // benchSalt is the staging instances' salt, a new one for every bench run.
-var benchSalt = testsalt.New()
+var benchSalt = func() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}()
 
 // stagingEnv makes a worker a staging instance that accepts production's dumps.
 var stagingEnv = []string{"APP_ALLOW_PROD_IMPORT=true", "APP_HOSTNAME=staging.localhost", "ANONYMIZER_SALT=" + benchSalt}

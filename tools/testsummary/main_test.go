@@ -1,0 +1,62 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+// stream is a `go test -json` run of three packages: one passes with a skipped
+// test, one fails, one does not build.
+const stream = `{"Action":"start","Package":"github.com/wippidu/wippidu/storage"}
+{"Action":"run","Package":"github.com/wippidu/wippidu/storage","Test":"TestFile"}
+{"Action":"output","Package":"github.com/wippidu/wippidu/storage","Test":"TestFile","Output":"=== RUN   TestFile\n"}
+{"Action":"pass","Package":"github.com/wippidu/wippidu/storage","Test":"TestFile","Elapsed":0.1}
+{"Action":"run","Package":"github.com/wippidu/wippidu/storage","Test":"TestS3"}
+{"Action":"output","Package":"github.com/wippidu/wippidu/storage","Test":"TestS3","Output":"=== RUN   TestS3\n"}
+{"Action":"output","Package":"github.com/wippidu/wippidu/storage","Test":"TestS3","Output":"    s3_test.go:20: versitygw not found; run make tools\n"}
+{"Action":"output","Package":"github.com/wippidu/wippidu/storage","Test":"TestS3","Output":"--- SKIP: TestS3 (0.00s)\n"}
+{"Action":"skip","Package":"github.com/wippidu/wippidu/storage","Test":"TestS3","Elapsed":0}
+{"Action":"pass","Package":"github.com/wippidu/wippidu/storage","Elapsed":1.5}
+{"Action":"run","Package":"github.com/wippidu/wippidu/dump","Test":"TestRead"}
+{"Action":"run","Package":"github.com/wippidu/wippidu/dump","Test":"TestRead/empty"}
+{"Action":"output","Package":"github.com/wippidu/wippidu/dump","Test":"TestRead/empty","Output":"    read_test.go:9: got 1, want 2\n"}
+{"Action":"fail","Package":"github.com/wippidu/wippidu/dump","Test":"TestRead/empty","Elapsed":0}
+{"Action":"fail","Package":"github.com/wippidu/wippidu/dump","Test":"TestRead","Elapsed":0}
+{"Action":"output","Package":"github.com/wippidu/wippidu/dump","Output":"FAIL\n"}
+{"Action":"fail","Package":"github.com/wippidu/wippidu/dump","Elapsed":2}
+{"ImportPath":"github.com/wippidu/wippidu/web [github.com/wippidu/wippidu/web.test]","Action":"build-output","Output":"web/x.go:1:1: expected 'package'\n"}
+{"ImportPath":"github.com/wippidu/wippidu/web [github.com/wippidu/wippidu/web.test]","Action":"build-fail"}
+{"Action":"skip","Package":"github.com/wippidu/wippidu/audit","Elapsed":0}
+not json at all
+`
+
+func TestSummary(t *testing.T) {
+	var out bytes.Buffer
+	r := newRun(&out)
+	if err := r.read(strings.NewReader(stream)); err != nil {
+		t.Fatal(err)
+	}
+	r.summary(90 * time.Second)
+	got := out.String()
+	for _, want := range []string{
+		"ok    storage  1.5s  2 tests, 1 skipped\n",
+		"--- FAIL: TestRead/empty (dump)\n    read_test.go:9: got 1, want 2\n",
+		"FAIL  dump  2.0s\n",
+		"BUILD FAILED github.com/wippidu/wippidu/web [github.com/wippidu/wippidu/web.test]\nweb/x.go:1:1: expected 'package'\n",
+		"-     audit  (no tests)\n",
+		"not json at all\n",
+		"==> summary: 3 packages (1 ok, 1 failed, 1 without tests, 1 did not build: github.com/wippidu/wippidu/web [github.com/wippidu/wippidu/web.test]); 3 tests and 1 subtests: 1 passed, 2 failed, 1 skipped; 1m30s\n",
+		"failed:\n  dump TestRead\n  dump TestRead/empty\n",
+		"skipped:\n  storage TestS3: s3_test.go:20: versitygw not found; run make tools\n",
+		"slowest packages: dump 2s, storage 2s, audit 0s\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the summary lacks %q; got:\n%s", want, got)
+		}
+	}
+	if !r.failed() {
+		t.Error("failed() = false, want true")
+	}
+}
