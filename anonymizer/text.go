@@ -94,13 +94,14 @@ func lowerInto(dst, s []byte) []byte {
 func canon(dst, w []byte) []byte {
 	start := len(dst)
 	for i := 0; i < len(w); {
-		if c := w[i]; c < utf8.RuneSelf {
-			// Most words are ASCII: lower-cased here, without a call a byte.
-			if c >= 'A' && c <= 'Z' {
-				c += 'a' - 'A'
+		if w[i] < utf8.RuneSelf {
+			// Most words are ASCII: lower-cased a run at a time.
+			j := i + 1
+			for j < len(w) && w[j] < utf8.RuneSelf {
+				j++
 			}
-			dst = append(dst, c)
-			i++
+			dst = lowerInto(dst, w[i:j])
+			i = j
 			continue
 		}
 		r, n := utf8.DecodeRune(w[i:])

@@ -59,14 +59,7 @@ func TestRefusedImportDeletesItsUploadAndARetrySaysItIsGone(t *testing.T) {
 func TestImportRefusedByAGateKeepsItsUploadForARetry(t *testing.T) {
 	ctx := context.Background()
 	staging := newInstance(t, instanceOpts{})
-	key := jobs.NewImportKey()
-	if _, err := staging.store.Put(ctx, key, bytes.NewReader(testdb.Gzip(t, `{"hello":"world"}`))); err != nil {
-		t.Fatal(err)
-	}
-	var auditID int64
-	if err := staging.pool.QueryRow(ctx, `INSERT INTO import_export_audits (kind, requested_by, object_key) VALUES ('import', 'ops', $1) RETURNING id`, key).Scan(&auditID); err != nil {
-		t.Fatal(err)
-	}
+	key, auditID := uploadWithAudit(t, staging)
 	res, err := staging.client.Insert(ctx, jobs.ImportArgs{AuditID: auditID, ObjectKey: key}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -90,14 +83,7 @@ func TestImportRefusedByAGateKeepsItsUploadForARetry(t *testing.T) {
 func TestImportCancelledWhileWaitingLosesItsUpload(t *testing.T) {
 	ctx := context.Background()
 	staging := newInstance(t, instanceOpts{allowImport: true})
-	key := jobs.NewImportKey()
-	if _, err := staging.store.Put(ctx, key, bytes.NewReader(testdb.Gzip(t, `{"hello":"world"}`))); err != nil {
-		t.Fatal(err)
-	}
-	var auditID int64
-	if err := staging.pool.QueryRow(ctx, `INSERT INTO import_export_audits (kind, requested_by, object_key) VALUES ('import', 'ops', $1) RETURNING id`, key).Scan(&auditID); err != nil {
-		t.Fatal(err)
-	}
+	key, auditID := uploadWithAudit(t, staging)
 	res, err := staging.client.Insert(ctx, jobs.ImportArgs{AuditID: auditID, ObjectKey: key}, &river.InsertOpts{ScheduledAt: time.Now().Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
@@ -118,4 +104,20 @@ func TestImportCancelledWhileWaitingLosesItsUpload(t *testing.T) {
 	if a, _ := audit.Get(ctx, staging.pool, auditID); a.Status != audit.StatusCancelled {
 		t.Errorf("audit after housekeeping: %s, want cancelled", a.Status)
 	}
+}
+
+// uploadWithAudit stores an upload (a file that is no dump) and the audit row of
+// an import of it, with no job yet.
+func uploadWithAudit(t *testing.T, in *instance) (string, int64) {
+	t.Helper()
+	ctx := context.Background()
+	key := jobs.NewImportKey()
+	if _, err := in.store.Put(ctx, key, bytes.NewReader(testdb.Gzip(t, `{"hello":"world"}`))); err != nil {
+		t.Fatal(err)
+	}
+	var auditID int64
+	if err := in.pool.QueryRow(ctx, `INSERT INTO import_export_audits (kind, requested_by, object_key) VALUES ('import', 'ops', $1) RETURNING id`, key).Scan(&auditID); err != nil {
+		t.Fatal(err)
+	}
+	return key, auditID
 }
