@@ -37,6 +37,9 @@ var (
 	ErrRiskNotAcked   = &Error{EFORBIDDEN, "Switching off an anonymizer requires typing I_UNDERSTAND_THE_PII_RISK into the risk-acknowledgement field."}
 	ErrImportBusy     = &Error{ECONFLICT, "Another import is already queued or running on this instance. Wait for it to finish, or cancel it."}
 	ErrNotADump       = &Error{EINVALID, "The file is not a wippidu export (.json.gz)."}
+	// ErrUploadGone answers a retry of an import whose upload was deleted: it is
+	// production's raw data, kept after a failure only for FAILED_UPLOAD_RETENTION.
+	ErrUploadGone = &Error{EINVALID, "The uploaded dump of this import is no longer stored: it was deleted after the import failed or was cancelled, because it holds production's personal data. Upload the file again to import it."}
 
 	ErrNoSource       = &Error{EFORBIDDEN, "This instance has no SOURCE_STORAGE_URL: there is no production storage to import from."}
 	ErrSourceNotFound = &Error{ENOTFOUND, "No such export in production storage. Reload the list and choose one of its exports."}

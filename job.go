@@ -82,12 +82,14 @@ type ImportResult struct {
 	MissingColumns     []string     `json:"missing_columns"`
 	PasswordsReset     bool         `json:"passwords_reset"`
 	// Unscrubbed lists what was loaded as it is although it may hold personal
-	// data: columns of switched-off anonymizers and, after a risk-acknowledged
-	// opt-out, columns the data policy does not classify.
+	// data: the columns of switched-off anonymizers.
 	Unscrubbed []UnscrubbedColumn `json:"unscrubbed"`
 	// LeakCheck is what the import found of production's personal values in
 	// what it wrote, before it committed.
 	LeakCheck *LeakCheck `json:"leak_check"`
+	// AllowList says how the import knew which words of kept free text are
+	// common in the dump.
+	AllowList *AllowList `json:"allow_list,omitempty"`
 	// KeptAccounts are staging's own admins, carried over the refresh.
 	KeptAccounts []string `json:"kept_accounts"`
 	// ImportedAdmins says whether production's admins stayed admins ("keep") or
@@ -104,21 +106,61 @@ type ImportResult struct {
 // UnscrubbedColumn is a column loaded as it is, and why.
 type UnscrubbedColumn struct {
 	Column string `json:"column"` // table.column
-	Why    string `json:"why"`    // the anonymizer switched off, or "not classified"
+	Why    string `json:"why"`    // the anonymizer switched off
 }
 
 // LeakCheck is the proof an import gives: how many values it looked at in how many
-// columns, and which production values it found where.
+// columns, which production values it found where, and what the allow-list of
+// kept free text replaced.
 type LeakCheck struct {
 	Columns  int           `json:"columns"`
 	Values   int64         `json:"values"`
 	Found    int64         `json:"found"`
 	Findings []LeakFinding `json:"findings"`
+	// Replaced counts what the import wrote in place of the dump's values in kept
+	// columns, per column and kind, so that an admin can see what the allow-list
+	// did.
+	Replaced []Replacement `json:"replaced"`
 }
+
+// AllowList is how an import knew the common tokens of the dump's kept free
+// text: the words and numbers at least CommonWriters people wrote, which alone
+// reach staging as they are.
+type AllowList struct {
+	CommonWriters int       `json:"common_writers"`
+	CommonTokens  int       `json:"common_tokens"`
+	CountedBy     CountedBy `json:"counted_by"`
+}
+
+// CountedBy says who counted the common tokens.
+type CountedBy string
+
+// Who counts: the export, which writes them into the dump's header, or the
+// import, in a pass of its own over a dump without them.
+const (
+	CountedByExport CountedBy = "export"
+	CountedByImport CountedBy = "import"
+)
+
+// LeakKind is what the leak check found: a production value, or a token of kept
+// free text that is neither common in the dump nor written by the anonymizer.
+type LeakKind string
 
 // LeakFinding is how many production values of one kind a column holds.
 type LeakFinding struct {
-	Column string `json:"column"`
-	Kind   string `json:"kind"` // email, phone, full_name, street, password_hash, body
-	Count  int64  `json:"count"`
+	Column string   `json:"column"`
+	Kind   LeakKind `json:"kind"`
+	Count  int64    `json:"count"`
+}
+
+// ReplacedKind is what the anonymizer replaced in a kept value: a name, an email,
+// digits, a date, a rare word, ….
+type ReplacedKind string
+
+// Replacement is how many values of one kind the anonymizer replaced in a kept
+// column.
+type Replacement struct {
+	Column string       `json:"column"`
+	Kind   ReplacedKind `json:"kind"`
+	Count  int64        `json:"count"`
 }

@@ -4,13 +4,18 @@
 // birth_dates) are all on by default; switching any off requires the risk
 // acknowledgement text RiskAck. The data policy, policy.conf, classifies every
 // column of every app table, deny by default: an anonymizer's method replaces it,
-// or it is kept for a stated reason. Kept text still loses the names, emails,
-// phone numbers and streets of the dump's own people, which an import reads into
-// a dictionary (People) before the first text is written. Before it commits, the
-// import asks the leak check whether any production value is left.
+// or it is kept for a stated reason. Kept free text is rebuilt by allow-list: a
+// token stays only when at least CommonWriters people wrote it (Census) and it is
+// no name, email, phone number, IBAN, street or birth date; the dump's own people,
+// which an import reads into a dictionary (People) before the first text is
+// written, get their fakes, every other rare token a fake of its kind. Kept
+// structured text keeps only values of its reason's shape. Before it commits, the
+// import asks the leak check whether any production value, or any token the
+// allow-list would not let through, is left.
 package anonymizer
 
 import (
+	"crypto/rand"
 	"fmt"
 	"slices"
 	"strings"
@@ -43,7 +48,7 @@ var Descriptions = map[string]string{
 	Passwords:   "Reset passwords → all set to " + StagingPassword,
 	Bodies:      "Scrub message and parental-letter bodies → " + ScrubbedText,
 	Attachments: "Replace attachments with a 1×1 placeholder PNG (filename and MIME type preserved)",
-	BirthDates:  "Shift birth dates (by a keyed offset, within the school year)",
+	BirthDates:  "Replace birth dates → a day of the same school year, chosen from the student's id alone",
 }
 
 // RiskAck is the exact text an admin must give to switch any anonymizer off.
@@ -87,8 +92,17 @@ type Anonymizer struct {
 	off          map[string]bool
 	salt         []byte
 	passwordHash []byte
+	// importKey keys every replacement derived from a value rather than a row's
+	// id (a stand-in email address, fake digits, a fake word): random for each
+	// import and never stored, so that no one can confirm a guessed value from
+	// its replacement afterwards, salt or not. One import is consistent in itself.
+	importKey []byte
+	// letThrough leaves replacements of these kinds unmade. Only tests set it:
+	// they prove that the leak check finds what the anonymizer would let through.
+	letThrough map[wippidu.ReplacedKind]bool
 
 	people *People
+	allow  allowList
 	tables map[string]*tableInfo // the instance's app tables, once prepared
 	leaks  *leakCheck
 	scrub  scrubber // reused from value to value; its context from row to row
@@ -96,9 +110,15 @@ type Anonymizer struct {
 
 // New prepares an import's anonymizer. off lists the anonymizers switched off (the
 // caller has checked the risk acknowledgement). The staging password is hashed here,
-// once per import.
+// once per import. A salt CheckSalt refuses is refused here too.
 func New(policy *Policy, off []string, salt string) (*Anonymizer, error) {
-	a := &Anonymizer{policy: policy, off: map[string]bool{}, salt: []byte(salt), leaks: newLeakCheck()}
+	if err := CheckSalt(salt); err != nil {
+		return nil, err
+	}
+	a := &Anonymizer{policy: policy, off: map[string]bool{}, salt: []byte(salt), leaks: newLeakCheck(), importKey: make([]byte, 32)}
+	if _, err := rand.Read(a.importKey); err != nil {
+		return nil, fmt.Errorf("draw the import's key: %w", err)
+	}
 	for _, k := range off {
 		if !isKey(k) {
 			return nil, fmt.Errorf("unknown anonymizer %q", k)
@@ -114,6 +134,9 @@ func New(policy *Policy, off []string, salt string) (*Anonymizer, error) {
 	}
 	return a, nil
 }
+
+// Policy is the data policy the anonymizer applies.
+func (a *Anonymizer) Policy() *Policy { return a.policy }
 
 // Ran lists the anonymizers that are on, in display order.
 func (a *Anonymizer) Ran() []string {
@@ -138,8 +161,8 @@ func (a *Anonymizer) Skipped() []string {
 }
 
 // RiskAccepted reports whether the admin switched anything off with the risk
-// acknowledgement: then unclassified columns load as they are, and what the leak
-// check finds is listed instead of failing the import.
+// acknowledgement: then what the leak check finds is listed instead of failing the
+// import (the switched-off anonymizers' columns are loaded as they are).
 func (a *Anonymizer) RiskAccepted() bool { return len(a.off) > 0 }
 
 // tableInfo is what the anonymizer knows of an app table: whose people it holds

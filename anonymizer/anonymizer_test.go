@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/wippidu/wippidu"
+	"github.com/wippidu/wippidu/internal/testsalt"
 )
 
 func TestDefaultPolicyCoversTheSeedsColumns(t *testing.T) {
@@ -70,17 +71,17 @@ func TestOptOutNeedsTheExactRiskText(t *testing.T) {
 }
 
 func TestNamesAreGermanDeterministicAndSalted(t *testing.T) {
-	a, err := New(DefaultPolicy(), []string{Passwords}, "salt-1")
+	a, err := New(DefaultPolicy(), []string{Passwords}, testsalt.Salt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := New(DefaultPolicy(), []string{Passwords}, "salt-2")
+	b, _ := New(DefaultPolicy(), []string{Passwords}, testsalt.Other)
 	row := Row{Table: "users", ID: []byte("42")}
 	first := func(an *Anonymizer, r Row) string {
 		out, _ := germanFirstName(an, nil, r)
 		return string(out)
 	}
-	again, _ := New(DefaultPolicy(), []string{Passwords}, "salt-1")
+	again, _ := New(DefaultPolicy(), []string{Passwords}, testsalt.Salt)
 	if first(a, row) != first(again, row) {
 		t.Error("same row, same salt: different names")
 	}

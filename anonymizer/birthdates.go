@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// validDate accepts the dates shiftedBirthDate can move: ISO dates as exports write
-// them, and infinity.
+// validDate accepts the dates cohortBirthDate can replace: ISO dates as exports
+// write them, and infinity.
 func validDate(v []byte) error {
 	if string(v) == "infinity" || string(v) == "-infinity" {
 		return nil
@@ -18,23 +18,35 @@ func validDate(v []byte) error {
 	return nil
 }
 
-// shiftedBirthDate moves a date by a keyed offset within its school cohort: the
-// twelve months from 1 August to 31 July in which it falls, the months of children
-// who start school together. The new date is never the old one, stays in the same
-// cohort (so it fits the student's class), and is the same on every refresh with
-// the same salt. Dates that are not plain ISO dates (infinity) are kept.
-func shiftedBirthDate(a *Anonymizer, dst []byte, row Row) ([]byte, bool) {
-	d, err := time.Parse(time.DateOnly, string(row.Value))
-	if err != nil { // infinity (validDate refused anything else)
-		return append(dst, row.Value...), false
-	}
+// cohortStart is the 1 August that starts the school cohort of d: the twelve
+// months of children who start school together.
+func cohortStart(d time.Time) time.Time {
 	start := time.Date(d.Year(), time.August, 1, 0, 0, 0, 0, time.UTC)
 	if d.Before(start) {
 		start = start.AddDate(-1, 0, 0)
 	}
-	days := int64(start.AddDate(1, 0, 0).Sub(start).Hours() / 24)
-	h := a.nameHash(Row{Table: row.Table + ".birth_date", ID: row.ID, Seq: row.Seq})
-	shift := 1 + int64(binary.BigEndian.Uint64(h[16:24])%uint64(days-1))
-	pos := (int64(d.Sub(start).Hours()/24) + shift) % days
-	return start.AddDate(0, 0, int(pos)).AppendFormat(dst, time.DateOnly), false
+	return start
+}
+
+// cohortBirthDate replaces a birth date by a day of its school cohort chosen from
+// the salt and the row's id alone. The real date decides only the cohort, which
+// staging keeps (it fits the student's class): whoever holds the salt can compute
+// every student's fake date, but learns nothing of the real one from it but its
+// school year. The same salt gives the same date on every refresh. Dates that are
+// not plain ISO dates (infinity) are kept.
+func cohortBirthDate(a *Anonymizer, dst []byte, row Row) ([]byte, bool) {
+	d, err := time.Parse(time.DateOnly, string(row.Value))
+	if err != nil { // infinity (validDate refused anything else)
+		return append(dst, row.Value...), false
+	}
+	return a.fakeBirthDate(row.Table, rowIdentity(row), d).AppendFormat(dst, time.DateOnly), false
+}
+
+// fakeBirthDate is the fake birth date of the person with id in table whose real
+// date falls in the cohort of d.
+func (a *Anonymizer) fakeBirthDate(table string, id []byte, d time.Time) time.Time {
+	start := cohortStart(d)
+	days := uint64(start.AddDate(1, 0, 0).Sub(start).Hours() / 24)
+	h := a.nameHash(Row{Table: table + ".birth_date", ID: id})
+	return start.AddDate(0, 0, int(binary.BigEndian.Uint64(h[16:24])%days))
 }

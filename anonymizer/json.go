@@ -1,12 +1,15 @@
 package anonymizer
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/wippidu/wippidu"
 )
 
 // maxJSONDepth bounds the nesting of a JSON value the walk follows.
@@ -81,6 +84,12 @@ func (w *jsonWalk) value(dst []byte, depth int) ([]byte, error) {
 		if !validScalar(lit) {
 			return dst, fmt.Errorf("%w: unexpected %q at byte %d", errJSON, w.src[start], start)
 		}
+		if digits := bytes.TrimPrefix(lit, []byte("-")); isInteger(digits) && len(digits) >= minCheckedDigits {
+			// A number that could be a phone number, a birth date or an account
+			// is treated like digits in text; what replaces it is a number too.
+			dst = append(dst, lit[:len(lit)-len(digits)]...)
+			return w.c.scrubNumber(dst, digits, w.s), nil
+		}
 		return append(dst, lit...), nil
 	}
 }
@@ -123,11 +132,8 @@ func (w *jsonWalk) object(dst []byte, depth int) ([]byte, error) {
 			return dst, err
 		}
 		keyName := string(key)
-		// Keys are names, not text: only what cannot be an ordinary word goes.
-		full := w.s.full
-		w.s.full = false
+		// Keys are free text too: a name used as a key is a name.
 		w.out = w.c.scrubString(w.out[:0], key, w.s)
-		w.s.full = full
 		dst = append(appendJSONString(dst, w.out), ':')
 		w.space()
 		if w.i >= len(w.src) || w.src[w.i] != ':' {
@@ -346,4 +352,43 @@ func appendJSONString(dst, s []byte) []byte {
 		}
 	}
 	return append(dst, '"')
+}
+
+// scrubNumber appends the digits of a JSON integer rebuilt like a number in text,
+// as a number: kept when it is short, common in the dump or an ordinary date; a
+// production birth date becomes the person's fake one (YYYYMMDD), a production
+// phone number or any other rare number digits of the same length.
+func (c *Column) scrubNumber(dst, digits []byte, s *scrubber) []byte {
+	base := len(dst)
+	m := &s.m
+	m.reset(s.pp, digits)
+	var kind wippidu.ReplacedKind
+	var born []int32
+	dm, isDate := m.dateAt(0)
+	if isDate {
+		born = s.pp.bornOn(dm)
+	}
+	switch {
+	case c.a.off[Contacts] || c.a.letThrough[ReplacedDigits] || c.a.letThrough[ReplacedPhone] || c.a.letThrough[ReplacedDate]:
+		dst = append(dst, digits...)
+	case isDate && dm.end == len(digits) && len(born) > 0:
+		p := s.choose(born)
+		dst = dm.rewrite(dst, digits, c.a.fakeBirthDate(s.pp.tables[s.pp.tableOf[p]], s.pp.idText(p), dm.day))
+		kind = ReplacedDate
+	case isDate && dm.end == len(digits):
+		dst = append(dst, digits...)
+	case m.isProductionPhone(digits):
+		dst, kind = fakeDigits(dst, digits, c.a.valueHash("phone", digits)), ReplacedPhone
+	case !c.a.numberAllowed(m, digits):
+		dst, kind = fakeDigits(dst, digits, c.a.valueHash("digits", digits)), ReplacedDigits
+	default:
+		dst = append(dst, digits...)
+	}
+	s.spans = s.spans[:0]
+	if kind != "" {
+		s.spans = append(s.spans, span{0, len(dst) - base})
+		c.a.leaks.replaced(c.check, kind)
+	}
+	c.a.leaks.check(c.a, c.check, dst[base:], s.spans, checkFree)
+	return dst
 }

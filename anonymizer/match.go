@@ -121,7 +121,7 @@ func (m *matcher) phoneAt(t token) int {
 	}
 	best := 0
 	for _, end := range phoneEnds(m.src, start) {
-		if d := normalizePhone(m.src[start:end]); len(d) >= minPhoneDigits && m.pp.phones.has(m.pp.hash(d)) {
+		if m.isProductionPhone(m.src[start:end]) {
 			best = end
 		}
 	}

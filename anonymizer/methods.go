@@ -44,6 +44,7 @@ const (
 	rolePhone
 	rolePassword
 	roleBody
+	roleBirthDate
 )
 
 // methodSpec is a method and what goes with it.
@@ -68,7 +69,7 @@ var methods = map[string]methodSpec{
 	"scrubbed_text":        {fn: constant(ScrubbedText), role: roleBody, json: true},
 	"placeholder_png":      {fn: placeholderPNG},
 	"placeholder_png_size": {fn: placeholderPNGSize},
-	"shifted_birth_date":   {fn: shiftedBirthDate, value: true, valid: validDate},
+	"cohort_birth_date":    {fn: cohortBirthDate, role: roleBirthDate, value: true, valid: validDate},
 }
 
 func rowIdentity(row Row) []byte {
@@ -90,6 +91,18 @@ func (a *Anonymizer) nameHash(row Row) [sha256.Size]byte {
 	m.Write([]byte(row.Table))
 	m.Write([]byte{0})
 	m.Write(rowIdentity(row))
+	var sum [sha256.Size]byte
+	m.Sum(sum[:0])
+	return sum
+}
+
+// valueHash is the keyed hash that picks the replacement of a value: keyed by the
+// import's own key, which is never stored (see Anonymizer.importKey).
+func (a *Anonymizer) valueHash(kind string, value []byte) [sha256.Size]byte {
+	m := hmac.New(sha256.New, a.importKey)
+	m.Write([]byte(kind))
+	m.Write([]byte{0})
+	m.Write(value)
 	var sum [sha256.Size]byte
 	m.Sum(sum[:0])
 	return sum

@@ -7,12 +7,13 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"time"
 )
 
 // People is the dictionary of the dump's own people, read from the personal columns
 // of the people tables (users, students) before the first free text is written:
-// their names, emails, phone numbers, streets and password hashes, and who is
-// family of whom (guardianships). The free-text replacement looks names up here to
+// their names, emails, phone numbers, streets, password hashes and birth dates,
+// and who is family of whom (guardianships). The free-text replacement looks names up here to
 // give each the fake name its own person got; the leak check looks for every value
 // here in what reaches staging.
 //
@@ -26,6 +27,7 @@ type People struct {
 	byID    []idIndex // per people table: id → person, to find the people a row refers to
 
 	first, last, full, emails index // a hash of the canonical spelling → persons
+	births                    index // dayKey of a birth date → persons
 	firstPart, lastPart       index // the words of names of several words
 	phones, streets, hashes   hashSet
 	streetLens, nameLens      uint32 // bit n: some street, some name, has n words
@@ -140,7 +142,7 @@ func (pp *People) hash(b []byte) uint64 { return maphash.Bytes(pp.seed, b) }
 
 // Fields are one person's personal values as the dump holds them; nil for NULL.
 type Fields struct {
-	Email, First, Last, Street, Phone, Password []byte
+	Email, First, Last, Street, Phone, Password, BirthDate []byte
 }
 
 // add records a person of the people table t.
@@ -177,7 +179,13 @@ func (pp *People) add(t int, id int64, f Fields) {
 	if len(f.Password) > 0 {
 		pp.hashes = append(pp.hashes, pp.hash(f.Password))
 	}
+	if d, err := time.Parse(time.DateOnly, string(f.BirthDate)); err == nil {
+		pp.births.add(dayKey(d), p)
+	}
 }
+
+// dayKey is the key of a date in the births index: days since 1970.
+func dayKey(d time.Time) uint64 { return uint64(d.Unix()/86400 + 1<<32) }
 
 // particles are the words of names that are no names on their own ("zu
 // Guttenberg", "van der Berg", "de la Cruz"): they never count as one.
@@ -240,7 +248,7 @@ func (pp *People) seal() {
 	if pp.sealed {
 		return
 	}
-	for _, x := range []*index{&pp.first, &pp.last, &pp.firstPart, &pp.lastPart, &pp.full, &pp.emails} {
+	for _, x := range []*index{&pp.first, &pp.last, &pp.firstPart, &pp.lastPart, &pp.full, &pp.emails, &pp.births} {
 		x.seal()
 	}
 	pp.tableOf, pp.idOf = slices.Clone(pp.tableOf), slices.Clone(pp.idOf)
@@ -410,4 +418,52 @@ func streetWords(dst, s []byte, toks []token) []byte {
 		}
 	}
 	return dst
+}
+
+// bornOn returns the people born on the date found, nil for none: for a year of
+// two digits, on either of its readings.
+func (pp *People) bornOn(dm dateMatch) []int32 {
+	if ps := pp.births.find(dayKey(dm.day)); len(ps) > 0 || !dm.twoDigitYear {
+		return ps
+	}
+	return pp.births.find(dayKey(dm.alt))
+}
+
+// isProductionPhone reports whether raw is a production phone number in any
+// spelling: with separators or without, with the country code (+49, 0049, or 49
+// alone as in the JSON number 491719743602) or the leading zero or without.
+func (m *matcher) isProductionPhone(raw []byte) bool {
+	pp := m.pp
+	if len(pp.phones) == 0 {
+		return false
+	}
+	for _, v := range phoneVariants(raw) {
+		if len(v) >= minPhoneDigits && pp.phones.has(pp.hash(v)) {
+			return true
+		}
+	}
+	return false
+}
+
+// phoneVariants are the national forms a phone number as written may stand for:
+// as normalizePhone reads it, and for one written without a + or 00, after a
+// country code 49 and with its leading 0 left out.
+func phoneVariants(raw []byte) [][]byte {
+	out := [][]byte{normalizePhone(raw)}
+	if bytes.IndexByte(raw, '+') >= 0 {
+		return out
+	}
+	var d []byte
+	for _, c := range raw {
+		if c >= '0' && c <= '9' {
+			d = append(d, c)
+		}
+	}
+	if bytes.HasPrefix(d, []byte("49")) && len(d) >= 10 {
+		out = append(out, append([]byte("0"), bytes.TrimLeft(d[2:], "0")...))
+	}
+	if len(d) >= 9 && d[0] != '0' {
+		out = append(out, append([]byte("0"), d...))
+	}
+	return out
 }

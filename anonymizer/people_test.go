@@ -5,6 +5,9 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+	"time"
+
+	"github.com/wippidu/wippidu/internal/testsalt"
 )
 
 // TestPeopleMemory builds the dictionary of 100,000 users and 100,000 students
@@ -18,7 +21,7 @@ func TestPeopleMemory(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	a, err := New(DefaultPolicy(), []string{Passwords}, "salt")
+	a, err := New(DefaultPolicy(), []string{Passwords}, testsalt.Salt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +49,8 @@ func TestPeopleMemory(t *testing.T) {
 			}
 		}
 		users.Add(uvals)
-		students.Add([][]byte{[]byte(strconv.Itoa(i)), []byte(firsts[(i*3)%len(firsts)]), []byte(lasts[(i/7)%len(lasts)])})
+		born := time.Date(2008, 8, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i%4383).Format(time.DateOnly)
+		students.Add([][]byte{[]byte(strconv.Itoa(i)), []byte(firsts[(i*3)%len(firsts)]), []byte(lasts[(i/7)%len(lasts)]), []byte(born)})
 		links.Add([][]byte{[]byte(strconv.Itoa(i)), []byte(strconv.Itoa(i))})
 	}
 	pp := a.Sealed()

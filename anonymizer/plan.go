@@ -12,11 +12,12 @@ type Action uint8
 
 const (
 	// Copy loads the dump's value as it is: a kept column that cannot hold text,
-	// or, with the risk acknowledged, a switched-off or unclassified one.
+	// or, with the risk acknowledged, a switched-off one.
 	Copy Action = iota
 	// Replace writes the method's value instead.
 	Replace
-	// Scrub loads kept text with the dump's people replaced in it.
+	// Scrub loads kept text rebuilt: free text by the allow-list, a structured
+	// value only when it has its reason's shape.
 	Scrub
 )
 
@@ -62,17 +63,19 @@ type Column struct {
 	// the length of a prefix (of a body, for the leak check).
 	Read int
 	// Unscrubbed says why personal data may pass as it is: the anonymizer
-	// switched off, or "not classified". Empty when it cannot.
+	// switched off. Empty when it cannot.
 	Unscrubbed string
 
-	a       *Anonymizer
-	table   string
-	method  methodSpec
-	shape   shape
-	full    bool   // kept as text or json: every name is replaced
-	keys    []Rule // the JSON keys the policy replaces
-	check   int    // the leak check's column, -1 when the check does not look at it
-	notNull bool
+	a         *Anonymizer
+	table     string
+	method    methodSpec
+	shape     shape
+	free      bool   // kept as text or json: rebuilt by the allow-list
+	reason    string // why it is kept
+	firstGood []byte // the first value of a structured column that had its shape
+	keys      []Rule // the JSON keys the policy replaces
+	check     int    // the leak check's column, -1 when the check does not look at it
+	notNull   bool
 }
 
 // TablePlan is what an import does with a table: one Column for each column it
@@ -90,16 +93,17 @@ type UnclassifiedError struct {
 }
 
 func (e *UnclassifiedError) Error() string {
-	return fmt.Sprintf("the data policy does not classify %s: nothing is loaded unless every column the dump fills is classified. "+
-		"Add a line for each to anonymizer/policy.conf (\"keep %s.<column> <reason>\" or \"<anonymizer> %s.<column> <method>\", see docs/data-policy.md) and deploy, "+
-		"or switch an anonymizer off with the risk acknowledgement to load them unscrubbed",
+	return fmt.Sprintf("the data policy does not classify %s: nothing is loaded unless every column the dump fills is classified, "+
+		"whatever anonymizers are switched off. "+
+		"Add a line for each to anonymizer/policy.conf (\"keep %s.<column> <reason>\" or \"<anonymizer> %s.<column> <method>\", see docs/data-policy.md) and deploy",
 		e.Table+"."+strings.Join(e.Columns, ", "+e.Table+"."), e.Table, e.Table)
 }
 
 // Plan returns what the import does with the columns of t that staging loads:
 // those the dump fills (filled reports which), and those a method fills on its own.
 // Columns the policy does not classify are refused with an *UnclassifiedError,
-// unless the admin accepted the risk; then they load as they are.
+// whatever the admin switched off: an opt-out names the anonymizers it switches
+// off, and no anonymizer covers a column the policy does not know.
 func (a *Anonymizer) Plan(t *schema.Table, filled func(column string) bool) (*TablePlan, error) {
 	plan := &TablePlan{Table: t.Name}
 	if info := a.tables[t.Name]; info != nil {
@@ -119,22 +123,8 @@ func (a *Anonymizer) Plan(t *schema.Table, filled func(column string) bool) (*Ta
 			plan.Columns = append(plan.Columns, col)
 		}
 	}
-	if len(unclassified) == 0 {
-		return plan, nil
-	}
-	if !a.RiskAccepted() {
+	if len(unclassified) > 0 {
 		return nil, &UnclassifiedError{Table: t.Name, Columns: unclassified}
-	}
-	// Loaded as they are, in their place among the columns, and looked at.
-	plan.Columns = plan.Columns[:0]
-	for _, c := range t.Columns {
-		if rule := a.policy.Column(t.Name, c.Name); rule != nil {
-			if col, ok := a.column(t.Name, c, rule, filled(c.Name)); ok {
-				plan.Columns = append(plan.Columns, col)
-			}
-		} else if filled(c.Name) {
-			plan.Columns = append(plan.Columns, a.copyColumn(t.Name, c, "not classified", true))
-		}
 	}
 	return plan, nil
 }
@@ -148,7 +138,7 @@ func (a *Anonymizer) column(table string, c schema.Column, rule *Rule, filled bo
 		}
 		col := a.copyColumn(table, c, "", true)
 		if col.shape != shapeNone {
-			col.Action, col.full = Scrub, rule.Reason == "text" || rule.Reason == "json"
+			col.Action, col.free, col.reason = Scrub, IsFreeText(rule.Reason), rule.Reason
 			col.keys = a.policy.keyRules(table, c.Name)
 		}
 		return col, true
@@ -204,29 +194,33 @@ func (c *Column) Replace(dst []byte, row *Row) ([]byte, bool, error) {
 	return out, null, nil
 }
 
-// Scrub appends text, a kept value, to dst with the dump's people replaced, and
-// shows the result to the leak check.
+// Scrub appends text, a kept value, to dst rebuilt (free text by the allow-list,
+// a structured value by its shape), and shows the result to the leak check.
 func (c *Column) Scrub(dst, text []byte, row *Row) ([]byte, error) {
-	s := c.a.scrubberFor(row, c.full)
+	s := c.a.scrubberFor(row)
+	each := c.scrubString
+	if !c.free {
+		each = c.structured
+	}
 	switch c.shape {
 	case shapeJSON:
 		return c.scrubJSON(dst, text, s)
 	case shapeArray:
-		return scrubArray(dst, text, func(dst, elem []byte) []byte { return c.scrubString(dst, elem, s) })
+		return scrubArray(dst, text, func(dst, elem []byte) []byte { return each(dst, elem, s) })
 	}
-	return c.scrubString(dst, text, s), nil
+	return each(dst, text, s), nil
 }
 
-// scrubString scrubs one text and has it checked.
+// scrubString rebuilds one text of free text, counts what it replaced and has it
+// checked.
 func (c *Column) scrubString(dst, text []byte, s *scrubber) []byte {
 	base := len(dst)
 	s.spans = s.spans[:0]
 	dst = s.text(dst, text, base)
-	// Where the replacement's walk looked for everything the check looks for and
-	// found nothing, the text is unchanged and the same walk would find nothing
-	// again: only what the replacement never looks for is left to check.
-	walked := s.matches == 0 && s.want&leakFinds == leakFinds
-	c.a.leaks.check(c.a.people, c.check, dst[base:], s.spans, walked)
+	for _, e := range s.edits {
+		c.a.leaks.replaced(c.check, e.kind)
+	}
+	c.a.leaks.check(c.a, c.check, dst[base:], s.spans, checkFree)
 	return dst
 }
 
@@ -234,17 +228,16 @@ func (c *Column) scrubString(dst, text []byte, s *scrubber) []byte {
 // hold text).
 func (c *Column) Check(text []byte) {
 	if c.check >= 0 {
-		c.a.leaks.check(c.a.people, c.check, text, nil, false)
+		c.a.leaks.check(c.a, c.check, text, nil, checkPersonal)
 	}
 }
 
 // scrubberFor returns the scrubber for one row's values.
-func (a *Anonymizer) scrubberFor(row *Row, full bool) *scrubber {
+func (a *Anonymizer) scrubberFor(row *Row) *scrubber {
 	s := &a.scrub
 	if s.row != row || s.rowSeq != row.Seq || s.rowTable != row.Table {
 		*s = scrubber{a: a, pp: a.people, row: row, rowSeq: row.Seq, rowTable: row.Table,
-			ctx: s.ctx[:0], spans: s.spans, m: s.m}
+			ctx: s.ctx[:0], spans: s.spans, m: s.m, edits: s.edits, repl: s.repl, key: s.key}
 	}
-	s.full = full
 	return s
 }

@@ -18,9 +18,10 @@ var defaultPolicy string
 // replacements of the kept text it holds).
 const Keep = "keep"
 
-// Reasons a column may be kept for. Text and JSON get every free-text
-// replacement; the others only those that cannot be an ordinary word.
-var Reasons = []string{"id", "reference", "timestamp", "date", "enum", "code", "number", "flag", "money",
+// Reasons a column may be kept for. Text and JSON are free text, rebuilt by the
+// allow-list; a text column kept for any other reason keeps only values of that
+// reason's shape (shape.go).
+var Reasons = []string{"id", "reference", "timestamp", "date", "enum", "code", "locale", "number", "flag", "money",
 	"mime_type", "text", "json"}
 
 // Rule is one line of the policy: a column, or one key of a JSON column, and what

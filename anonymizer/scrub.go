@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // span is a part of an output the anonymizer wrote itself (a fake name, a staging
@@ -12,21 +13,24 @@ import (
 // to be spelled like a production one.
 type span struct{ start, end int }
 
-// scrubber replaces the dump's own people in the text of one row's kept columns.
+// scrubber rewrites the kept free text of one row's columns (freetext.go): it
+// replaces the dump's own people by the fakes they got, and every other token the
+// allow-list does not let through by a fake of its kind.
 type scrubber struct {
 	a        *Anonymizer
 	pp       *People
 	row      *Row
 	rowSeq   int64 // the row the context below is for
 	rowTable string
-	full     bool    // every name, not only the ones that cannot be an ordinary word
 	ctx      []int32 // the row's people, in the order they are preferred
 	ctxOK    bool
 	spans    []span
 	m        matcher
 	plain    bool // the text is one ASCII word of sorts (a file name, a key)
-	want     int  // what the last text was searched for
-	matches  int  // and how much of it was found
+	want     int  // what the matcher looks for, by the switches that are on
+	edits    []edit
+	repl     []byte // the replacements of edits
+	key      []byte
 }
 
 // spell writes a fake name in place of orig, spelled the way orig is: capitals,
@@ -86,82 +90,13 @@ func isEmailDomain(c byte) bool {
 // stagingDomain is the domain of every email an import writes.
 const stagingDomain = "@staging.local"
 
-// text appends src to dst with the dump's people replaced, and records the spans it
-// wrote itself (relative to base, where the value's output starts in dst).
-func (s *scrubber) text(dst, src []byte, base int) []byte {
-	want := 0
-	if !s.a.off[Emails] {
-		want |= findEmail
-	}
-	if !s.a.off[Contacts] {
-		want |= findPhone | findStreet
-	}
-	if !s.a.off[Passwords] {
-		want |= findHash
-	}
-	if !s.a.off[Names] {
-		want |= findFullName
-		if s.full {
-			want |= findName
-		}
-	}
-	s.want, s.matches = want, 0
-	m := &s.m
-	m.reset(s.pp, src)
-	s.plain = isASCII(src) && !bytes.ContainsAny(src, " \t\r\n")
-	copied := 0
-	replace := func(from, to int, repl []byte) {
-		dst = append(dst, src[copied:from]...)
-		start := len(dst) - base
-		dst = append(dst, repl...)
-		s.spans = append(s.spans, span{start, len(dst) - base})
-		copied = to
-	}
-	for ti := 0; ti < len(m.toks); {
-		mt, ok := m.at(ti, want)
-		if ok || mt.next > ti {
-			s.matches++
-		}
-		if !ok {
-			if mt.next > ti {
-				ti = mt.next // an email address left as it is
-			} else {
-				ti++
-			}
-			continue
-		}
-		switch mt.kind {
-		case findEmail:
-			if !bytes.HasSuffix(mt.lowerEmail, []byte(stagingDomain)) {
-				replace(mt.start, mt.end, s.emailFor(mt.lowerEmail))
-			}
-		case findPhone, findStreet:
-			replace(mt.start, mt.end, nil)
-		case findHash:
-			replace(mt.start, mt.end, s.a.passwordHash)
-		case findFullName:
-			first, last := s.fakeNames(s.choose(mt.cands))
-			if mt.reversed {
-				first, last = last, first
-			}
-			out := s.spell(nil, src[mt.start:mt.firstEnd], first)
-			out = append(out, src[mt.firstEnd:mt.sepEnd]...)
-			replace(mt.start, mt.end, s.spell(out, src[mt.lastStart:mt.end], last))
-		case findName:
-			replace(mt.start, mt.end, s.name(src[mt.start:mt.end], mt))
-		}
-		ti = mt.next
-	}
-	return append(dst, src[copied:]...)
-}
-
 // emailFor is the staging address for a production one: the person's own when it is
-// one of the dump's people, else a keyed stand-in.
+// one of the dump's people, else a stand-in keyed by the import's own key.
 func (s *scrubber) emailFor(lower []byte) []byte {
 	if c := s.pp.emails.find(s.pp.hash(lower)); len(c) > 0 {
 		return append(append([]byte("user-"), s.pp.idText(c[0])...), stagingDomain...)
 	}
-	h := s.a.nameHash(Row{Table: "email", ID: lower})
+	h := s.a.valueHash("email", lower)
 	return append(append([]byte("redacted-"), hex.EncodeToString(h[:4])...), stagingDomain...)
 }
 
@@ -175,7 +110,11 @@ func phoneStart(src []byte, t token) int {
 
 // phoneEnds lists where a phone number starting at start may end: after each run
 // of digits, as long as the runs are joined by the separators people type.
-func phoneEnds(src []byte, start int) []int {
+func phoneEnds(src []byte, start int) []int { return phoneRuns(src, start, " /-().") }
+
+// phoneRuns lists the ends of the runs of digits from start, joined by up to
+// three bytes of seps.
+func phoneRuns(src []byte, start int, seps string) []int {
 	var ends []int
 	i, digits := start, 0
 	if i < len(src) && src[i] == '+' {
@@ -192,7 +131,7 @@ func phoneEnds(src []byte, start int) []int {
 		digits += j - i
 		ends = append(ends, j)
 		k := j
-		for k < len(src) && k-j < 3 && bytes.IndexByte([]byte(" /-()."), src[k]) >= 0 {
+		for k < len(src) && k-j < 3 && strings.IndexByte(seps, src[k]) >= 0 {
 			k++
 		}
 		if k == j {

@@ -78,6 +78,8 @@ func (s *Source) Add(vals [][]byte) {
 			f.Phone = v
 		case rolePassword:
 			f.Password = v
+		case roleBirthDate:
+			f.BirthDate = v
 		}
 	}
 	pp.add(s.people, id, f)

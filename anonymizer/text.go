@@ -94,10 +94,17 @@ func lowerInto(dst, s []byte) []byte {
 func canon(dst, w []byte) []byte {
 	start := len(dst)
 	for i := 0; i < len(w); {
-		r, n := rune(w[i]), 1
-		if r >= utf8.RuneSelf {
-			r, n = utf8.DecodeRune(w[i:])
+		if w[i] < utf8.RuneSelf {
+			// Most words are ASCII: lower-cased a run at a time.
+			j := i + 1
+			for j < len(w) && w[j] < utf8.RuneSelf {
+				j++
+			}
+			dst = lowerInto(dst, w[i:j])
+			i = j
+			continue
 		}
+		r, n := utf8.DecodeRune(w[i:])
 		i += n
 		r = unicode.ToLower(r)
 		if r < utf8.RuneSelf {

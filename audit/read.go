@@ -90,19 +90,18 @@ func LastImport(ctx context.Context, db DB) (*wippidu.ImportResult, error) {
 	return &res, nil
 }
 
-// ImportStatusOf returns the status of the newest import of the dump stored under
-// objectKey, and false when no import names it.
-func ImportStatusOf(ctx context.Context, db DB, objectKey string) (string, bool, error) {
-	var status string
-	err := db.QueryRow(ctx, `SELECT status FROM import_export_audits WHERE kind = $1 AND object_key = $2
-		ORDER BY id DESC LIMIT 1`, wippidu.KindImport, objectKey).Scan(&status)
+// ImportOf returns the audit row of the newest import of the dump stored under
+// objectKey, or nil when no import names it.
+func ImportOf(ctx context.Context, db DB, objectKey string) (*Record, error) {
+	a, err := scan(db.QueryRow(ctx, `SELECT `+columns+` FROM import_export_audits WHERE kind = $1 AND object_key = $2
+		ORDER BY id DESC LIMIT 1`, wippidu.KindImport, objectKey))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", false, nil
+		return nil, nil
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("read import of %s: %w", objectKey, err)
+		return nil, fmt.Errorf("read import of %s: %w", objectKey, err)
 	}
-	return status, true, nil
+	return a, nil
 }
 
 // LastImportRecord returns the audit row of the import whose data the instance

@@ -19,8 +19,10 @@ type Column struct {
 	Method     string `json:"method,omitempty"`
 	// Reason is why a kept column is kept (anonymizer.Reasons).
 	Reason string `json:"reason,omitempty"`
-	// FreeText says the column is kept as text or JSON: the names, emails, phone
-	// numbers and streets of the dump's people are replaced inside it.
+	// FreeText says the column is kept as text or JSON: rebuilt by the
+	// allow-list, every word of it that fewer than anonymizer.CommonWriters
+	// people wrote, and every name, email, phone number, street, IBAN and birth
+	// date, replaced.
 	FreeText bool `json:"free_text"`
 	// FreeTextKept lists the switches of that replacement (emails, names,
 	// contacts) that the import had switched off.
@@ -75,7 +77,7 @@ func (m *marks) columns(t *schema.Table) []Column {
 			col.Classified = true
 			if rule.Anonymizer == anonymizer.Keep {
 				col.Reason = rule.Reason
-				col.FreeText = rule.Reason == "text" || rule.Reason == "json"
+				col.FreeText = anonymizer.IsFreeText(rule.Reason)
 			} else {
 				col.Anonymizer, col.Method = rule.Anonymizer, rule.Method
 				col.Secret = rule.Anonymizer == anonymizer.Passwords

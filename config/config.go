@@ -14,39 +14,43 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wippidu/wippidu/anonymizer"
 	"github.com/wippidu/wippidu/sealed"
 )
 
 // Config is the whole configuration. Every field comes from one environment variable
 // (see Vars for the names, defaults and meaning).
 type Config struct {
-	DatabaseURL       string
-	StorageURL        string
-	AllowProdImport   bool
-	Hostname          string
-	ListenAddr        string
-	SessionSecret     string
-	AnonymizerSalt    string
-	ExportRetention   time.Duration
-	KeepImportedDumps bool
-	JobTimeout        time.Duration
-	LivenessGrace     time.Duration
-	MaxUploadBytes    int64
-	WorkerConcurrency int
-	LogLevel          string
-	MetricsAddr       string
-	SecureCookies     bool
-	OTelTracing       bool
-	LoginAttempts     int            // per client network and minute
-	TrustedProxies    []netip.Prefix // peers whose X-Forwarded-For is believed
-	StagingAdmins     []string       // lower-cased emails
-	ImportedAdmins    AdminPolicy
-	SourceStorageURL  string // production's exports, read by staging; empty: none
-	ExportRecipients  string // age recipients exports are encrypted to; empty: not encrypted
-	ImportIdentity    string // age identity (or the path of an identity file) that decrypts dumps
-	RefreshSchedule   string // cron schedule of the scheduled refresh; empty: off
-	RefreshMaxAge     time.Duration
-	ExportSchedule    string // cron schedule of scheduled exports; empty: off
+	DatabaseURL     string
+	StorageURL      string
+	AllowProdImport bool
+	Hostname        string
+	ListenAddr      string
+	SessionSecret   string
+	AnonymizerSalt  string
+	ExportRetention time.Duration
+	// FailedUploadRetention is how long the upload of a failed import stays for
+	// a retry.
+	FailedUploadRetention time.Duration
+	KeepImportedDumps     bool
+	JobTimeout            time.Duration
+	LivenessGrace         time.Duration
+	MaxUploadBytes        int64
+	WorkerConcurrency     int
+	LogLevel              string
+	MetricsAddr           string
+	SecureCookies         bool
+	OTelTracing           bool
+	LoginAttempts         int            // per client network and minute
+	TrustedProxies        []netip.Prefix // peers whose X-Forwarded-For is believed
+	StagingAdmins         []string       // lower-cased emails
+	ImportedAdmins        AdminPolicy
+	SourceStorageURL      string // production's exports, read by staging; empty: none
+	ExportRecipients      string // age recipients exports are encrypted to; empty: not encrypted
+	ImportIdentity        string // age identity (or the path of an identity file) that decrypts dumps
+	RefreshSchedule       string // cron schedule of the scheduled refresh; empty: off
+	RefreshMaxAge         time.Duration
+	ExportSchedule        string // cron schedule of scheduled exports; empty: off
 }
 
 // AdminPolicy is what IMPORTED_ADMINS says becomes of production's admins on
@@ -73,8 +77,9 @@ var Vars = []Var{
 	{"APP_HOSTNAME", "(required where imports are allowed)", "both", "This instance's hostname, e.g. staging.wippidu.net: written into exports, and what the CLI's --confirm-host must match."},
 	{"LISTEN_ADDR", ":8080", "both", "Address the web tier listens on."},
 	{"SESSION_SECRET", "(required by the web tier)", "both", "At least 32 bytes of secret; signs the login form's CSRF token (sessions themselves are server-side rows)."},
-	{"ANONYMIZER_SALT", "(required where imports are allowed)", "staging", "Key of the hash that picks fake names; changing it changes every fake name."},
+	{"ANONYMIZER_SALT", "(required where imports are allowed)", "staging", "At least 32 random bytes (`openssl rand -hex 32`), the key of the hash that picks fake names and birth dates; changing it changes every one. Published values (the examples in deploy/) and short or repetitive ones are refused at start."},
 	{"EXPORT_RETENTION", "24h", "production", "How long finished exports stay in storage before housekeeping deletes them."},
+	{"FAILED_UPLOAD_RETENTION", "24h", "staging", "How long the uploaded dump of a failed import stays in storage, for a retry (River UI, `worker jobs retry`): it is production's raw data. The Import/Export page says on the import's row until when, with a button to delete it at once; an import an admin cancels, and one refused for its data (the leak check, a damaged dump), deletes its upload at once."},
 	{"KEEP_IMPORTED_DUMPS", "false", "staging", "Keep uploaded dumps after a successful import (they hold production personal data)."},
 	{"JOB_TIMEOUT", "12h", "both", "Longest an export or import may run; stuck-job rescue waits an hour longer."},
 	{"JOB_LIVENESS_GRACE", "45s", "both", "How long a running job may lack its database session before it counts as lost (its worker died) and is retried."},
@@ -130,33 +135,34 @@ func Parse(getenv func(string) string) (Config, error) {
 func Read(getenv func(string) string) (Config, error) {
 	r := reader{getenv: getenv}
 	c := Config{
-		DatabaseURL:       r.str("DATABASE_URL"),
-		StorageURL:        r.str("STORAGE_URL"),
-		AllowProdImport:   r.boolean("APP_ALLOW_PROD_IMPORT"),
-		Hostname:          strings.ToLower(r.str("APP_HOSTNAME")),
-		ListenAddr:        r.str("LISTEN_ADDR"),
-		SessionSecret:     getenv("SESSION_SECRET"),
-		AnonymizerSalt:    getenv("ANONYMIZER_SALT"),
-		ExportRetention:   r.duration("EXPORT_RETENTION"),
-		KeepImportedDumps: r.boolean("KEEP_IMPORTED_DUMPS"),
-		JobTimeout:        r.duration("JOB_TIMEOUT"),
-		LivenessGrace:     r.duration("JOB_LIVENESS_GRACE"),
-		MaxUploadBytes:    r.positive("MAX_UPLOAD_BYTES"),
-		WorkerConcurrency: int(r.positive("WORKER_CONCURRENCY")),
-		LogLevel:          strings.ToLower(r.str("LOG_LEVEL")),
-		MetricsAddr:       r.str("METRICS_ADDR"),
-		SecureCookies:     r.boolean("SECURE_COOKIES"),
-		OTelTracing:       r.boolean("OTEL_TRACING"),
-		ImportedAdmins:    AdminPolicy(strings.ToLower(r.str("IMPORTED_ADMINS"))),
-		LoginAttempts:     int(r.positive("LOGIN_ATTEMPTS_PER_MINUTE")),
-		TrustedProxies:    r.prefixes("TRUSTED_PROXIES"),
-		StagingAdmins:     r.emails("STAGING_ADMINS"),
-		SourceStorageURL:  r.str("SOURCE_STORAGE_URL"),
-		ExportRecipients:  r.str("EXPORT_RECIPIENTS"),
-		ImportIdentity:    getenv("IMPORT_IDENTITY"),
-		RefreshSchedule:   r.str("REFRESH_SCHEDULE"),
-		RefreshMaxAge:     r.duration("REFRESH_MAX_AGE"),
-		ExportSchedule:    r.str("EXPORT_SCHEDULE"),
+		DatabaseURL:           r.str("DATABASE_URL"),
+		StorageURL:            r.str("STORAGE_URL"),
+		AllowProdImport:       r.boolean("APP_ALLOW_PROD_IMPORT"),
+		Hostname:              strings.ToLower(r.str("APP_HOSTNAME")),
+		ListenAddr:            r.str("LISTEN_ADDR"),
+		SessionSecret:         getenv("SESSION_SECRET"),
+		AnonymizerSalt:        getenv("ANONYMIZER_SALT"),
+		ExportRetention:       r.duration("EXPORT_RETENTION"),
+		FailedUploadRetention: r.duration("FAILED_UPLOAD_RETENTION"),
+		KeepImportedDumps:     r.boolean("KEEP_IMPORTED_DUMPS"),
+		JobTimeout:            r.duration("JOB_TIMEOUT"),
+		LivenessGrace:         r.duration("JOB_LIVENESS_GRACE"),
+		MaxUploadBytes:        r.positive("MAX_UPLOAD_BYTES"),
+		WorkerConcurrency:     int(r.positive("WORKER_CONCURRENCY")),
+		LogLevel:              strings.ToLower(r.str("LOG_LEVEL")),
+		MetricsAddr:           r.str("METRICS_ADDR"),
+		SecureCookies:         r.boolean("SECURE_COOKIES"),
+		OTelTracing:           r.boolean("OTEL_TRACING"),
+		ImportedAdmins:        AdminPolicy(strings.ToLower(r.str("IMPORTED_ADMINS"))),
+		LoginAttempts:         int(r.positive("LOGIN_ATTEMPTS_PER_MINUTE")),
+		TrustedProxies:        r.prefixes("TRUSTED_PROXIES"),
+		StagingAdmins:         r.emails("STAGING_ADMINS"),
+		SourceStorageURL:      r.str("SOURCE_STORAGE_URL"),
+		ExportRecipients:      r.str("EXPORT_RECIPIENTS"),
+		ImportIdentity:        getenv("IMPORT_IDENTITY"),
+		RefreshSchedule:       r.str("REFRESH_SCHEDULE"),
+		RefreshMaxAge:         r.duration("REFRESH_MAX_AGE"),
+		ExportSchedule:        r.str("EXPORT_SCHEDULE"),
 	}
 	if h, _, err := net.SplitHostPort(c.Hostname); err == nil {
 		c.Hostname = h
@@ -258,7 +264,9 @@ func (c Config) Validate() error {
 			errs = append(errs, errors.New("APP_ALLOW_PROD_IMPORT=true needs APP_HOSTNAME (the hostname admins must type to confirm an import)"))
 		}
 		if c.AnonymizerSalt == "" {
-			errs = append(errs, errors.New("APP_ALLOW_PROD_IMPORT=true needs ANONYMIZER_SALT (the key of the fake-name mapping)"))
+			errs = append(errs, errors.New("APP_ALLOW_PROD_IMPORT=true needs ANONYMIZER_SALT (the key of the fake names and birth dates), at least 32 random bytes such as the output of `openssl rand -hex 32`"))
+		} else if err := anonymizer.CheckSalt(c.AnonymizerSalt); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if _, err := sealed.ParseRecipients(c.ExportRecipients); err != nil {

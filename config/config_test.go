@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wippidu/wippidu/internal/testsalt"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -30,7 +32,7 @@ func TestParseFailsFast(t *testing.T) {
 		want string
 	}{
 		{"no database", map[string]string{}, "DATABASE_URL is required"},
-		{"import without hostname", map[string]string{"DATABASE_URL": "x", "APP_ALLOW_PROD_IMPORT": "true", "ANONYMIZER_SALT": "s"}, "needs APP_HOSTNAME"},
+		{"import without hostname", map[string]string{"DATABASE_URL": "x", "APP_ALLOW_PROD_IMPORT": "true", "ANONYMIZER_SALT": testsalt.Salt}, "needs APP_HOSTNAME"},
 		{"import without salt", map[string]string{"DATABASE_URL": "x", "APP_ALLOW_PROD_IMPORT": "true", "APP_HOSTNAME": "h"}, "needs ANONYMIZER_SALT"},
 		{"bad bool", map[string]string{"DATABASE_URL": "x", "APP_ALLOW_PROD_IMPORT": "yes please"}, "APP_ALLOW_PROD_IMPORT"},
 		{"bad duration", map[string]string{"DATABASE_URL": "x", "JOB_TIMEOUT": "forever"}, "JOB_TIMEOUT"},
@@ -48,6 +50,43 @@ func TestParseFailsFast(t *testing.T) {
 				t.Errorf("got %v, want an error mentioning %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestKnownAndShortSaltsAreRefused: the salts this repository ever shipped, the
+// placeholders people copy, and salts too short or too repetitive to be random
+// stop an import-enabled instance at start, with a message that says what to set
+// and never quotes the salt.
+func TestKnownAndShortSaltsAreRefused(t *testing.T) {
+	staging := func(salt string) func(string) string {
+		return env(map[string]string{"DATABASE_URL": "x", "APP_ALLOW_PROD_IMPORT": "true", "APP_HOSTNAME": "h", "ANONYMIZER_SALT": salt})
+	}
+	for _, tc := range []struct{ salt, want string }{
+		{"demo-salt", "published example value"},
+		{"change-me-staging-salt", "published example value"},
+		{"CHANGE-ME", "published example value"},
+		{"  Salt ", "published example value"},
+		{"CHANGE-ME-please-use-32-random-bytes-here", "placeholder"},
+		{"pepper-7f3c9b21e4-salt", "bytes of key material"},
+		{"0123456789abcdef0123456789abcdef", "holds 16 bytes"}, // hex: 16 bytes of key
+		{strings.Repeat("ab", 40), "repeats 2 different characters"},
+	} {
+		_, err := Parse(staging(tc.salt))
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "openssl rand -hex 32") {
+			t.Errorf("ANONYMIZER_SALT=%q: got %v, want a refusal saying %q and how to make a salt", tc.salt, err, tc.want)
+		}
+		if err != nil && len(strings.TrimSpace(tc.salt)) > 3 && strings.Contains(err.Error(), strings.TrimSpace(tc.salt)) {
+			t.Errorf("the refusal quotes the salt: %v", err)
+		}
+	}
+	for _, ok := range []string{testsalt.Salt, "q9Jr2WmX0bN4vL8sT1yZ6cE3hK7fP5dA0gU2iO9wR4e=", strings.Repeat("Tr0ub4dor&3-horse-staple", 2)} {
+		if _, err := Parse(staging(ok)); err != nil {
+			t.Errorf("ANONYMIZER_SALT of 32 random bytes refused: %v", err)
+		}
+	}
+	// Where imports are off, the salt is not used and not checked.
+	if _, err := Parse(env(map[string]string{"DATABASE_URL": "x", "ANONYMIZER_SALT": "demo-salt"})); err != nil {
+		t.Errorf("production with a leftover salt: %v", err)
 	}
 }
 
@@ -149,7 +188,7 @@ func TestReadmeDocumentsEveryVariable(t *testing.T) {
 
 func TestParseSchedules(t *testing.T) {
 	staging := func(name, spec string) map[string]string {
-		return map[string]string{"DATABASE_URL": "x", "APP_ALLOW_PROD_IMPORT": "true", "APP_HOSTNAME": "h", "ANONYMIZER_SALT": "s",
+		return map[string]string{"DATABASE_URL": "x", "APP_ALLOW_PROD_IMPORT": "true", "APP_HOSTNAME": "h", "ANONYMIZER_SALT": testsalt.Salt,
 			"SOURCE_STORAGE_URL": "s3://production/exports", name: spec}
 	}
 	tests := []struct {
@@ -194,7 +233,7 @@ func TestParseSchedules(t *testing.T) {
 		vars      map[string]string
 		want, not string
 	}{
-		{map[string]string{"APP_ALLOW_PROD_IMPORT": "true", "APP_HOSTNAME": "s", "ANONYMIZER_SALT": "salt"},
+		{map[string]string{"APP_ALLOW_PROD_IMPORT": "true", "APP_HOSTNAME": "s", "ANONYMIZER_SALT": testsalt.Salt},
 			"REFRESH_SCHEDULE needs SOURCE_STORAGE_URL (where the exports to import are)", "APP_ALLOW_PROD_IMPORT=true"},
 		{map[string]string{"SOURCE_STORAGE_URL": "file:///srv/production"}, "REFRESH_SCHEDULE needs APP_ALLOW_PROD_IMPORT=true", "SOURCE_STORAGE_URL"},
 	} {
@@ -229,7 +268,7 @@ func TestSourceStorageMustNotOverlapStaging(t *testing.T) {
 }
 
 func TestWarningsNameTheGap(t *testing.T) {
-	staging := map[string]string{"DATABASE_URL": "x", "APP_ALLOW_PROD_IMPORT": "true", "APP_HOSTNAME": "h", "ANONYMIZER_SALT": "s"}
+	staging := map[string]string{"DATABASE_URL": "x", "APP_ALLOW_PROD_IMPORT": "true", "APP_HOSTNAME": "h", "ANONYMIZER_SALT": testsalt.Salt}
 	tests := []struct {
 		name string
 		vars map[string]string

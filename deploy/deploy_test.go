@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/wippidu/wippidu/config"
+	"github.com/wippidu/wippidu/internal/testsalt"
 )
 
 // docs decodes every YAML document in a file.
@@ -189,12 +191,53 @@ func TestComposeFile(t *testing.T) {
 	}
 	// Where the Docker client has the compose plugin, let it check the file too.
 	if exec.Command("docker", "compose", "version").Run() == nil {
-		out, err := exec.Command("docker", "compose", "-f", "compose.yaml", "--profile", "production", "--profile", "staging", "config", "--quiet").CombinedOutput()
+		cmd := exec.Command("docker", "compose", "-f", "compose.yaml", "--profile", "production", "--profile", "staging", "config", "--quiet")
+		cmd.Env = append(os.Environ(), "ANONYMIZER_SALT="+testsalt.Salt)
+		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Errorf("docker compose config: %v\n%s", err, out)
 		}
 	} else {
 		t.Log("docker compose is not installed here; checked the file's structure only")
+	}
+}
+
+// TestNoUsableSaltShips: whoever starts staging from these files must choose a
+// salt. Compose refuses to start without one; the Kubernetes example's
+// placeholder is refused at start by the configuration check.
+func TestNoUsableSaltShips(t *testing.T) {
+	d := docs(t, "compose.yaml")[0]
+	for name, s := range d["services"].(map[string]any) {
+		v, ok := get(s, "environment", "ANONYMIZER_SALT").(string)
+		if ok && !strings.HasPrefix(v, "${ANONYMIZER_SALT:?") {
+			t.Errorf("compose %s ships ANONYMIZER_SALT %q, want ${ANONYMIZER_SALT:?…} (required from the environment)", name, v)
+		}
+	}
+	if exec.Command("docker", "compose", "version").Run() == nil {
+		cmd := exec.Command("docker", "compose", "-f", "compose.yaml", "--profile", "staging", "config", "--quiet")
+		cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "ANONYMIZER_SALT=") })
+		if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "ANONYMIZER_SALT") {
+			t.Errorf("docker compose config without ANONYMIZER_SALT: %v\n%s; want a refusal naming it", err, out)
+		}
+	}
+	salts := 0
+	for _, f := range []string{"k8s/secret.example.yaml", "k8s/config.yaml"} {
+		for _, doc := range docs(t, f) {
+			for _, key := range []string{"stringData", "data"} {
+				v, ok := get(doc, key, "ANONYMIZER_SALT").(string)
+				if !ok {
+					continue
+				}
+				salts++
+				vars := map[string]string{"DATABASE_URL": "postgres://x", "APP_ALLOW_PROD_IMPORT": "true", "APP_HOSTNAME": "staging.example", "ANONYMIZER_SALT": v}
+				if _, err := config.Parse(func(k string) string { return vars[k] }); err == nil || !strings.Contains(err.Error(), "ANONYMIZER_SALT") {
+					t.Errorf("%s: the configuration accepts its ANONYMIZER_SALT (%v); want it refused until someone sets their own", f, err)
+				}
+			}
+		}
+	}
+	if salts == 0 {
+		t.Error("the Kubernetes example sets no ANONYMIZER_SALT: nothing tells an operator to set one")
 	}
 }
 

@@ -205,6 +205,23 @@ func nonNil(s []string) []string {
 	return s
 }
 
+// UploadHeldUntil says, for the audit row of a failed import of an upload, until
+// when its dump stays in storage for a retry: retention after the import failed.
+// false for any other row.
+func UploadHeldUntil(rec *audit.Record, retention time.Duration) (time.Time, bool) {
+	if rec.Kind != wippidu.KindImport || rec.Status != audit.StatusFailed || rec.ObjectKey == nil {
+		return time.Time{}, false
+	}
+	if o, err := ImportOptionsOf(rec.Options); err != nil || o.Source() != SourceUploads {
+		return time.Time{}, false
+	}
+	failed := rec.UpdatedAt
+	if rec.FinishedAt != nil {
+		failed = *rec.FinishedAt
+	}
+	return failed.Add(retention), true
+}
+
 // NewImportKey returns a fresh storage key for an uploaded dump.
 func NewImportKey() string {
 	b := make([]byte, 12)

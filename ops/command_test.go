@@ -9,6 +9,7 @@ import (
 	"github.com/wippidu/wippidu/cli"
 	"github.com/wippidu/wippidu/internal/clitest"
 	"github.com/wippidu/wippidu/internal/pgtest"
+	"github.com/wippidu/wippidu/internal/testsalt"
 	"github.com/wippidu/wippidu/ops"
 )
 
@@ -45,7 +46,7 @@ func TestHelpNeverActs(t *testing.T) {
 	for _, vars := range []map[string]string{
 		{},
 		{"DATABASE_URL": nowhere, "STORAGE_URL": "file://" + store},
-		{"DATABASE_URL": empty, "STORAGE_URL": "file://" + store, "APP_ALLOW_PROD_IMPORT": "true", "APP_HOSTNAME": "staging.wippidu.net", "ANONYMIZER_SALT": "salt"},
+		{"DATABASE_URL": empty, "STORAGE_URL": "file://" + store, "APP_ALLOW_PROD_IMPORT": "true", "APP_HOSTNAME": "staging.wippidu.net", "ANONYMIZER_SALT": testsalt.Salt},
 	} {
 		clitest.CheckHelp(t, ops.NewRoot, vars)
 	}
@@ -62,7 +63,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 	t.Chdir(work)
 	empty := pgtest.NewEmptyDB(t)
 	vars := map[string]string{"DATABASE_URL": empty, "STORAGE_URL": "file://" + store, "APP_ALLOW_PROD_IMPORT": "true",
-		"APP_HOSTNAME": "staging.wippidu.net", "ANONYMIZER_SALT": "salt"}
+		"APP_HOSTNAME": "staging.wippidu.net", "ANONYMIZER_SALT": testsalt.Salt}
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -104,7 +105,7 @@ func TestErrorsNameTheFix(t *testing.T) {
 	t.Chdir(t.TempDir())
 	staging := func(db string) map[string]string {
 		return map[string]string{"DATABASE_URL": db, "STORAGE_URL": "file://" + t.TempDir(), "APP_ALLOW_PROD_IMPORT": "true",
-			"APP_HOSTNAME": "staging.wippidu.net", "ANONYMIZER_SALT": "salt", "SOURCE_STORAGE_URL": "file://" + t.TempDir()}
+			"APP_HOSTNAME": "staging.wippidu.net", "ANONYMIZER_SALT": testsalt.Salt, "SOURCE_STORAGE_URL": "file://" + t.TempDir()}
 	}
 	empty := pgtest.NewEmptyDB(t)
 	commands := [][]string{

@@ -13,6 +13,7 @@ import (
 	"github.com/wippidu/wippidu/cli"
 	"github.com/wippidu/wippidu/internal/pgtest"
 	"github.com/wippidu/wippidu/internal/testdb"
+	"github.com/wippidu/wippidu/internal/testsalt"
 	"github.com/wippidu/wippidu/ops"
 )
 
@@ -57,7 +58,7 @@ func TestInlineRunsLeaveNoQueueBehind(t *testing.T) {
 	prodEnv := map[string]string{"DATABASE_URL": prodURL, "STORAGE_URL": "file://" + t.TempDir(),
 		"APP_HOSTNAME": "app.wippidu.net", "LOG_LEVEL": "warn"}
 	stagingEnv := map[string]string{"DATABASE_URL": stagingURL, "STORAGE_URL": "file://" + t.TempDir(),
-		"APP_HOSTNAME": "staging.wippidu.net", "APP_ALLOW_PROD_IMPORT": "true", "ANONYMIZER_SALT": "salt", "LOG_LEVEL": "warn"}
+		"APP_HOSTNAME": "staging.wippidu.net", "APP_ALLOW_PROD_IMPORT": "true", "ANONYMIZER_SALT": testsalt.Salt, "LOG_LEVEL": "warn"}
 	dumpFile := filepath.Join(t.TempDir(), "prod.json.gz")
 
 	tests := []struct {

@@ -203,12 +203,15 @@ case "$storage_kind" in
   *) say "STORAGE must be file or s3" >&2; exit 2 ;;
 esac
 
+# The salt keys staging's fake names and birth dates: a new one for every run, never
+# written down (od reads 32 random bytes and prints them in hex).
+salt=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 common=(LOG_LEVEL="${LOG_LEVEL:-warn}" SECURE_COOKIES=false JOB_LIVENESS_GRACE=20s)
 prod_env=(env "${common[@]}" DATABASE_URL="$prod_db" STORAGE_URL="$prod_storage" APP_HOSTNAME=app.localhost
   LISTEN_ADDR="127.0.0.1:$prod_port" SESSION_SECRET=demo-production-session-secret-0123456789)
 staging_env=(env "${common[@]}" DATABASE_URL="$staging_db" STORAGE_URL="$staging_storage" APP_HOSTNAME=staging.localhost
   LISTEN_ADDR="127.0.0.1:$staging_port" SESSION_SECRET=demo-staging-session-secret-0123456789ab
-  APP_ALLOW_PROD_IMPORT=true ANONYMIZER_SALT=demo-salt STAGING_ADMINS=admin@staging.localhost
+  APP_ALLOW_PROD_IMPORT=true ANONYMIZER_SALT="$salt" STAGING_ADMINS=admin@staging.localhost
   SOURCE_STORAGE_URL="$prod_storage") # staging lists production's exports and imports one without a download
 
 say "==> migrating production and staging"

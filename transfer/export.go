@@ -69,6 +69,11 @@ func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions
 	if err != nil {
 		return nil, err
 	}
+	policy := anonymizer.DefaultPolicy()
+	common, err := census(ctx, tx, cat, policy)
+	if err != nil {
+		return nil, err
+	}
 	swaps, err := lockPasswords(ctx, tx, cat, opts.OwnAccounts)
 	if err != nil {
 		return nil, err
@@ -91,8 +96,11 @@ func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions
 	if err != nil {
 		return nil, err
 	}
+	if err := writeCommonTokens(dw, common); err != nil {
+		return nil, err
+	}
 	// The people come first: an import reads them before anything else.
-	for _, t := range anonymizer.DefaultPolicy().PeopleFirst(cat) {
+	for _, t := range policy.PeopleFirst(cat) {
 		prog.phase(wippidu.PhaseExporting, t.Name)
 		n, err := exportTable(ctx, tx, dw, large, t, swaps[t.Name], &progressWriter{prog: prog, base: res.Rows, attachments: opts.IncludeAttachments})
 		if err != nil {

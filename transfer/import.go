@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -50,6 +51,8 @@ type ImportOptions struct {
 	// Decrypter decrypts an encrypted dump as it is read (IMPORT_IDENTITY); nil
 	// refuses one, with a message that says so.
 	Decrypter *sealed.Decrypter
+	// Logger says what the import decides on the way (nil: nothing).
+	Logger *slog.Logger
 }
 
 // errDryRun ends a dry run's transaction: it rolls back whatever was done.
@@ -58,6 +61,7 @@ var errDryRun = errors.New("dry run: rolled back")
 // importer is one import: each phase is a method, run in order inside one
 // transaction.
 type importer struct {
+	log  *slog.Logger
 	tx   pgx.Tx
 	anon *anonymizer.Anonymizer
 	opts ImportOptions
@@ -78,7 +82,10 @@ func Import(ctx context.Context, conn *pgx.Conn, src Source, opts ImportOptions)
 	if opts.Anonymizer == nil {
 		return nil, errors.New("import: no anonymizer configured")
 	}
-	imp := &importer{anon: opts.Anonymizer, opts: opts}
+	imp := &importer{anon: opts.Anonymizer, opts: opts, log: opts.Logger}
+	if imp.log == nil {
+		imp.log = slog.New(slog.DiscardHandler)
+	}
 	imp.prog = &progressTracker{fn: opts.Progress, bytes: &imp.read}
 	imp.prog.phase(wippidu.PhaseReading, "")
 	// The header is read before anything else: a file that is no dump, a newer
@@ -306,7 +313,7 @@ type LeakError struct{ Check *wippidu.LeakCheck }
 func (e *LeakError) Error() string {
 	var parts []string
 	for _, f := range e.Check.Findings {
-		parts = append(parts, fmt.Sprintf("%s (%d %s)", f.Column, f.Count, strings.ReplaceAll(f.Kind, "_", " ")))
+		parts = append(parts, fmt.Sprintf("%s (%d %s)", f.Column, f.Count, strings.ReplaceAll(string(f.Kind), "_", " ")))
 	}
 	return fmt.Sprintf("leak check: %d production values from the dump's personal columns would reach staging: %s. "+
 		"Nothing was changed. Classify these columns with an anonymizer in anonymizer/policy.conf (docs/data-policy.md)",

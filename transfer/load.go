@@ -39,6 +39,9 @@ func (imp *importer) load(ctx context.Context, r *dump.Reader) error {
 			return rejected(fmt.Errorf("table %q appears twice in the dump", dt.Name))
 		}
 		seen[dt.Name] = true
+		if dt.Name == CommonTokensTable {
+			continue // read by readPeople
+		}
 		st := imp.cat.Table(dt.Name)
 		if st == nil {
 			res.SkippedTables = append(res.SkippedTables, dt.Name)

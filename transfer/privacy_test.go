@@ -7,106 +7,19 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/wippidu/wippidu"
 	"github.com/wippidu/wippidu/anonymizer"
 	"github.com/wippidu/wippidu/internal/pgtest"
+	"github.com/wippidu/wippidu/internal/testdb"
 	"github.com/wippidu/wippidu/transfer"
 )
-
-// The planted production identity: a parent with her child, a body, a hash.
-const (
-	plantedEmail = "kunigunde.unverwechselbar@example.org"
-	plantedPhone = "+49 170 5550001"
-	plantedHash  = "$2a$10$PLANTEDhashPLANTEDhashPLANTEDhashPLANTEDhashPLANTEDh"
-	plantedBody  = "Bitte entschuldigen Sie Ottokars Fehlen am Montag, er hatte Fieber."
-)
-
-// plantedText holds every kind of production value a text may hold by mistake. A
-// copy of a body is not among them: the leak check refuses it (see
-// TestLeakCheckRefusesWhatWouldRemain).
-var plantedText = "Kunigunde Unverwechselbar <" + plantedEmail + ">, Tel. " + plantedPhone +
-	", Zwetschgenallee 17; Krankmeldung Ottokar Sonderbar; " + plantedHash
-
-// textColumn is an app column that can hold text, found in the catalog.
-type textColumn struct{ table, column, dataType, udt string }
-
-// textColumns lists every column of every app table that can hold text: text,
-// varchar, char, json, jsonb and arrays of them.
-func textColumns(t *testing.T, pool *pgxpool.Pool) []textColumn {
-	t.Helper()
-	rows, err := pool.Query(context.Background(), `
-		SELECT c.table_name, c.column_name, c.data_type, c.udt_name
-		FROM information_schema.columns c JOIN information_schema.tables t USING (table_schema, table_name)
-		WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
-		  AND c.table_name NOT IN ('import_export_audits', 'schema_migrations', 'web_sessions') AND c.table_name NOT LIKE 'river%'
-		  AND (c.data_type IN ('text', 'character varying', 'character', 'json', 'jsonb')
-		       OR (c.data_type = 'ARRAY' AND c.udt_name IN ('_text', '_varchar', '_bpchar', '_json', '_jsonb')))
-		ORDER BY 1, 2`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cols, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (textColumn, error) {
-		var c textColumn
-		err := row.Scan(&c.table, &c.column, &c.dataType, &c.udt)
-		return c, err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cols
-}
-
-// plant writes the planted identity into every text-like column of every app
-// table (one row each), where the column's constraints let it, and returns the
-// columns it filled.
-func plant(t *testing.T, pool *pgxpool.Pool) []string {
-	t.Helper()
-	ctx := context.Background()
-	for _, q := range []struct {
-		sql  string
-		args []any
-	}{
-		{`INSERT INTO users (id, email, first_name, last_name, street, postal_code, city, phone, password_hash, role)
-			VALUES (70, $1, 'Kunigunde', 'Unverwechselbar', 'Zwetschgenallee 17', '10115', 'Berlin', $2, $3, 'parent')`,
-			[]any{plantedEmail, plantedPhone, plantedHash}},
-		{`INSERT INTO students (id, first_name, last_name, birth_date) VALUES (70, 'Ottokar', 'Sonderbar', '2016-03-01')`, nil},
-		{`INSERT INTO guardianships (parent_id, student_id) VALUES (70, 70)`, nil},
-		{`INSERT INTO messages (sender_id, recipient_id, subject, body) VALUES (70, 2, 'Krankmeldung Ottokar', $1)`, []any{plantedBody}},
-	} {
-		if _, err := pool.Exec(ctx, q.sql, q.args...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	doc, _ := json.Marshal(map[string]any{
-		"note": plantedText, "signature": plantedText, plantedEmail: true,
-		"nested":  map[string]any{"list": []any{plantedEmail, "Unverwechselbar, Kunigunde", 17, nil}},
-		"contact": map[string]any{"name": "Kunigunde Unverwechselbar", "phone": plantedPhone},
-	})
-	var filled []string
-	for _, c := range textColumns(t, pool) {
-		var value any = plantedText
-		switch {
-		case c.dataType == "json" || c.dataType == "jsonb":
-			value = string(doc)
-		case c.dataType == "ARRAY":
-			value = []string{plantedEmail, "Kunigunde Unverwechselbar", plantedPhone, "Zwetschgenallee 17", plantedHash}
-		}
-		sql := fmt.Sprintf(`UPDATE %s SET %s = $1 WHERE id = (SELECT min(id) FROM %[1]s WHERE id <> 70)`,
-			pgx.Identifier{c.table}.Sanitize(), pgx.Identifier{c.column}.Sanitize())
-		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { _, err := tx.Exec(ctx, sql, value); return err })
-		if err != nil {
-			t.Logf("not planted in %s.%s: %v", c.table, c.column, err)
-			continue
-		}
-		filled = append(filled, c.table+"."+c.column)
-	}
-	return filled
-}
 
 // productionValues are the values of the source's personal columns the scan looks
 // for, lower-cased.
@@ -152,18 +65,18 @@ func collectProduction(t *testing.T, pool *pgxpool.Pool) productionValues {
 }
 
 // stagingStrings returns every string staging holds in a text-like column: text,
-// array elements, and JSON walked to every key and string.
+// array elements, and JSON walked to every key, string and number.
 func stagingStrings(t *testing.T, pool *pgxpool.Pool) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
-	for _, c := range textColumns(t, pool) {
-		col := c.table + "." + c.column
-		sql := fmt.Sprintf("SELECT %s::text FROM %s WHERE %[1]s IS NOT NULL", pgx.Identifier{c.column}.Sanitize(), pgx.Identifier{c.table}.Sanitize())
-		if c.dataType == "ARRAY" {
-			sql = fmt.Sprintf("SELECT e FROM %s, unnest(%s::text[]) e WHERE e IS NOT NULL", pgx.Identifier{c.table}.Sanitize(), pgx.Identifier{c.column}.Sanitize())
+	for _, c := range testdb.TextColumns(t, pool) {
+		col := c.Table + "." + c.Column
+		sql := fmt.Sprintf("SELECT %s::text FROM %s WHERE %[1]s IS NOT NULL", pgx.Identifier{c.Column}.Sanitize(), pgx.Identifier{c.Table}.Sanitize())
+		if c.DataType == "ARRAY" {
+			sql = fmt.Sprintf("SELECT e FROM %s, unnest(%s::text[]) e WHERE e IS NOT NULL", pgx.Identifier{c.Table}.Sanitize(), pgx.Identifier{c.Column}.Sanitize())
 		}
 		for _, v := range queryStrings(t, pool, sql) {
-			if c.dataType == "json" || c.dataType == "jsonb" {
+			if c.DataType == "json" || c.DataType == "jsonb" {
 				var doc any
 				dec := json.NewDecoder(strings.NewReader(v))
 				dec.UseNumber()
@@ -183,6 +96,8 @@ func jsonStrings(v any) []string {
 	switch x := v.(type) {
 	case string:
 		return []string{x}
+	case json.Number:
+		return []string{x.String()}
 	case []any:
 		var out []string
 		for _, e := range x {
@@ -199,19 +114,23 @@ func jsonStrings(v any) []string {
 	return nil
 }
 
-// TestPlantedIdentitiesNeverReachStaging plants a production identity (name,
-// email, phone, street, password hash, a body, her child's name) into every
-// text-like and JSON column of every app table found in the catalog, runs a
-// default import, and scans every string staging holds.
+// TestPlantedIdentitiesNeverReachStaging plants a production family in every form
+// people write personal data (testdb.PlantedForms: genitives, names written
+// joined, birth dates in many spellings, IBANs, a street without its number, a
+// person who is not in the database, an address written out, a phone number as a
+// JSON number, a name as a JSON key, a name in a locale and a MIME type) into
+// every text-like and JSON column of every app table found in the catalog, runs a
+// default import, and scans every string staging holds, JSON walked to every key,
+// string and number.
 func TestPlantedIdentitiesNeverReachStaging(t *testing.T) {
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	seed(t, src)
-	filled := plant(t, src)
+	filled := testdb.Plant(t, src)
 	for _, must := range []string{"messages.subject", "messages.tags", "users.preferences", "parental_letters.metadata",
 		"parental_letters.title", "school_classes.name", "school_classes.room", "guardianships.relation", "attachments.filename",
 		"attachments.mime_type", "users.locale", "school_classes.school_year"} {
 		if !slices.Contains(filled, must) {
-			t.Fatalf("the identity was not planted in %s (planted in %v)", must, filled)
+			t.Fatalf("the forms were not planted in %s (planted in %v)", must, filled)
 		}
 	}
 	prod := collectProduction(t, src)
@@ -223,64 +142,100 @@ func TestPlantedIdentitiesNeverReachStaging(t *testing.T) {
 	if res.LeakCheck == nil || res.LeakCheck.Found != 0 || res.LeakCheck.Columns < 10 || res.LeakCheck.Values == 0 {
 		t.Errorf("leak check in the result: %+v", res.LeakCheck)
 	}
-
-	policy := anonymizer.DefaultPolicy()
-	fakes := map[string]bool{}
-	for _, n := range strings.Fields(strings.ToLower(strings.Join(anonymizer.FakeNames(), " "))) {
-		fakes[n] = true
+	replaced := map[wippidu.ReplacedKind]int64{}
+	for _, r := range res.LeakCheck.Replaced {
+		replaced[r.Kind] += r.Count
+	}
+	for _, k := range []wippidu.ReplacedKind{anonymizer.ReplacedName, anonymizer.ReplacedEmail, anonymizer.ReplacedPhone, anonymizer.ReplacedIBAN,
+		anonymizer.ReplacedDate, anonymizer.ReplacedDigits, anonymizer.ReplacedWord, anonymizer.ReplacedShape, anonymizer.ReplacedStreet} {
+		if replaced[k] == 0 {
+			t.Errorf("the result counts no %s replaced: %+v", k, res.LeakCheck.Replaced)
+		}
 	}
 	scanned := 0
 	for col, values := range stagingStrings(t, dst) {
-		table, column, _ := strings.Cut(col, ".")
-		freeText := false
-		if r := policy.Column(table, column); r != nil && (r.Reason == "text" || r.Reason == "json") {
-			freeText = true
-		}
 		for _, v := range values {
 			scanned++
-			lv := strings.ToLower(v)
-			digits := regexp.MustCompile(`\D`).ReplaceAllString(v, "")
-			for kind, list := range map[string][]string{"email": prod.emails, "full name": prod.fullNames, "street": prod.streets, "body": prod.bodies} {
-				for _, p := range list {
-					if p != "" && strings.Contains(lv, p) {
-						t.Errorf("%s holds the production %s %q: %q", col, kind, p, v)
-					}
-				}
-			}
-			for _, h := range prod.hashes {
-				if strings.Contains(v, h) {
-					t.Errorf("%s holds a production password hash: %q", col, v)
-				}
-			}
-			for _, ph := range prod.phones {
-				if strings.Contains(digits, ph) {
-					t.Errorf("%s holds the production phone number %s: %q", col, ph, v)
-				}
-			}
-			if !freeText {
-				continue
-			}
-			for _, w := range regexp.MustCompile(`[\pL]+`).FindAllString(lv, -1) {
-				if slices.Contains(prod.names, w) && !fakes[w] {
-					t.Errorf("%s holds the production name %q, which is no fake name: %q", col, w, v)
-				}
+			for _, leak := range productionIn(prod, col, v) {
+				t.Errorf("%s holds %s: %q", col, leak, v)
 			}
 		}
 	}
 	if scanned < 50 {
 		t.Errorf("scanned %d strings, too few to mean anything", scanned)
 	}
-
 }
 
+// productionIn lists the production values found in v, a string staging holds in
+// column col: the planted family's in any spelling, and every value of the
+// source's personal columns.
+func productionIn(prod productionValues, col, v string) []string {
+	var out []string
+	folded, lower := testdb.Fold(v), strings.ToLower(v)
+	digits := regexp.MustCompile(`\D`).ReplaceAllString(v, "")
+	for _, s := range testdb.PlantedSecrets {
+		if strings.Contains(folded, s) || strings.Contains(lower, s) {
+			out = append(out, "the planted "+strconv.Quote(s))
+		}
+	}
+	for _, d := range testdb.PlantedDigits {
+		if strings.Contains(digits, d) {
+			out = append(out, "the planted digits "+d)
+		}
+	}
+	if regexp.MustCompile(`(^|\D)` + testdb.PlantedPostalCode + `(\D|$)`).MatchString(v) {
+		out = append(out, "the planted postal code")
+	}
+	for kind, list := range map[string][]string{"email": prod.emails, "full name": prod.fullNames, "street": prod.streets, "body": prod.bodies} {
+		for _, p := range list {
+			if p != "" && strings.Contains(lower, p) {
+				out = append(out, "the production "+kind+" "+strconv.Quote(p))
+			}
+		}
+	}
+	for _, h := range prod.hashes {
+		if strings.Contains(v, h) {
+			out = append(out, "a production password hash")
+		}
+	}
+	for _, ph := range prod.phones {
+		if strings.Contains(digits, ph) {
+			out = append(out, "the production phone number "+ph)
+		}
+	}
+	table, column, _ := strings.Cut(col, ".")
+	if r := anonymizer.DefaultPolicy().Column(table, column); r == nil || (r.Reason != "text" && r.Reason != "json") {
+		return out
+	}
+	for _, w := range regexp.MustCompile(`[\pL]+`).FindAllString(lower, -1) {
+		if slices.Contains(prod.names, w) && !fakeNames[w] {
+			out = append(out, "the production name "+strconv.Quote(w)+", which is no fake name")
+		}
+	}
+	return out
+}
+
+// fakeNames are the names the names anonymizer gives, lower-cased.
+var fakeNames = func() map[string]bool {
+	m := map[string]bool{}
+	for _, n := range anonymizer.FakeNames() {
+		m[strings.ToLower(n)] = true
+	}
+	return m
+}()
+
 // TestUnclassifiedColumnFailsTheImport adds a column the data policy does not
-// classify on both sides: a default import refuses it by name and leaves staging
-// as it was; with the risk acknowledged it loads, listed as unscrubbed.
+// classify on both sides: an import refuses it by name and leaves staging as it
+// was, whatever is switched off: a risk-acknowledged opt-out of one anonymizer,
+// or of all of them, names what it switches off, and no anonymizer covers it.
 func TestUnclassifiedColumnFailsTheImport(t *testing.T) {
 	ctx := context.Background()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	dst := pgtest.NewPool(t, pgtest.NewDB(t))
 	seed(t, src)
+	if _, err := importDump(t, dst, export(t, src, false), anon(t, anonymizer.Keys...)); err != nil {
+		t.Fatal(err)
+	}
 	for _, p := range []*pgxpool.Pool{src, dst} {
 		if _, err := p.Exec(ctx, "ALTER TABLE users ADD COLUMN nickname text"); err != nil {
 			t.Fatal(err)
@@ -290,43 +245,26 @@ func TestUnclassifiedColumnFailsTheImport(t *testing.T) {
 		t.Fatal(err)
 	}
 	file := export(t, src, true)
-	if _, err := importDump(t, dst, export(t, src, false), anon(t, anonymizer.Keys...)); err != nil {
-		t.Fatal(err)
-	}
 	before := appChecksums(t, dst)
-
-	_, err := importDump(t, dst, file, anon(t))
-	var uc *anonymizer.UnclassifiedError
-	if !errors.As(err, &uc) || !errors.Is(err, transfer.ErrBadDump) || !strings.Contains(err.Error(), "users.nickname") ||
-		!strings.Contains(err.Error(), "anonymizer/policy.conf") {
-		t.Fatalf("import with an unclassified column: got %v, want the column named and how to classify it", err)
-	}
-	pgtest.ExpectUnchanged(t, dst, before, "the refused import")
-
-	res, err := importDump(t, dst, file, anon(t, anonymizer.Attachments))
-	if err != nil {
-		t.Fatalf("import with the risk acknowledged: %v", err)
-	}
-	want := false
-	for _, u := range res.Unscrubbed {
-		want = want || (u.Column == "users.nickname" && u.Why == "not classified")
-	}
-	if !want {
-		t.Errorf("unscrubbed columns: got %+v, want users.nickname (not classified)", res.Unscrubbed)
-	}
-	found := false
-	for _, f := range res.LeakCheck.Findings {
-		found = found || (f.Column == "users.nickname" && f.Kind == anonymizer.LeakEmail)
-	}
-	if !found {
-		t.Errorf("leak check after the opt-out: %+v, want the email in users.nickname listed", res.LeakCheck)
+	for _, off := range [][]string{nil, {anonymizer.BirthDates}, anonymizer.Keys} {
+		t.Run(fmt.Sprintf("off=%v", off), func(t *testing.T) {
+			_, err := importDump(t, dst, file, anon(t, off...))
+			var uc *anonymizer.UnclassifiedError
+			if !errors.As(err, &uc) || !errors.Is(err, transfer.ErrBadDump) || !strings.Contains(err.Error(), "users.nickname") ||
+				!strings.Contains(err.Error(), "anonymizer/policy.conf") {
+				t.Fatalf("import with an unclassified column: got %v, want the column named and how to classify it", err)
+			}
+		})
+		pgtest.ExpectUnchanged(t, dst, before, fmt.Sprintf("the refused import (%v switched off)", off))
 	}
 }
 
 // TestLeakCheckRefusesWhatWouldRemain copies a production body into a kept column,
 // where the replacement does not look for it (the body may come later in the
-// dump): the leak check finds it, the import fails naming the column, and staging
-// is unchanged. A password hash in a file name is replaced, and no finding.
+// dump), in the messages of five people, so that its words are common and the
+// allow-list lets them through: the leak check finds it, the import fails naming
+// the column, and staging is unchanged. A password hash in a file name is
+// replaced, and no finding.
 func TestLeakCheckRefusesWhatWouldRemain(t *testing.T) {
 	ctx := context.Background()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
@@ -334,7 +272,8 @@ func TestLeakCheckRefusesWhatWouldRemain(t *testing.T) {
 	seed(t, src)
 	if _, err := src.Exec(ctx, `
 		UPDATE messages SET body = 'Liebe Eltern, der Elternabend am Dienstag fällt aus.' WHERE id = 2;
-		UPDATE messages SET subject = 'Liebe Eltern, der Elternabend am Dienstag fällt aus.' WHERE id = 4;
+		INSERT INTO messages (sender_id, recipient_id, subject, body)
+			SELECT u, 2, 'Liebe Eltern, der Elternabend am Dienstag fällt aus.', '' FROM generate_series(1, 5) u;
 		UPDATE attachments SET filename = (SELECT password_hash FROM users WHERE id = 2) WHERE id = 1`); err != nil {
 		t.Fatal(err)
 	}
@@ -347,10 +286,10 @@ func TestLeakCheckRefusesWhatWouldRemain(t *testing.T) {
 	if !errors.As(err, &le) || !errors.Is(err, transfer.ErrBadDump) {
 		t.Fatalf("import: got %v, want a leak error", err)
 	}
-	if le.Check.Found != 1 {
-		t.Errorf("findings: %+v, want the one body", le.Check.Findings)
+	if le.Check.Found != 5 {
+		t.Errorf("findings: %+v, want the five copies of the body", le.Check.Findings)
 	}
-	for _, want := range []string{"messages.subject (1 body)", "Nothing was changed"} {
+	for _, want := range []string{"messages.subject (5 body)", "Nothing was changed"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
@@ -359,4 +298,43 @@ func TestLeakCheckRefusesWhatWouldRemain(t *testing.T) {
 		t.Errorf("the error quotes a value: %v", err)
 	}
 	pgtest.ExpectUnchanged(t, dst, before, "the refused import")
+}
+
+// TestStagingBirthDateIgnoresTheRealDay changes a student's real birth date by a
+// day within its school year: the date staging gets does not move, so it cannot
+// be traced back to the real one with the salt. Moved into the next school year,
+// the staging date follows into that year.
+func TestStagingBirthDateIgnoresTheRealDay(t *testing.T) {
+	ctx := context.Background()
+	src := pgtest.NewPool(t, pgtest.NewDB(t))
+	dst := pgtest.NewPool(t, pgtest.NewDB(t))
+	seed(t, src)
+	stagingDate := func(real string) string {
+		t.Helper()
+		var d string
+		// A subtest each: its connections go back to the pools when it ends.
+		t.Run(real, func(t *testing.T) {
+			if _, err := src.Exec(ctx, "UPDATE students SET birth_date = $1 WHERE id = 1", real); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := importDump(t, dst, export(t, src, false), anon(t)); err != nil {
+				t.Fatal(err)
+			}
+			if err := dst.QueryRow(ctx, "SELECT birth_date::text FROM students WHERE id = 1").Scan(&d); err != nil {
+				t.Fatal(err)
+			}
+		})
+		return d
+	}
+	first := stagingDate("2018-05-17")
+	if next := stagingDate("2018-05-18"); next != first {
+		t.Errorf("the real birth date moved by a day (2018-05-17 → 2018-05-18): staging's moved too, %s → %s", first, next)
+	}
+	if last := stagingDate("2017-08-01"); last != first {
+		t.Errorf("the real birth date moved to the first day of its school year: staging's moved, %s → %s", first, last)
+	}
+	later := stagingDate("2018-08-01")
+	if later < "2018-08-01" || later > "2019-07-31" {
+		t.Errorf("born 2018-08-01, the next school year: staging says %s", later)
+	}
 }

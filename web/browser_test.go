@@ -196,6 +196,12 @@ func TestBrowserRefreshStagingFromProduction(t *testing.T) {
 	if !regexp.MustCompile(`Leak check\s+0 production values found in \d+ columns, [\d,]+ values checked`).MatchString(result) {
 		t.Errorf("result panel lacks the leak check: %s", result)
 	}
+	// What the allow-list did: in the fixture's few rows nothing is common, and
+	// every word of the kept text was replaced.
+	if !regexp.MustCompile(`(?s)Replaced in kept text\s.*messages\.subject: [\d,]+ rare_word`).MatchString(result) ||
+		!regexp.MustCompile(`Allow-list\s+[\d,]+ words and numbers of kept text are common \(each written by at least 5 people, counted by the export\)`).MatchString(result) {
+		t.Errorf("result panel lacks what the allow-list replaced: %s", result)
+	}
 	// From the result panel to the data staging now holds.
 	run("data page link", chromedp.Click(chromedp.ID("browse-link")), chromedp.WaitVisible(chromedp.ID("browse-tables")))
 	checkBrowsePage(t, ctx, stagingURL, shot)

@@ -48,7 +48,7 @@ func (s *Server) renderData(c *gin.Context, status int, err error) {
 		return
 	}
 	data := map[string]any{"Audits": audits, "ImportEnabled": s.app.AllowProdImport,
-		"DataRights": currentSession(c).MayDoDataWork(), "StagingAdmins": s.app.StagingAdmins}
+		"DataRights": currentSession(c).MayDoDataWork(), "StagingAdmins": s.app.StagingAdmins, "HeldUploads": s.heldUploads(ctx, audits)}
 	if err != nil {
 		s.logIfInternal(c, err)
 		data["Error"] = errorMessage(err)

@@ -29,6 +29,7 @@ var (
 	errTooManyParts = &wippidu.Error{Code: wippidu.EINVALID, Message: "The import form has more or longer fields than it should. Reload the page and try again."}
 	// errNoDataRights refuses data work to a session that may only look.
 	errNoDataRights = &wippidu.Error{Code: wippidu.EFORBIDDEN, Message: "Imports, previews, exports and River UI need one of this instance's own admin accounts (STAGING_ADMINS, or the admin who started the last import), logged in with its own password. Accounts that came with an import, and the staging password, never do data work here."}
+	errNoHeldUpload = &wippidu.Error{Code: wippidu.ENOTFOUND, Message: "That import holds no uploaded dump to delete."}
 )
 
 // errTooLarge is the refusal of an upload above the configured limit.

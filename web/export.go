@@ -109,18 +109,10 @@ func refusedKind(route string, facts *refusalFacts) (string, string) {
 // download streams a finished export from storage.
 func (s *Server) download(c *gin.Context) {
 	ctx := c.Request.Context()
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil {
-		s.fail(c, errNotExport)
-		return
-	}
-	a, err := audit.Get(ctx, s.pool, id)
-	if errors.Is(err, audit.ErrNotFound) || (err == nil && (a.Kind != wippidu.KindExport || a.Status != audit.StatusSucceeded || a.ObjectKey == nil || a.FileName == nil)) {
-		s.fail(c, errNotExport)
-		return
-	}
-	if err != nil {
-		s.fail(c, err)
+	a, ok := s.auditParam(c, errNotExport, func(a *audit.Record) bool {
+		return a.Kind == wippidu.KindExport && a.Status == audit.StatusSucceeded && a.ObjectKey != nil && a.FileName != nil
+	})
+	if !ok {
 		return
 	}
 	obj, err := s.store.Stat(ctx, *a.ObjectKey)
@@ -149,7 +141,7 @@ func (s *Server) download(c *gin.Context) {
 	h.Set("Content-Length", strconv.FormatInt(obj.Size, 10))
 	c.Status(http.StatusOK)
 	if n, err := io.Copy(c.Writer, r); err != nil {
-		s.logger.WarnContext(ctx, "download cut off", "audit_id", id, "bytes", n, "error", err)
+		s.logger.WarnContext(ctx, "download cut off", "audit_id", a.ID, "bytes", n, "error", err)
 	}
 }
 

@@ -31,6 +31,7 @@ import (
 	"github.com/wippidu/wippidu/dump"
 	"github.com/wippidu/wippidu/internal/pgtest"
 	"github.com/wippidu/wippidu/internal/testdb"
+	"github.com/wippidu/wippidu/internal/testsalt"
 	"github.com/wippidu/wippidu/logins"
 	"github.com/wippidu/wippidu/storage"
 	"github.com/wippidu/wippidu/storage/file"
@@ -82,7 +83,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 		t.Fatal(err)
 	}
 	vars := map[string]string{
-		"DATABASE_URL": "unused", "APP_HOSTNAME": stagingHost, "ANONYMIZER_SALT": "salt",
+		"DATABASE_URL": "unused", "APP_HOSTNAME": stagingHost, "ANONYMIZER_SALT": testsalt.Salt,
 		"SESSION_SECRET": sessionSecret, "APP_ALLOW_PROD_IMPORT": "false",
 		// Tests log in often from one address; the spray test sets its own limit.
 		"LOGIN_ATTEMPTS_PER_MINUTE": "10000",

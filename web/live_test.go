@@ -17,6 +17,7 @@ import (
 	"github.com/wippidu/wippidu/config"
 	"github.com/wippidu/wippidu/dump"
 	"github.com/wippidu/wippidu/internal/pgtest"
+	"github.com/wippidu/wippidu/internal/testsalt"
 	"github.com/wippidu/wippidu/internal/webclient"
 	"github.com/wippidu/wippidu/storage/file"
 	"github.com/wippidu/wippidu/web"
@@ -35,7 +36,7 @@ type live struct {
 	addr     string
 }
 
-const liveSalt = "pepper-7f3c9b21e4-salt"
+var liveSalt = testsalt.Salt
 
 // startLive starts the web tier; opts may change its environment.
 func startLive(t *testing.T, logger *slog.Logger, opts ...func(vars map[string]string)) *live {

@@ -175,6 +175,8 @@ func (s *Server) routes(riverUI http.Handler) *gin.Engine {
 	work.POST("/data/import/source", s.startSourceImport)
 	work.Any("/river/*path", s.checkRiverOrigin, gin.WrapH(riverUI))
 	get(work, "/river", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/admin/river/") })
+	// The upload of a failed import, held for a retry, deleted at once.
+	work.POST("/data/imports/:id/upload/delete", s.checkDataCSRF, s.deleteUpload)
 
 	r.NoRoute(func(c *gin.Context) { s.fail(c, errNotFound) })
 	r.NoMethod(func(c *gin.Context) { s.fail(c, errMethod) })

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -167,7 +168,8 @@ func TestCancelledImportRollsBack(t *testing.T) {
 	ctx := context.Background()
 
 	key, _ := prod.exportFile(t)
-	s, err := staging.sub.Import(ctx, importRequest(upload(t, prod, staging, key)))
+	uploaded := upload(t, prod, staging, key)
+	s, err := staging.sub.Import(ctx, importRequest(uploaded))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,6 +187,10 @@ func TestCancelledImportRollsBack(t *testing.T) {
 	a, _ := audit.Get(ctx, staging.pool, s.AuditID)
 	if a.Status != audit.StatusCancelled || a.ErrorMessage == nil || !strings.Contains(*a.ErrorMessage, "cancelled") {
 		t.Errorf("audit: %s %v", a.Status, a.ErrorMessage)
+	}
+	// A cancelled import's upload, production's raw data, is deleted at once.
+	if _, err := staging.store.Stat(ctx, uploaded); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the cancelled import's upload: %v, want it deleted", err)
 	}
 	pgtest.ExpectUnchanged(t, staging.pool, before, "the cancelled import")
 }

@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/wippidu/wippidu/audit"
 	"github.com/wippidu/wippidu/jobs"
@@ -41,6 +43,61 @@ func (w *HousekeepingWorker) Work(ctx context.Context, _ *river.Job[jobs.Houseke
 	return Housekeep(ctx, w.deps, time.Now())
 }
 
+// uploadExpired says why an uploaded dump is no longer needed, or "" while it is.
+// An upload is production's raw data: it goes once imported; once cancelled; once a
+// failed import has waited FAILED_UPLOAD_RETENTION for a retry (from when it
+// failed); and a preview's after EXPORT_RETENTION.
+func uploadExpired(ctx context.Context, deps *Deps, o storage.Object, now time.Time) (string, error) {
+	rec, err := audit.ImportOf(ctx, deps.Pool, o.Key)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case rec == nil:
+		if now.Sub(o.ModTime) > AbandonedUploadAge {
+			return "abandoned upload", nil
+		}
+	case rec.Status == audit.StatusSucceeded && !deps.Config.KeepImportedDumps:
+		return "imported", nil
+	case rec.Status == audit.StatusCancelled:
+		return "cancelled import", nil
+	case rec.Status == audit.StatusFailed:
+		if until, _ := jobs.UploadHeldUntil(rec, deps.Config.FailedUploadRetention); now.After(until) {
+			return "failed import, past FAILED_UPLOAD_RETENTION", nil
+		}
+	case rec.Status == audit.StatusPreviewed && now.Sub(o.ModTime) > deps.Config.ExportRetention:
+		return "previewed and not imported, past retention", nil
+	case rec.Status == audit.StatusQueued && rec.RiverJobID != nil:
+		return cancelledWhileWaiting(ctx, deps, *rec.RiverJobID)
+	}
+	return "", nil
+}
+
+// cancelledWhileWaiting says "cancelled import" when an operator cancelled the
+// import's job while it waited (River UI cancels a job that is not running without
+// any worker seeing it), and brings its audit row in line. It needs the River
+// client the housekeeping job runs under; without one it says nothing.
+func cancelledWhileWaiting(ctx context.Context, deps *Deps, jobID int64) (string, error) {
+	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
+	if err != nil {
+		return "", nil
+	}
+	job, err := client.JobGet(ctx, jobID)
+	if errors.Is(err, river.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read import job %d: %w", jobID, err)
+	}
+	if job.State != rivertype.JobStateCancelled {
+		return "", nil
+	}
+	if err := jobs.SyncAuditAfterOps(ctx, deps.Pool, job); err != nil {
+		return "", err
+	}
+	return "cancelled import", nil
+}
+
 // Housekeep deletes expired exports, finished or abandoned import dumps, leftovers
 // of interrupted uploads, expired web sessions and login limits that limit no one.
 func Housekeep(ctx context.Context, deps *Deps, now time.Time) error {
@@ -63,22 +120,10 @@ func Housekeep(ctx context.Context, deps *Deps, now time.Time) error {
 		return fmt.Errorf("list imports: %w", err)
 	}
 	for _, o := range imports {
-		status, found, err := audit.ImportStatusOf(ctx, deps.Pool, o.Key)
-		reason := ""
-		switch {
-		case err != nil:
+		reason, err := uploadExpired(ctx, deps, o, now)
+		if err != nil {
 			errs = append(errs, err)
 			continue
-		case !found:
-			if now.Sub(o.ModTime) > AbandonedUploadAge {
-				reason = "abandoned upload"
-			}
-		case status == audit.StatusSucceeded && !deps.Config.KeepImportedDumps:
-			reason = "imported"
-		case (status == audit.StatusFailed || status == audit.StatusCancelled) && now.Sub(o.ModTime) > deps.Config.ExportRetention:
-			reason = "failed import, past retention"
-		case status == audit.StatusPreviewed && now.Sub(o.ModTime) > deps.Config.ExportRetention:
-			reason = "previewed and not imported, past retention"
 		}
 		if reason == "" {
 			continue

@@ -33,9 +33,14 @@ func TestHousekeepingDeletesWhatIsNoLongerNeeded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	addAudit := func(key, status string) {
+	addAudit := func(key, status string, finished ...time.Duration) {
 		t.Helper()
-		if _, err := in.pool.Exec(ctx, `INSERT INTO import_export_audits (kind, status, requested_by, object_key) VALUES ('import', $1, 'x', $2)`, status, key); err != nil {
+		var at *time.Time
+		if len(finished) > 0 {
+			f := now.Add(-finished[0])
+			at = &f
+		}
+		if _, err := in.pool.Exec(ctx, `INSERT INTO import_export_audits (kind, status, requested_by, object_key, finished_at) VALUES ('import', $1, 'x', $2, $3)`, status, key, at); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -46,7 +51,12 @@ func TestHousekeepingDeletesWhatIsNoLongerNeeded(t *testing.T) {
 	put("imports/queued.json.gz", 30*time.Hour)
 	addAudit("imports/queued.json.gz", audit.StatusQueued)
 	put("imports/failed-old.json.gz", 30*time.Hour)
-	addAudit("imports/failed-old.json.gz", audit.StatusFailed)
+	addAudit("imports/failed-old.json.gz", audit.StatusFailed, 25*time.Hour)
+	// Uploaded long ago, failed an hour ago: held for a retry.
+	put("imports/failed-recently.json.gz", 30*time.Hour)
+	addAudit("imports/failed-recently.json.gz", audit.StatusFailed, time.Hour)
+	put("imports/cancelled.json.gz", time.Minute)
+	addAudit("imports/cancelled.json.gz", audit.StatusCancelled, time.Minute)
 	put("imports/abandoned.json.gz", 7*time.Hour)
 	put("imports/uploading.json.gz", time.Minute)
 
@@ -73,7 +83,9 @@ func TestHousekeepingDeletesWhatIsNoLongerNeeded(t *testing.T) {
 		"exports/2/wippidu-export-new.json.gz": true,
 		"imports/imported.json.gz":             false, // production PII, already imported
 		"imports/queued.json.gz":               true,  // still waiting for its job
-		"imports/failed-old.json.gz":           false,
+		"imports/failed-old.json.gz":           false, // failed past FAILED_UPLOAD_RETENTION (24h)
+		"imports/failed-recently.json.gz":      true,  // still held for a retry
+		"imports/cancelled.json.gz":            false, // no retry can use it
 		"imports/abandoned.json.gz":            false, // no job, old
 		"imports/uploading.json.gz":            true,  // no job yet, maybe still being submitted
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/wippidu/wippidu"
 	"github.com/wippidu/wippidu/accounts"
@@ -111,7 +112,7 @@ func (w *ImportWorker) load(ctx context.Context, job *river.Job[jobs.ImportArgs]
 		if a.Source == jobs.SourceProduction {
 			return nil, fmt.Errorf("the export %q is no longer in production's storage: %w", a.ObjectKey, transfer.ErrBadDump)
 		}
-		return nil, fmt.Errorf("the uploaded dump %q is no longer in storage: %w", a.ObjectKey, transfer.ErrBadDump)
+		return nil, wippidu.ErrUploadGone
 	}
 	if err != nil {
 		return nil, fmt.Errorf("stat dump: %w", err)
@@ -140,6 +141,7 @@ func (w *ImportWorker) load(ctx context.Context, job *river.Job[jobs.ImportArgs]
 		Progress:       rep.update(ctx),
 		BeforeTruncate: keeper.Save,
 		DryRun:         a.Preview,
+		Logger:         log,
 		BeforeCommit: func(ctx context.Context, tx pgx.Tx, res *wippidu.ImportResult) error {
 			return w.beforeCommit(ctx, tx, a, keeper, res, log)
 		},
@@ -232,5 +234,23 @@ func (w *ImportWorker) keeper(ctx context.Context, auditID int64) (*accounts.Kee
 }
 
 func (w *ImportWorker) ended(ctx context.Context, log *slog.Logger, job *river.Job[jobs.ImportArgs], err error, permanent bool) error {
+	w.dropUpload(ctx, log, job, err)
 	return endAttempt(ctx, w.deps, attemptEnd{log: log, job: job.JobRow, auditID: job.Args.AuditID, err: err, permanent: permanent})
+}
+
+// dropUpload deletes an uploaded dump that no retry can use: the import was
+// cancelled, or refused for the dump itself (the leak check, a damaged or
+// malformed file, data the schema refuses). It is production's raw data; any
+// other failure leaves it for a retry, for FAILED_UPLOAD_RETENTION.
+func (w *ImportWorker) dropUpload(ctx context.Context, log *slog.Logger, job *river.Job[jobs.ImportArgs], err error) {
+	a := job.Args
+	cancelled := errors.Is(context.Cause(ctx), rivertype.ErrJobCancelledRemotely)
+	if a.Source != jobs.SourceUploads || a.Preview && !cancelled || !cancelled && !errors.Is(err, transfer.ErrBadDump) {
+		return
+	}
+	if derr := w.deps.Storage.Delete(context.WithoutCancel(ctx), a.ObjectKey); derr != nil && !errors.Is(derr, os.ErrNotExist) {
+		log.WarnContext(ctx, "delete the upload of a refused or cancelled import; housekeeping will retry", slog.Any("error", derr))
+		return
+	}
+	log.InfoContext(ctx, "deleted the upload: no retry can use it", slog.Bool("cancelled", cancelled))
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/wippidu/wippidu/config"
 	"github.com/wippidu/wippidu/internal/pgtest"
 	"github.com/wippidu/wippidu/internal/testdb"
+	"github.com/wippidu/wippidu/internal/testsalt"
 	"github.com/wippidu/wippidu/jobs"
 	"github.com/wippidu/wippidu/storage"
 	"github.com/wippidu/wippidu/storage/file"
@@ -78,7 +79,7 @@ func newInstance(t *testing.T, o instanceOpts) *instance {
 		}
 		return map[string]string{
 			"DATABASE_URL": "unused", "APP_ALLOW_PROD_IMPORT": map[bool]string{true: "true", false: "false"}[o.allowImport],
-			"APP_HOSTNAME": "staging.wippidu.net", "ANONYMIZER_SALT": "salt",
+			"APP_HOSTNAME": "staging.wippidu.net", "ANONYMIZER_SALT": testsalt.Salt,
 			"OTEL_TRACING": map[bool]string{true: "true", false: "false"}[o.tracer != nil],
 		}[k]
 	})

@@ -26,6 +26,7 @@ import (
 	"github.com/wippidu/wippidu/config"
 	"github.com/wippidu/wippidu/internal/pgtest"
 	"github.com/wippidu/wippidu/internal/poll"
+	"github.com/wippidu/wippidu/internal/testsalt"
 	"github.com/wippidu/wippidu/internal/webclient"
 	"github.com/wippidu/wippidu/storage/file"
 	"github.com/wippidu/wippidu/worker"
@@ -221,6 +222,6 @@ func stagingEnv(t *testing.T, pool *pgxpool.Pool, dbURL, storeDir string) map[st
 	return map[string]string{
 		"DATABASE_URL": dbURL, "STORAGE_URL": "file://" + storeDir, "LISTEN_ADDR": "127.0.0.1:0",
 		"SESSION_SECRET": strings.Repeat("s", 32), "APP_HOSTNAME": "staging.wippidu.net",
-		"APP_ALLOW_PROD_IMPORT": "true", "ANONYMIZER_SALT": "salt", "SECURE_COOKIES": "false",
+		"APP_ALLOW_PROD_IMPORT": "true", "ANONYMIZER_SALT": testsalt.Salt, "SECURE_COOKIES": "false",
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/wippidu/wippidu/config"
 	"github.com/wippidu/wippidu/internal/pgtest"
 	"github.com/wippidu/wippidu/internal/testdb"
+	"github.com/wippidu/wippidu/internal/testsalt"
 	"github.com/wippidu/wippidu/jobs"
 )
 
@@ -61,7 +62,7 @@ func newInstance(t *testing.T, staging bool) *instance {
 	if staging {
 		in.env["APP_HOSTNAME"] = "staging.wippidu.net"
 		in.env["APP_ALLOW_PROD_IMPORT"] = "true"
-		in.env["ANONYMIZER_SALT"] = "test-salt"
+		in.env["ANONYMIZER_SALT"] = testsalt.Salt
 	}
 	return in
 }

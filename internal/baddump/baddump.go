@@ -292,8 +292,12 @@ func (c *corpus) keys() error {
 // these can run anything; they are refused because no wippidu schema has them.
 func (c *corpus) hostileNames() error {
 	mutate := c.mutate
+	// want may say "table %d" for where the users table is.
 	renameTable := func(name, newName, want string, keep bool) {
 		mutate(name, func(d *doc) string {
+			if strings.Contains(want, "%d") {
+				want = fmt.Sprintf(want, d.position("users"))
+			}
 			t := d.table("users")
 			if keep { // a copy under the hostile name, next to the real table
 				t = d.clone().table("users")
@@ -315,11 +319,12 @@ func (c *corpus) hostileNames() error {
 		renameTable(c.name, c.table, ident(c.table), true)
 	}
 	renameTable("table-name-cyrillic-lookalike", "uѕers", ident("uѕers"), false)
-	renameTable("table-name-10kb", strings.Repeat("users", 2048), "table 1: name longer than 256 bytes", false)
-	renameTable("table-name-empty", "", "table 1: name must be a non-empty string, got an empty string", false)
+	renameTable("table-name-10kb", strings.Repeat("users", 2048), "table %d: name longer than 256 bytes", false)
+	renameTable("table-name-empty", "", "table %d: name must be a non-empty string, got an empty string", false)
 	mutate("table-name-number", func(d *doc) string {
+		want := fmt.Sprintf("table %d: name must be a non-empty string, got a number", d.position("users"))
 		d.table("users").name = `42`
-		return "table 1: name must be a non-empty string, got a number"
+		return want
 	})
 	renameColumn := func(name, newName, want string) {
 		mutate(name, func(d *doc) string {

@@ -151,6 +151,17 @@ func (d *doc) table(name string) *table {
 	panic("baddump: the good dump has no table " + name)
 }
 
+// position is where the named table is among the dump's tables, from 1 (the
+// way the reader's messages count them).
+func (d *doc) position(name string) int {
+	for i, t := range d.tables {
+		if t.name == quote(name) {
+			return i + 1
+		}
+	}
+	panic("baddump: the good dump has no table " + name)
+}
+
 // col returns the index of the named column.
 func (t *table) col(name string) int {
 	for i, c := range t.columns {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -26,8 +28,17 @@ type proc struct {
 	stdout string
 }
 
+// benchSalt is the staging instances' salt, a new one for every bench run.
+var benchSalt = func() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}()
+
 // stagingEnv makes a worker a staging instance that accepts production's dumps.
-var stagingEnv = []string{"APP_ALLOW_PROD_IMPORT=true", "APP_HOSTNAME=staging.localhost", "ANONYMIZER_SALT=bench"}
+var stagingEnv = []string{"APP_ALLOW_PROD_IMPORT=true", "APP_HOSTNAME=staging.localhost", "ANONYMIZER_SALT=" + benchSalt}
 
 func step(s string) { fmt.Fprintf(os.Stderr, "==> %s\n", s) }
 

@@ -37,7 +37,7 @@ func (r *runner) webBench(ctx context.Context, db, dumpFile string) ([]string, e
 	}
 	w := &webTier{addr: "127.0.0.1:" + strconv.Itoa(port), host: "staging.localhost:" + strconv.Itoa(port)}
 	w.env = append(os.Environ(), "DATABASE_URL="+dbURL(r.server, db), "STORAGE_URL=file://"+filepath.Join(r.work, "storage-web"),
-		"APP_ALLOW_PROD_IMPORT=true", "APP_HOSTNAME=staging.localhost", "ANONYMIZER_SALT=bench", "LOG_LEVEL=warn",
+		"APP_ALLOW_PROD_IMPORT=true", "APP_HOSTNAME=staging.localhost", "ANONYMIZER_SALT="+benchSalt, "LOG_LEVEL=warn",
 		"SESSION_SECRET=bench-session-secret-0123456789abcdef", "SECURE_COOKIES=false", "LOGIN_ATTEMPTS_PER_MINUTE=10000",
 		"LISTEN_ADDR="+w.addr)
 	w.cmd = exec.Command(filepath.Join(r.work, "bin", "web"))
