@@ -42,7 +42,7 @@ func FormatBytes(n int64) string {
 }
 
 // phaseLabels name the phases for people.
-var phaseLabels = map[string]string{
+var phaseLabels = map[Phase]string{
 	PhaseExporting:   "Exporting",
 	PhaseReading:     "Reading the file",
 	PhasePeople:      "Reading the people",
@@ -58,16 +58,16 @@ var phaseLabels = map[string]string{
 }
 
 // PhaseLabel is a phase's name for people; an unknown phase is shown as it is.
-func PhaseLabel(phase string) string {
+func PhaseLabel(phase Phase) string {
 	if l, ok := phaseLabels[phase]; ok {
 		return l
 	}
-	return phase
+	return string(phase)
 }
 
 // Share of the whole import, in percent, at which each phase begins. Loading takes
 // most of the time; checking foreign keys reads every loaded row once more.
-var importPhaseStart = map[string]float64{
+var importPhaseStart = map[Phase]float64{
 	PhaseReading:     0,
 	PhasePreparing:   0.5,
 	PhasePeople:      1,
@@ -84,7 +84,7 @@ var importPhaseStart = map[string]float64{
 // Percent is how far a job is, from 0 to 100, for a progress bar: rows and bytes
 // of the whole job, and the steps of the phases after the load. bytesTotal is the
 // dump's size for an import (0 for an export, whose size is known only at the end).
-func (p Progress) Percent(kind string, bytesTotal int64) float64 {
+func (p Progress) Percent(kind Kind, bytesTotal int64) float64 {
 	if p.Phase == PhaseDone {
 		return 100
 	}

@@ -28,9 +28,9 @@ func TestFormatBytes(t *testing.T) {
 }
 
 func TestPhaseLabelsNameEveryPhase(t *testing.T) {
-	for _, p := range []string{PhaseExporting, PhaseReading, PhasePeople, PhasePreparing, PhaseLoading,
+	for _, p := range []Phase{PhaseExporting, PhaseReading, PhasePeople, PhasePreparing, PhaseLoading,
 		PhaseForeignKeys, PhaseSequences, PhaseLeakCheck, PhaseCommitting, PhaseSampling, PhaseRecording, PhaseDone} {
-		if got := PhaseLabel(p); got == p || got == "" {
+		if got := PhaseLabel(p); got == string(p) || got == "" {
 			t.Errorf("PhaseLabel(%q) = %q, want a name for people", p, got)
 		}
 	}

@@ -5,33 +5,39 @@ import (
 	"time"
 )
 
-// The two kinds of job: River's job kind and the kind column of
+// Kind is what a job does. River's job kind and the kind column of
 // import_export_audits say the same.
+type Kind string
+
+// The two kinds of job.
 const (
-	KindExport = "export"
-	KindImport = "import"
+	KindExport Kind = "export"
+	KindImport Kind = "import"
 )
+
+// Phase is where a running export or import is; Progress reports it.
+type Phase string
 
 // Phases a running export or import reports, in the order they come.
 const (
-	PhaseExporting   = "exporting"
-	PhaseReading     = "reading"
-	PhasePeople      = "reading_people"
-	PhasePreparing   = "preparing"
-	PhaseLoading     = "loading"
-	PhaseForeignKeys = "checking_foreign_keys"
-	PhaseSequences   = "resetting_sequences"
-	PhaseLeakCheck   = "checking_for_leaks"
-	PhaseCommitting  = "committing"
-	PhaseSampling    = "sampling" // a preview reads the first rows, then rolls back
-	PhaseRecording   = "recording"
-	PhaseDone        = "done"
+	PhaseExporting   Phase = "exporting"
+	PhaseReading     Phase = "reading"
+	PhasePeople      Phase = "reading_people"
+	PhasePreparing   Phase = "preparing"
+	PhaseLoading     Phase = "loading"
+	PhaseForeignKeys Phase = "checking_foreign_keys"
+	PhaseSequences   Phase = "resetting_sequences"
+	PhaseLeakCheck   Phase = "checking_for_leaks"
+	PhaseCommitting  Phase = "committing"
+	PhaseSampling    Phase = "sampling" // a preview reads the first rows, then rolls back
+	PhaseRecording   Phase = "recording"
+	PhaseDone        Phase = "done"
 )
 
 // Progress is a snapshot of a running export or import. Counts are 64-bit from end
 // to end: dumps of many gigabytes are normal.
 type Progress struct {
-	Phase     string `json:"phase"`
+	Phase     Phase  `json:"phase"`
 	Table     string `json:"table"`
 	RowsDone  int64  `json:"rows_done"`
 	BytesDone int64  `json:"bytes_done"`

@@ -20,20 +20,24 @@ import (
 	"github.com/wippidu/wippidu"
 )
 
+// Status is where an export or import stands in its audit row (the status
+// column's CHECK constraint lists the same words).
+type Status string
+
 // Statuses of an audit row.
 const (
-	StatusQueued    = "queued"
-	StatusRunning   = "running"
-	StatusSucceeded = "succeeded"
-	StatusFailed    = "failed"
-	StatusCancelled = "cancelled"
-	StatusRefused   = "refused"   // a gate refused the request; nothing was stored or run
-	StatusPreviewed = "previewed" // a dry run: the whole import ran and was rolled back
-	StatusSkipped   = "skipped"   // a scheduled refresh or export started nothing; the reason is the error message
+	StatusQueued    Status = "queued"
+	StatusRunning   Status = "running"
+	StatusSucceeded Status = "succeeded"
+	StatusFailed    Status = "failed"
+	StatusCancelled Status = "cancelled"
+	StatusRefused   Status = "refused"   // a gate refused the request; nothing was stored or run
+	StatusPreviewed Status = "previewed" // a dry run: the whole import ran and was rolled back
+	StatusSkipped   Status = "skipped"   // a scheduled refresh or export started nothing; the reason is the error message
 )
 
 // Ended reports whether status is final: the job will not run again.
-func Ended(status string) bool {
+func Ended(status Status) bool {
 	switch status {
 	case StatusSucceeded, StatusFailed, StatusCancelled, StatusRefused, StatusPreviewed, StatusSkipped:
 		return true
@@ -46,8 +50,8 @@ type Record struct {
 	ID           int64           `json:"id"`
 	CreatedAt    time.Time       `json:"created_at"`
 	UpdatedAt    time.Time       `json:"updated_at"`
-	Kind         string          `json:"kind"`
-	Status       string          `json:"status"`
+	Kind         wippidu.Kind    `json:"kind"`
+	Status       Status          `json:"status"`
 	RequestedBy  string          `json:"requested_by"`
 	RiverJobID   *int64          `json:"river_job_id"`
 	FileName     *string         `json:"file_name"`
@@ -74,7 +78,7 @@ var ErrNotFound = &wippidu.Error{Code: wippidu.ENOTFOUND, Message: "No such job.
 
 // New describes an audit row to create.
 type New struct {
-	Kind        string // wippidu.KindExport or wippidu.KindImport
+	Kind        wippidu.Kind
 	RequestedBy string
 	FileName    string // empty: not known yet
 	ObjectKey   string // empty: not known yet
@@ -100,7 +104,7 @@ func Create(ctx context.Context, db DB, n New) (int64, error) {
 
 // Refusal is an export or import a gate refused.
 type Refusal struct {
-	Kind        string
+	Kind        wippidu.Kind
 	RequestedBy string
 	ClientAddr  string // the request's peer address; "cli" for the command line
 	FileName    string // the upload's name, when there was one
@@ -198,7 +202,7 @@ func Previewed(ctx context.Context, db DB, id int64, result *wippidu.ImportResul
 // End records how an attempt ended without success: status is failed or cancelled
 // when the job will not run again, queued when it will be retried. The error's
 // message is kept in full (messages name tables, columns and rows, never values).
-func End(ctx context.Context, db DB, id int64, status string, cause error) error {
+func End(ctx context.Context, db DB, id int64, status Status, cause error) error {
 	msg := ""
 	if cause != nil {
 		msg = cause.Error()
@@ -215,7 +219,7 @@ func End(ctx context.Context, db DB, id int64, status string, cause error) error
 
 // SetStatusByJob brings the audit row of a job in line after an operator retried or
 // cancelled the job. A succeeded row is never changed.
-func SetStatusByJob(ctx context.Context, db DB, jobID int64, status string) error {
+func SetStatusByJob(ctx context.Context, db DB, jobID int64, status Status) error {
 	_, err := db.Exec(ctx, `UPDATE import_export_audits SET status = $2, updated_at = now(),
 		finished_at = CASE WHEN $2 = 'cancelled' THEN now() ELSE NULL END
 		WHERE river_job_id = $1 AND status <> 'succeeded'`, jobID, status)

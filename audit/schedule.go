@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/wippidu/wippidu"
 )
 
 // BySchedule is the requested_by of everything REFRESH_SCHEDULE and
@@ -15,11 +17,11 @@ const BySchedule = "schedule"
 
 // Skip is a scheduled run that started nothing.
 type Skip struct {
-	Kind     string // what the schedule starts: wippidu.KindImport or wippidu.KindExport
-	Status   string // StatusSkipped, or StatusFailed when the run itself failed
-	Outcome  string // the run's outcome as the metric names it, kept in the options
-	FileName string // the export the run looked at; empty: none
-	Reason   string // kept as the error message, shown in the history
+	Kind     wippidu.Kind // what the schedule starts
+	Status   Status       // StatusSkipped, or StatusFailed when the run itself failed
+	Outcome  string       // the run's outcome as the metric names it, kept in the options
+	FileName string       // the export the run looked at; empty: none
+	Reason   string       // kept as the error message, shown in the history
 }
 
 // RecordSkip records a scheduled run that started nothing, with its reason. When

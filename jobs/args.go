@@ -27,7 +27,7 @@ type ExportArgs struct {
 }
 
 // Kind implements river.JobArgs.
-func (ExportArgs) Kind() string { return wippidu.KindExport }
+func (ExportArgs) Kind() string { return string(wippidu.KindExport) }
 
 // InsertOpts implements river.JobArgsWithInsertOpts.
 func (ExportArgs) InsertOpts() river.InsertOpts {
@@ -47,17 +47,39 @@ type ImportArgs struct {
 	// Source says which storage holds ObjectKey: SourceUploads (empty) is this
 	// instance's STORAGE_URL, SourceProduction is SOURCE_STORAGE_URL, which is
 	// only read, never written or deleted.
-	Source string `json:"source,omitempty"`
+	Source Source `json:"source,omitempty"`
 }
+
+// Source is where an import's dump is stored. Job args spell it "" (this
+// instance's STORAGE_URL) or "source" (SOURCE_STORAGE_URL); audit rows and the
+// status name it for people (Label).
+type Source string
 
 // Where an import's dump is stored (ImportArgs.Source).
 const (
-	SourceUploads    = ""
-	SourceProduction = "source"
+	SourceUploads    Source = ""
+	SourceProduction Source = "source"
 )
 
+// Label is how an audit row and the status name the source: "upload" or
+// "production storage".
+func (s Source) Label() string {
+	if s == SourceProduction {
+		return "production storage"
+	}
+	return "upload"
+}
+
+// SourceLabeled is the source an audit row's label names.
+func SourceLabeled(label string) Source {
+	if label == SourceProduction.Label() {
+		return SourceProduction
+	}
+	return SourceUploads
+}
+
 // Kind implements river.JobArgs.
-func (ImportArgs) Kind() string { return wippidu.KindImport }
+func (ImportArgs) Kind() string { return string(wippidu.KindImport) }
 
 // ActiveStates are the job states in which an export or import counts as queued
 // or running: the one list the unique-import rule and every query use.

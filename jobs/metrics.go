@@ -1,6 +1,11 @@
 package jobs
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wippidu/wippidu"
+	"github.com/wippidu/wippidu/audit"
+)
 
 var (
 	metricJobs = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -27,20 +32,26 @@ var (
 
 // CountAttempt counts an export or import attempt that ended with outcome (an
 // audit status).
-func CountAttempt(kind, outcome string) { metricJobs.WithLabelValues(kind, outcome).Inc() }
+func CountAttempt(kind wippidu.Kind, outcome audit.Status) {
+	metricJobs.WithLabelValues(string(kind), string(outcome)).Inc()
+}
 
 // CountRows counts rows exported or imported.
-func CountRows(kind string, n int64) { metricRows.WithLabelValues(kind).Add(float64(n)) }
+func CountRows(kind wippidu.Kind, n int64) { metricRows.WithLabelValues(string(kind)).Add(float64(n)) }
 
 // CountBytes counts compressed dump bytes exported or imported.
-func CountBytes(kind string, n int64) { metricBytes.WithLabelValues(kind).Add(float64(n)) }
+func CountBytes(kind wippidu.Kind, n int64) {
+	metricBytes.WithLabelValues(string(kind)).Add(float64(n))
+}
 
 // CountRescued counts a job handed back because its worker was lost.
 func CountRescued() { metricRescued.Inc() }
 
 // CountScheduledRun counts a run of a schedule (kind is the job kind it starts)
 // that ended with outcome, one of the Outcome constants.
-func CountScheduledRun(kind, outcome string) { metricScheduled.WithLabelValues(kind, outcome).Inc() }
+func CountScheduledRun(kind wippidu.Kind, outcome string) {
+	metricScheduled.WithLabelValues(string(kind), outcome).Inc()
+}
 
 // RegisterMetrics registers the job metrics with a Prometheus registry: the
 // worker's, where they move, and the web tier's, so that one dashboard finds them

@@ -31,7 +31,7 @@ func LatestSourceImport(ctx context.Context, db audit.DB, key string) (*audit.Re
 	err := db.QueryRow(ctx, `SELECT id FROM import_export_audits
 		WHERE kind = $1 AND object_key = $2 AND options->>'source' = $3
 		  AND status NOT IN ('refused', 'skipped', 'previewed') AND NOT COALESCE((options->>'preview')::boolean, false)
-		ORDER BY id DESC LIMIT 1`, wippidu.KindImport, key, sourceName(SourceProduction)).Scan(&id)
+		ORDER BY id DESC LIMIT 1`, wippidu.KindImport, key, SourceProduction.Label()).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}

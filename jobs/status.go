@@ -19,13 +19,13 @@ import (
 // Status is what an admin polling a job sees (GET /admin/data/jobs/{id}, id being
 // the audit id).
 type Status struct {
-	JobID   int64  `json:"job_id"`   // River's; 0 when none was enqueued (refused, skipped)
-	AuditID int64  `json:"audit_id"` // the number people see
-	Kind    string `json:"kind"`
-	State   string `json:"state"` // River's job state, or the audit status once the row is gone
+	JobID   int64        `json:"job_id"`   // River's; 0 when none was enqueued (refused, skipped)
+	AuditID int64        `json:"audit_id"` // the number people see
+	Kind    wippidu.Kind `json:"kind"`
+	State   string       `json:"state"` // River's job state, or the audit status once the row is gone
 	// AuditStatus is the history row's status: queued, running, succeeded,
 	// failed, cancelled, refused, previewed or skipped.
-	AuditStatus string `json:"audit_status"`
+	AuditStatus audit.Status `json:"audit_status"`
 	wippidu.Progress
 	BytesTotal  int64           `json:"bytes_total"`
 	Attempt     int             `json:"attempt"`
@@ -40,8 +40,8 @@ type Status struct {
 	// Preview says the import is a dry run: when it succeeds, nothing changed.
 	Preview bool `json:"preview"`
 
-	// Source is where an import's dump came from, as its audit row names it:
-	// "upload" or "production storage".
+	// Source is where an import's dump came from, as its audit row names it
+	// (Source.Label).
 	Source string `json:"source,omitempty"`
 
 	// For people, formatted once here for the page, the JSON and the command line.
@@ -67,7 +67,7 @@ func GetStatus(ctx context.Context, client *river.Client[pgx.Tx], db audit.DB, j
 	}
 	st := &Status{JobID: jobID}
 	if job != nil {
-		if job.Kind != wippidu.KindExport && job.Kind != wippidu.KindImport {
+		if k := wippidu.Kind(job.Kind); k != wippidu.KindExport && k != wippidu.KindImport {
 			return nil, audit.ErrNotFound
 		}
 		st.fromJob(job)
@@ -84,7 +84,7 @@ func GetStatus(ctx context.Context, client *river.Client[pgx.Tx], db audit.DB, j
 
 // FromProduction reports whether an import read its dump straight from
 // production's storage (SOURCE_STORAGE_URL).
-func (st *Status) FromProduction() bool { return st.Source == sourceName(SourceProduction) }
+func (st *Status) FromProduction() bool { return st.Source == SourceProduction.Label() }
 
 // describe fills in the figures as people read them.
 func (st *Status) describe() {
@@ -119,7 +119,7 @@ func StatusOfAudit(ctx context.Context, client *river.Client[pgx.Tx], db audit.D
 }
 
 func (st *Status) fromJob(job *rivertype.JobRow) {
-	st.Kind, st.State, st.Attempt, st.MaxAttempts = job.Kind, string(job.State), job.Attempt, job.MaxAttempts
+	st.Kind, st.State, st.Attempt, st.MaxAttempts = wippidu.Kind(job.Kind), string(job.State), job.Attempt, job.MaxAttempts
 	var out Output
 	if raw := job.Output(); len(raw) > 0 && json.Unmarshal(raw, &out) == nil {
 		st.Progress, st.BytesTotal = out.Progress, out.BytesTotal
@@ -155,7 +155,7 @@ func (st *Status) fromAudit(rec *audit.Record, jobGone bool) {
 		st.Result = rec.Result
 	}
 	if jobGone {
-		st.State = rec.Status
+		st.State = string(rec.Status)
 		st.Done = audit.Ended(rec.Status)
 		st.Succeeded = rec.Status == audit.StatusSucceeded || rec.Status == audit.StatusPreviewed
 		// A refused request or a skipped run never started: it has no phase.

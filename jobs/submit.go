@@ -95,7 +95,7 @@ type ImportRequest struct {
 	Size        int64
 	Queue       string // empty: the imports queue
 	Preview     bool   // a dry run (ImportArgs.Preview)
-	Source      string // SourceUploads or SourceProduction (ImportArgs.Source)
+	Source      Source // ImportArgs.Source
 }
 
 // Import checks the gates again and enqueues an import. While another import is
@@ -113,7 +113,7 @@ func (s *Submitter) Import(ctx context.Context, req ImportRequest) (Submitted, e
 				"risk_acknowledged": len(req.AnonymizersOff) > 0,
 				"confirm_host":      req.ConfirmHost,
 				"preview":           req.Preview,
-				"source":            sourceName(req.Source),
+				"source":            req.Source.Label(),
 			}})
 		if err != nil {
 			return err
@@ -157,34 +157,15 @@ func stateNames(states []rivertype.JobState) []string {
 	return out
 }
 
-// Where an import's dump came from, as its audit row says it.
-const (
-	fromUpload     = "upload"
-	fromProduction = "production storage"
-)
-
-// sourceName is how the audit row names where an import's dump came from.
-func sourceName(source string) string {
-	if source == SourceProduction {
-		return fromProduction
-	}
-	return fromUpload
-}
-
 // ImportOptions are the options an import's audit row recorded.
 type ImportOptions struct {
 	AnonymizersOff []string `json:"anonymizers_off"`
 	Preview        bool     `json:"preview"`
-	From           string   `json:"source"` // "upload" or "production storage"
+	From           string   `json:"source"` // Source.Label
 }
 
-// Source is where the dump is: SourceUploads or SourceProduction.
-func (o ImportOptions) Source() string {
-	if o.From == fromProduction {
-		return SourceProduction
-	}
-	return SourceUploads
-}
+// Source is where the dump is.
+func (o ImportOptions) Source() Source { return SourceLabeled(o.From) }
 
 // ImportOptionsOf reads an import audit row's options.
 func ImportOptionsOf(raw []byte) (ImportOptions, error) {

@@ -70,7 +70,7 @@ func (a *app) importFromSource(ctx context.Context, f *importFlags) error {
 	refused := func(err error) error {
 		return a.refused(ctx, audit.Refusal{Kind: wippidu.KindImport, RequestedBy: a.requestedBy(), FileName: path.Base(name),
 			Options: map[string]any{"confirm_host": gate.ConfirmHost, "anonymizers_off": gate.AnonymizersOff,
-				"risk_acknowledged": gate.RiskAck != "", "source": "production storage"}}, gate, err)
+				"risk_acknowledged": gate.RiskAck != "", "source": jobs.SourceProduction.Label()}}, gate, err)
 	}
 	if err := jobs.CheckImportGates(a.cfg, gate); err != nil {
 		return refused(err)

@@ -58,7 +58,7 @@ func TestProgressCountsTheWholeImport(t *testing.T) {
 		t.Fatal(err)
 	}
 	total := int64(buf.Len())
-	last, maxStep := -1.0, map[string]int{}
+	last, maxStep := -1.0, map[wippidu.Phase]int{}
 	for _, p := range seen {
 		pct := p.Percent(wippidu.KindImport, total)
 		if pct < last {

@@ -37,7 +37,7 @@ func (p *progressTracker) report(force bool) {
 }
 
 // phase switches to a new phase and reports it at once.
-func (p *progressTracker) phase(phase, table string) {
+func (p *progressTracker) phase(phase wippidu.Phase, table string) {
 	if phase != p.state.Phase {
 		p.state.Step, p.state.Steps = 0, 0
 	}

@@ -96,14 +96,14 @@ func (s *Server) auditRefusal(c *gin.Context, err error) {
 // refusedKind is what a refused post on the Import/Export page asked for: its
 // audit row's kind, and the word its log line uses (a preview is an import that
 // rolls back, and says so).
-func refusedKind(route string, facts *refusalFacts) (string, string) {
+func refusedKind(route string, facts *refusalFacts) (wippidu.Kind, string) {
 	if !strings.Contains(route, "/import") && !strings.Contains(route, "/preview") && !strings.Contains(route, "/sources") {
-		return wippidu.KindExport, wippidu.KindExport
+		return wippidu.KindExport, string(wippidu.KindExport)
 	}
 	if route == "/admin/data/preview" || (facts != nil && facts.options["preview"] == true) {
 		return wippidu.KindImport, "preview"
 	}
-	return wippidu.KindImport, wippidu.KindImport
+	return wippidu.KindImport, string(wippidu.KindImport)
 }
 
 // download streams a finished export from storage.

@@ -39,8 +39,8 @@ func TestEveryHistoryRowHasAPage(t *testing.T) {
 	// went wrong), and whether River still has its job.
 	type row struct {
 		id      int64
-		kind    string
-		status  string
+		kind    wippidu.Kind
+		status  audit.Status
 		says    string
 		noRiver bool
 	}
@@ -84,7 +84,7 @@ func TestEveryHistoryRowHasAPage(t *testing.T) {
 	rows = append(rows, row{refused, wippidu.KindImport, audit.StatusRefused,
 		"The import was refused; nothing was stored or run. " + wippidu.ErrHostMismatch.Message, true})
 
-	for _, kind := range []string{wippidu.KindImport, wippidu.KindExport} {
+	for _, kind := range []wippidu.Kind{wippidu.KindImport, wippidu.KindExport} {
 		id, _, err := audit.RecordSkip(ctx, e.pool, audit.Skip{Kind: kind, Status: audit.StatusSkipped, Outcome: "nothing_new",
 			Reason: "No export newer than the last one imported."})
 		if err != nil {

@@ -85,7 +85,7 @@ func TestOneJobNumberAndOneFormat(t *testing.T) {
 	if m := regexp.MustCompile(`\d (MB|KB|GB)\b`).FindString(page); m != "" {
 		t.Errorf("a size in decimal units: %q", m)
 	}
-	if strings.Contains(page, wippidu.PhaseForeignKeys) {
+	if strings.Contains(page, string(wippidu.PhaseForeignKeys)) {
 		t.Error("a raw phase name on the page")
 	}
 }

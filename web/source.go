@@ -141,7 +141,7 @@ func (s *Server) readSourceForm(c *gin.Context) (string, jobs.ImportGate, error)
 	key := strings.TrimSpace(fields["source_key"])
 	gate := importGate(c, fields)
 	facts := &refusalFacts{options: map[string]any{"confirm_host": gate.ConfirmHost, "anonymizers_off": gate.AnonymizersOff,
-		"risk_acknowledged": gate.RiskAck != "", "source": "production storage", "preview": formBool(fields["preview"])}}
+		"risk_acknowledged": gate.RiskAck != "", "source": jobs.SourceProduction.Label(), "preview": formBool(fields["preview"])}}
 	if key != "" {
 		facts.fileName = uploadFileName(path.Base(key))
 	}

@@ -373,7 +373,7 @@ func TestRefusalsAreAudited(t *testing.T) {
 			t.Errorf("refusal %d: %+v, want %q by %s from 127.0.0.1, nothing stored", i, r, want[i], adminEmail)
 		}
 	}
-	if got[len(got)-1].kind != wippidu.KindExport || got[0].kind != wippidu.KindImport {
+	if got[len(got)-1].kind != string(wippidu.KindExport) || got[0].kind != string(wippidu.KindImport) {
 		t.Errorf("kinds: %+v", got)
 	}
 	page, err := c.Page(ctx, "/admin/data")

@@ -74,8 +74,8 @@ func endAttempt(ctx context.Context, deps *Deps, e attemptEnd) error {
 	if aerr := audit.End(bg, deps.Pool, e.auditID, status, err); aerr != nil {
 		e.log.ErrorContext(bg, "record failure", slog.Any("error", aerr))
 	}
-	jobs.CountAttempt(e.job.Kind, status)
-	e.log.ErrorContext(bg, e.job.Kind+" attempt failed", slog.Any("error", err), slog.String("audit_status", status), slog.Bool("permanent", permanent))
+	jobs.CountAttempt(wippidu.Kind(e.job.Kind), status)
+	e.log.ErrorContext(bg, e.job.Kind+" attempt failed", slog.Any("error", err), slog.String("audit_status", string(status)), slog.Bool("permanent", permanent))
 	if permanent {
 		return river.JobCancel(err)
 	}

@@ -33,7 +33,7 @@ func TestHousekeepingDeletesWhatIsNoLongerNeeded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	addAudit := func(key, status string, finished ...time.Duration) {
+	addAudit := func(key string, status audit.Status, finished ...time.Duration) {
 		t.Helper()
 		var at *time.Time
 		if len(finished) > 0 {

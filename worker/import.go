@@ -205,7 +205,7 @@ func (w *ImportWorker) previewed(ctx context.Context, rep *reporter, log *slog.L
 }
 
 // store is the storage an import's dump is in.
-func (w *ImportWorker) store(source string) (storage.Storage, error) {
+func (w *ImportWorker) store(source jobs.Source) (storage.Storage, error) {
 	switch source {
 	case jobs.SourceUploads:
 		return w.deps.Storage, nil

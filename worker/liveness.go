@@ -66,7 +66,7 @@ func (w *LivenessWorker) Work(ctx context.Context, _ *river.Job[jobs.LivenessArg
 // RescueLostJobs hands back every running export or import older than grace whose
 // named session is gone, and returns how many it rescued.
 func RescueLostJobs(ctx context.Context, deps *Deps, grace time.Duration) (int, error) {
-	rows, err := deps.Pool.Query(ctx, runningJobsSQL, grace.String(), []string{wippidu.KindExport, wippidu.KindImport}, sessionPrefix)
+	rows, err := deps.Pool.Query(ctx, runningJobsSQL, grace.String(), []string{string(wippidu.KindExport), string(wippidu.KindImport)}, sessionPrefix)
 	if err != nil {
 		return 0, fmt.Errorf("find lost jobs: %w", err)
 	}

@@ -55,10 +55,10 @@ func submitter(ctx context.Context, deps *Deps) *jobs.Submitter {
 
 // ranSchedule is how one scheduled run ended.
 type ranSchedule struct {
-	kind     string // the job kind the schedule starts
-	outcome  string // jobs.Outcome…
-	reason   string // why nothing was started; empty when something was
-	fileName string // the export looked at, when there was one
+	kind     wippidu.Kind // the job kind the schedule starts
+	outcome  string       // jobs.Outcome…
+	reason   string       // why nothing was started; empty when something was
+	fileName string       // the export looked at, when there was one
 }
 
 // record counts the run in the metric and, unless it started something (whose
@@ -74,7 +74,7 @@ func record(ctx context.Context, deps *Deps, r ranSchedule) error {
 	}
 	id, times, err := audit.RecordSkip(context.WithoutCancel(ctx), deps.Pool, audit.Skip{Kind: r.kind, Status: status,
 		Outcome: r.outcome, FileName: r.fileName, Reason: r.reason})
-	deps.Logger.Log(ctx, level, "scheduled "+r.kind+" "+strings.ReplaceAll(r.outcome, "_", " "),
+	deps.Logger.Log(ctx, level, "scheduled "+string(r.kind)+" "+strings.ReplaceAll(r.outcome, "_", " "),
 		slog.String("reason", r.reason), slog.Int64("audit_id", id), slog.Int("times", times))
 	return err
 }

@@ -249,10 +249,10 @@ func waitSkip(t *testing.T, pool *pgxpool.Pool, kind, reason string, times int) 
 }
 
 // waitScheduledImport waits until the scheduled import of key has status.
-func waitScheduledImport(t *testing.T, pool *pgxpool.Pool, key, status string) audit.Record {
+func waitScheduledImport(t *testing.T, pool *pgxpool.Pool, key string, status audit.Status) audit.Record {
 	t.Helper()
 	var out audit.Record
-	poll.Until(t, "the scheduled import of "+key+" to be "+status, 30*time.Second, func() bool {
+	poll.Until(t, "the scheduled import of "+key+" to be "+string(status), 30*time.Second, func() bool {
 		r := scheduledRows(t, pool, fmt.Sprintf("kind = 'import' AND object_key = '%s' AND status = '%s'", key, status))
 		if len(r) > 0 {
 			out = r[0]

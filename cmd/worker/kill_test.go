@@ -287,7 +287,7 @@ func TestWorkerKilledJustBeforeCommit(t *testing.T) {
 	auditLock.release(t)
 	p.waitSessionGone(t)
 	p.assertUnchanged(t)
-	if status := str(t, p.staging.pool, fmt.Sprintf("SELECT status FROM import_export_audits WHERE id = %d", p.auditID)); status != audit.StatusRunning {
+	if status := str(t, p.staging.pool, fmt.Sprintf("SELECT status FROM import_export_audits WHERE id = %d", p.auditID)); status != string(audit.StatusRunning) {
 		t.Errorf("audit after the kill: got %s, want running (the succeeded update was rolled back)", status)
 	}
 	p.rescue(t, 2, "worker lost")
@@ -323,7 +323,7 @@ func TestWorkerDrainsThenCancelsOnSIGTERM(t *testing.T) {
 	if (state != "retryable" && state != "available") || attempt > 1 {
 		t.Fatalf("job after SIGTERM: state %s attempt %d, want retryable or available", state, attempt)
 	}
-	if status := str(t, p.staging.pool, fmt.Sprintf("SELECT status FROM import_export_audits WHERE id = %d", p.auditID)); status != audit.StatusQueued {
+	if status := str(t, p.staging.pool, fmt.Sprintf("SELECT status FROM import_export_audits WHERE id = %d", p.auditID)); status != string(audit.StatusQueued) {
 		t.Errorf("audit after SIGTERM: got %s, want queued", status)
 	}
 	p.rescue(t, attempt+1, "")
