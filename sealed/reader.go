@@ -57,36 +57,18 @@ func (d *Decrypter) Unwrap(src io.Reader) (io.Reader, error) {
 	if d == nil {
 		return nil, wippidu.ErrDumpEncrypted
 	}
-	t := &trackedReader{r: src}
+	t := &wippidu.CountingReader{R: src}
 	r, err := age.Decrypt(t, d.ids...)
 	var noMatch *age.NoIdentityMatchError
 	switch {
 	case err == nil:
 		return &plainReader{r: r, src: t}, nil
-	case t.err != nil:
-		return nil, fmt.Errorf("read encrypted dump: %w", t.err)
+	case t.Err != nil:
+		return nil, fmt.Errorf("read encrypted dump: %w", t.Err)
 	case errors.As(err, &noMatch):
 		return nil, wippidu.ErrWrongIdentity
 	}
 	return nil, wippidu.DumpDamaged("its age header is not valid (" + err.Error() + ")")
-}
-
-// trackedReader counts the encrypted bytes read and keeps the source's own read
-// error, so that the plain reader can tell a failing storage (retry) from a
-// damaged file (refuse).
-type trackedReader struct {
-	r   io.Reader
-	n   int64
-	err error
-}
-
-func (t *trackedReader) Read(p []byte) (int, error) {
-	n, err := t.r.Read(p)
-	t.n += int64(n)
-	if err != nil && !errors.Is(err, io.EOF) {
-		t.err = err
-	}
-	return n, err
 }
 
 // plainReader is the decrypted dump. age's stream reader says "failed to decrypt
@@ -94,7 +76,7 @@ func (t *trackedReader) Read(p []byte) (int, error) {
 // import's admin is told what that means for them.
 type plainReader struct {
 	r   io.Reader
-	src *trackedReader
+	src *wippidu.CountingReader
 	err error
 }
 
@@ -106,12 +88,12 @@ func (p *plainReader) Read(b []byte) (int, error) {
 	switch {
 	case err == nil, errors.Is(err, io.EOF):
 		return n, err
-	case p.src.err != nil:
+	case p.src.Err != nil:
 		return n, err // the source's own error, passed through by age
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		p.err = wippidu.DumpDamaged(fmt.Sprintf("it ends early, after %d bytes, without age's last chunk", p.src.n))
+		p.err = wippidu.DumpDamaged(fmt.Sprintf("it ends early, after %d bytes, without age's last chunk", p.src.N))
 	default:
-		p.err = wippidu.DumpDamaged(fmt.Sprintf("its data fails to authenticate before byte %d of the file", p.src.n))
+		p.err = wippidu.DumpDamaged(fmt.Sprintf("its data fails to authenticate before byte %d of the file", p.src.N))
 	}
 	return n, p.err
 }

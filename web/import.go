@@ -140,7 +140,8 @@ func (s *Server) importFile(c *gin.Context, fields map[string]string, part *mult
 		return
 	}
 	key := jobs.NewImportKey()
-	body := &limitedReader{r: io.MultiReader(bytes.NewReader(prefix), part), limit: limit}
+	// Past the limit, storing stops and keeps nothing.
+	body := &wippidu.CountingReader{R: io.MultiReader(bytes.NewReader(prefix), part), Limit: limit, OverLimit: errTooLarge(limit)}
 	size, err := s.store.Put(ctx, key, body)
 	if err != nil {
 		s.discard(c, key)

@@ -1,29 +1,11 @@
 package web
 
 import (
-	"io"
 	"path"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 )
-
-// limitedReader fails with errTooLarge once more than limit bytes were read, so
-// that storage.Put aborts and leaves no partial object behind.
-type limitedReader struct {
-	r     io.Reader
-	limit int64
-	n     int64
-}
-
-func (l *limitedReader) Read(p []byte) (int, error) {
-	n, err := l.r.Read(p)
-	l.n += int64(n)
-	if l.n > l.limit {
-		return 0, errTooLarge(l.limit)
-	}
-	return n, err
-}
 
 // maxFileNameBytes bounds the file name an upload is recorded under.
 const maxFileNameBytes = 255
