@@ -16,6 +16,7 @@
 package browse
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -86,27 +87,13 @@ func New(cfg Config) (*Reader, error) {
 	if cfg.Policy == nil {
 		cfg.Policy = defaultPolicy()
 	}
-	if cfg.PageRows <= 0 {
-		cfg.PageRows = DefaultPageRows
-	}
-	if cfg.MaxPage <= 0 {
-		cfg.MaxPage = DefaultMaxPage
-	}
-	if cfg.ExactCountLimit <= 0 {
-		cfg.ExactCountLimit = DefaultExactCountLimit
-	}
-	if cfg.MaxValueRunes <= 0 {
-		cfg.MaxValueRunes = DefaultMaxValueRunes
-	}
-	if cfg.SniffBytes <= 0 {
-		cfg.SniffBytes = DefaultSniffBytes
-	}
-	if cfg.StatementTimeout <= 0 {
-		cfg.StatementTimeout = DefaultStatementTimeout
-	}
-	if cfg.LockTimeout <= 0 {
-		cfg.LockTimeout = DefaultLockTimeout
-	}
+	cfg.PageRows = cmp.Or(cfg.PageRows, DefaultPageRows)
+	cfg.MaxPage = cmp.Or(cfg.MaxPage, DefaultMaxPage)
+	cfg.ExactCountLimit = cmp.Or(cfg.ExactCountLimit, DefaultExactCountLimit)
+	cfg.MaxValueRunes = cmp.Or(cfg.MaxValueRunes, DefaultMaxValueRunes)
+	cfg.SniffBytes = cmp.Or(cfg.SniffBytes, DefaultSniffBytes)
+	cfg.StatementTimeout = cmp.Or(cfg.StatementTimeout, DefaultStatementTimeout)
+	cfg.LockTimeout = cmp.Or(cfg.LockTimeout, DefaultLockTimeout)
 	return &Reader{cfg: cfg}, nil
 }
 

@@ -11,6 +11,7 @@
 package logins
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -32,7 +33,7 @@ const (
 	DefaultMax      = 5 * time.Minute
 )
 
-// Config sets the limits.
+// Config sets the limits; a zero field takes its default.
 type Config struct {
 	// Attempts is how many logins a network may try at once (DefaultAttempts);
 	// one more comes back every Per/Attempts.
@@ -60,21 +61,11 @@ type Limiter struct {
 
 // New returns a Limiter over db, filling in Config's defaults.
 func New(db DB, cfg Config) *Limiter {
-	if cfg.Attempts <= 0 {
-		cfg.Attempts = DefaultAttempts
-	}
-	if cfg.Per <= 0 {
-		cfg.Per = DefaultPer
-	}
-	if cfg.Free <= 0 {
-		cfg.Free = DefaultFree
-	}
-	if cfg.Base <= 0 {
-		cfg.Base = DefaultBase
-	}
-	if cfg.Max <= 0 {
-		cfg.Max = DefaultMax
-	}
+	cfg.Attempts = cmp.Or(cfg.Attempts, DefaultAttempts)
+	cfg.Per = cmp.Or(cfg.Per, DefaultPer)
+	cfg.Free = cmp.Or(cfg.Free, DefaultFree)
+	cfg.Base = cmp.Or(cfg.Base, DefaultBase)
+	cfg.Max = cmp.Or(cfg.Max, DefaultMax)
 	return &Limiter{db: db, cfg: cfg}
 }
 
