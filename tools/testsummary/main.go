@@ -70,6 +70,7 @@ type test struct {
 	pkg, name string
 	output    []string
 	result    string // pass, fail or skip
+	elapsed   float64
 }
 
 // pkg is what a run knows of one package.
@@ -143,7 +144,7 @@ func (r *run) add(e event) {
 	case "output":
 		t.output = append(t.output, e.Output)
 	case "pass", "fail", "skip":
-		t.result = e.Action
+		t.result, t.elapsed = e.Action, e.Elapsed
 		if !strings.Contains(t.name, "/") {
 			p.tests++
 		}

@@ -51,6 +51,7 @@ func TestSummary(t *testing.T) {
 		"failed:\n  dump TestRead\n  dump TestRead/empty\n",
 		"skipped:\n  storage TestS3: s3_test.go:20: versitygw not found; run make tools\n",
 		"slowest packages: dump 2s, storage 2s, audit 0s\n",
+		"slowest tests: storage TestFile 0s, storage TestS3 0s, dump TestRead 0s\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the summary lacks %q; got:\n%s", want, got)

@@ -53,6 +53,7 @@ func (r *run) summary(took time.Duration) {
 		fmt.Fprintf(r.w, "skipped:\n  %s\n", strings.Join(skipLines, "\n  "))
 	}
 	fmt.Fprintf(r.w, "slowest packages: %s\n", r.slowest(5))
+	fmt.Fprintf(r.w, "slowest tests: %s\n", r.slowestTests(8))
 }
 
 // reason is what a skipped test said when it skipped: its log lines, without
@@ -78,6 +79,23 @@ func (r *run) slowest(n int) string {
 	var out []string
 	for _, p := range ps[:min(n, len(ps))] {
 		out = append(out, fmt.Sprintf("%s %.0fs", short(p.name), p.elapsed))
+	}
+	return strings.Join(out, ", ")
+}
+
+// slowestTests names the n top-level tests that took longest: where a shorter
+// test run would start.
+func (r *run) slowestTests(n int) string {
+	var ts []*test
+	for _, t := range r.order {
+		if !strings.Contains(t.name, "/") && t.result != "" {
+			ts = append(ts, t)
+		}
+	}
+	sort.SliceStable(ts, func(i, j int) bool { return ts[i].elapsed > ts[j].elapsed })
+	var out []string
+	for _, t := range ts[:min(n, len(ts))] {
+		out = append(out, fmt.Sprintf("%s %s %.0fs", short(t.pkg), t.name, t.elapsed))
 	}
 	return strings.Join(out, ", ")
 }
