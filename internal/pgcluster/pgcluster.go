@@ -149,7 +149,54 @@ func (c *Cluster) BinDir() string { return c.bin }
 func (c *Cluster) Stop() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	return c.run(ctx, "pg_ctl", "-D", c.dataDir, "-m", "fast", "-w", "stop")
+	return c.stop(ctx)
+}
+
+// stop stops the server as `pg_ctl stop -m fast` does and returns once its
+// postmaster has exited: pg_ctl returns when the postmaster.pid file is gone,
+// which the postmaster removes a moment before it ends.
+func (c *Cluster) stop(ctx context.Context) error {
+	pid := postmasterPID(c.dataDir)
+	if err := c.run(ctx, "pg_ctl", "-D", c.dataDir, "-m", "fast", "-w", "stop"); err != nil {
+		return err
+	}
+	for pid > 0 && running(pid) {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the postmaster (pid %d) still runs after pg_ctl stop: %w", pid, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// postmasterPID reads the postmaster's process id from the first line of
+// postmaster.pid, or returns 0.
+func postmasterPID(dataDir string) int {
+	b, err := os.ReadFile(filepath.Join(dataDir, "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	pid, _ := strconv.Atoi(strings.TrimSpace(first))
+	return pid
+}
+
+// running reports whether process pid exists and has not exited (a zombie
+// waiting for its parent has).
+func running(pid int) bool {
+	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return !os.IsNotExist(err)
+	}
+	// The state follows the command name, which is in parentheses.
+	if i := strings.LastIndexByte(string(stat), ')'); i >= 0 && i+2 < len(stat) {
+		return stat[i+2] != 'Z'
+	}
+	return true
 }
 
 // Restart restarts the server as `pg_ctl restart -m fast` does (open sessions are
@@ -252,5 +299,5 @@ func StopDir(ctx context.Context, dir string) error {
 	if _, err := os.Stat(filepath.Join(c.dataDir, "postmaster.pid")); err != nil {
 		return nil // not running
 	}
-	return c.run(ctx, "pg_ctl", "-D", c.dataDir, "-m", "fast", "-w", "stop")
+	return c.stop(ctx)
 }
