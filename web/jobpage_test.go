@@ -7,11 +7,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/riverqueue/river"
 
 	"github.com/wippidu/wippidu"
 	"github.com/wippidu/wippidu/audit"
+	"github.com/wippidu/wippidu/internal/poll"
 	"github.com/wippidu/wippidu/jobs"
 )
 
@@ -20,6 +22,7 @@ import (
 // skipped rows included, and carries River's job id beside it; the page of each
 // row (/admin/data?job=N) says what happened.
 func TestEveryHistoryRowHasAPage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{allowImport: true, work: true, fixture: true})
 	e.count(`SELECT setval('river_job_id_seq', 7000)`) // River's ids are never the history's
 	ctx := context.Background()
@@ -98,13 +101,14 @@ func TestEveryHistoryRowHasAPage(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	for _, r := range rows {
+	check := func(r row) {
+		t.Helper()
 		id := strconv.FormatInt(r.id, 10)
 		rec := b.get("/admin/data/jobs/"+id, true)
 		var st jobs.Status
 		if err := json.Unmarshal(rec.Body.Bytes(), &st); rec.Code != http.StatusOK || err != nil {
 			t.Errorf("%s #%s (%s): got %d %s", r.kind, id, r.status, rec.Code, rec.Body)
-			continue
+			return
 		}
 		wantJob := int64(0)
 		if !r.noRiver {
@@ -122,4 +126,31 @@ func TestEveryHistoryRowHasAPage(t *testing.T) {
 			t.Errorf("#%s (%s): the page does not say %q:\n%s", id, r.status, r.says, between(page, `id="job"`, "</section>"))
 		}
 	}
+	for _, r := range rows {
+		check(r)
+	}
+
+	// A running import: another transaction holds staging's messages against
+	// writes, so the import waits inside its attempt while its page is read.
+	lock, err := e.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback(ctx) //nolint:errcheck // rolled back below; this is for a failed test
+	if _, err := lock.Exec(ctx, `LOCK TABLE messages IN SHARE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	rec = b.postImport(b.defaultImport(file), true, nil)
+	var running jobs.Submitted
+	if err := json.Unmarshal(rec.Body.Bytes(), &running); err != nil || running.AuditID == 0 {
+		t.Fatalf("import: %d %s", rec.Code, rec.Body)
+	}
+	poll.Until(t, "the import to be running", time.Minute, func() bool {
+		return e.count(`SELECT count(*) FROM import_export_audits WHERE status = 'running' AND id = `+strconv.FormatInt(running.AuditID, 10)) == 1
+	})
+	check(row{running.AuditID, wippidu.KindImport, audit.StatusRunning, "", false})
+	if err := lock.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wait(running.AuditID)
 }

@@ -27,6 +27,7 @@ func run(args []string, getenv func(string) string, stdout, stderr *bytes.Buffer
 }
 
 func TestRun(t *testing.T) {
+	t.Parallel()
 	dbURL := pgtest.NewDB(t)
 	env := func(k string) string {
 		if k == "DATABASE_URL" {
@@ -56,6 +57,7 @@ func TestRun(t *testing.T) {
 // TestRunLogLevel: at LOG_LEVEL=warn a successful run logs nothing (make demo's
 // output stays quiet); the summary still goes to stdout.
 func TestRunLogLevel(t *testing.T) {
+	t.Parallel()
 	dbURL := pgtest.NewDB(t)
 	env := func(k string) string {
 		return map[string]string{"DATABASE_URL": dbURL, "LOG_LEVEL": "warn"}[k]
@@ -73,6 +75,7 @@ func TestRunLogLevel(t *testing.T) {
 }
 
 func TestRunUsageErrors(t *testing.T) {
+	t.Parallel()
 	noEnv := func(string) string { return "" }
 	db := func(url string) func(string) string {
 		return func(k string) string { return map[string]string{"DATABASE_URL": url}[k] }
@@ -108,6 +111,7 @@ func TestRunUsageErrors(t *testing.T) {
 
 // TestRunRefusesAnUnmigratedDatabase: the error names the fix.
 func TestRunRefusesAnUnmigratedDatabase(t *testing.T) {
+	t.Parallel()
 	url := pgtest.NewEmptyDB(t)
 	var stdout, stderr bytes.Buffer
 	err := run([]string{"--users", "5"}, func(k string) string { return map[string]string{"DATABASE_URL": url}[k] }, &stdout, &stderr)
@@ -119,8 +123,10 @@ func TestRunRefusesAnUnmigratedDatabase(t *testing.T) {
 // TestHelpNeverActs: demodata --help, -h and help print the help and exit 0
 // without settings, and with a database leave it as it was.
 func TestHelpNeverActs(t *testing.T) {
+	t.Parallel()
 	url := pgtest.NewDB(t)
-	for _, vars := range []map[string]string{{}, {"DATABASE_URL": url}} {
+	// No settings, a database that does not answer, and a real one that must stay as it was.
+	for _, vars := range []map[string]string{{}, {"DATABASE_URL": "postgres://wippidu@127.0.0.1:1/nowhere"}, {"DATABASE_URL": url}} {
 		clitest.CheckHelp(t, newRoot, vars)
 	}
 	if n := pgtest.Strings(t, pgtest.NewPool(t, url), "SELECT count(*)::text FROM users"); n[0] != "0" {
@@ -130,5 +136,6 @@ func TestHelpNeverActs(t *testing.T) {
 
 // TestReadmeCommandBlock: the README's demodata command is the help's synopsis.
 func TestReadmeCommandBlock(t *testing.T) {
+	t.Parallel()
 	clitest.CheckReadme(t, "demodata", cli.Synopsis(newRoot(cli.Env{})))
 }

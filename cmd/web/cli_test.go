@@ -27,9 +27,11 @@ func freeAddr(t *testing.T) string {
 // and exit 0, without settings or with every setting a start needs: the web tier
 // neither listens nor touches the database.
 func TestHelpNeverActs(t *testing.T) {
+	t.Parallel()
 	empty, addr := pgtest.NewEmptyDB(t), freeAddr(t)
 	for _, vars := range []map[string]string{
 		{},
+		{"DATABASE_URL": "postgres://wippidu@127.0.0.1:1/nowhere", "LISTEN_ADDR": addr, "SESSION_SECRET": strings.Repeat("s", 32), "STORAGE_URL": "file://" + t.TempDir()},
 		{"DATABASE_URL": empty, "LISTEN_ADDR": addr, "SESSION_SECRET": strings.Repeat("s", 32), "STORAGE_URL": "file://" + t.TempDir()},
 	} {
 		clitest.CheckHelp(t, newRoot, vars)
@@ -48,6 +50,7 @@ func TestHelpNeverActs(t *testing.T) {
 // TestStartFailsFast: the web tier does not start on a database it cannot reach
 // or that is not migrated, nor with arguments, and says which and what to do.
 func TestStartFailsFast(t *testing.T) {
+	t.Parallel()
 	vars := func(db string) map[string]string {
 		return map[string]string{"DATABASE_URL": db, "LISTEN_ADDR": freeAddr(t), "SESSION_SECRET": strings.Repeat("s", 32),
 			"STORAGE_URL": "file://" + t.TempDir()}
@@ -81,5 +84,6 @@ func TestStartFailsFast(t *testing.T) {
 
 // TestReadmeCommandBlock: the README's web command is the help's synopsis.
 func TestReadmeCommandBlock(t *testing.T) {
+	t.Parallel()
 	clitest.CheckReadme(t, "web", cli.Synopsis(newRoot(cli.Env{})))
 }
