@@ -8,15 +8,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/wippidu/wippidu"
 	"github.com/wippidu/wippidu/internal/testdb"
 	"github.com/wippidu/wippidu/jobs"
+	"github.com/wippidu/wippidu/transfer"
 	"github.com/wippidu/wippidu/worker"
 )
 
 func TestTwentySubmissionsAtOnceEnqueueOneImport(t *testing.T) {
+	t.Parallel()
 	staging := newInstance(t, instanceOpts{allowImport: true})
 	if err := staging.client.Stop(context.Background()); err != nil {
 		t.Fatal(err)
@@ -51,6 +55,7 @@ func TestTwentySubmissionsAtOnceEnqueueOneImport(t *testing.T) {
 }
 
 func TestTwoWorkersNeverRunTwoImportsAtOnce(t *testing.T) {
+	t.Parallel()
 	prod := newInstance(t, instanceOpts{})
 	testdb.Fixture(t, prod.pool)
 	testdb.BulkMessages(t, prod.pool, 30000)
@@ -93,6 +98,9 @@ func TestTwoWorkersNeverRunTwoImportsAtOnce(t *testing.T) {
 		}
 		ids = append(ids, id)
 	}
+	// Who holds the import lock, sampled while the jobs run: the start of each
+	// holder's transaction is when that import began (it takes the lock first).
+	holders := watchImportLock(t, staging.pool)
 	type span struct{ start, end time.Time }
 	var spans []span
 	for _, id := range ids {
@@ -100,14 +108,24 @@ func TestTwoWorkersNeverRunTwoImportsAtOnce(t *testing.T) {
 		if !st.Succeeded {
 			t.Fatalf("job %d: %s %s", id, st.State, st.Error)
 		}
-		var start, end time.Time
-		// started_at is when the successful attempt's import began loading; the
-		// audit's finished_at is written by the import's own transaction.
-		if err := staging.pool.QueryRow(ctx, `SELECT a.finished_at, (SELECT max(x.at) FROM (SELECT attempted_at AS at FROM river_job WHERE id = $1) x)
-			FROM import_export_audits a WHERE a.river_job_id = $1`, id).Scan(&end, &start); err != nil {
+		// The audit's finished_at is written by the import's own transaction.
+		var end time.Time
+		if err := staging.pool.QueryRow(ctx, `SELECT finished_at FROM import_export_audits WHERE river_job_id = $1`, id).Scan(&end); err != nil {
 			t.Fatal(err)
 		}
-		spans = append(spans, span{start, end})
+		spans = append(spans, span{end: end})
+	}
+	starts := holders()
+	if len(starts) != 2 {
+		t.Fatalf("import transactions seen holding the lock: %v, want 2; spans %v", starts, spans)
+	}
+	// Each import's transaction is the last one to begin before it finished.
+	for i := range spans {
+		for _, s := range starts {
+			if s.Before(spans[i].end) && s.After(spans[i].start) {
+				spans[i].start = s
+			}
+		}
 	}
 	var snoozed int
 	if err := staging.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE id = ANY($1) AND (metadata->>'snoozes')::int > 0`, ids).Scan(&snoozed); err != nil {
@@ -125,4 +143,42 @@ func TestTwoWorkersNeverRunTwoImportsAtOnce(t *testing.T) {
 			t.Errorf("job %d: %s", id, j.State)
 		}
 	}
+}
+
+// watchImportLock samples, every 10 ms until the test ends or the returned
+// function is called, which transactions hold the import's advisory lock, and
+// returns the distinct starts of those transactions.
+func watchImportLock(t *testing.T, pool *pgxpool.Pool) func() []time.Time {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	seen := map[time.Time]bool{}
+	key := transfer.ImportLockKey
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			var start time.Time
+			err := pool.QueryRow(ctx, `SELECT a.xact_start FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+				WHERE l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+				AND l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 1`,
+				uint32(key>>32), uint32(key)).Scan(&start)
+			if err == nil {
+				seen[start] = true
+			} else if ctx.Err() == nil && !errors.Is(err, pgx.ErrNoRows) {
+				t.Logf("sampling the import lock: %v", err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	stop := func() []time.Time {
+		cancel()
+		<-done
+		var starts []time.Time
+		for s := range seen {
+			starts = append(starts, s)
+		}
+		return starts
+	}
+	t.Cleanup(func() { cancel(); <-done })
+	return stop
 }
