@@ -6,6 +6,7 @@ import (
 )
 
 func TestFormatCount(t *testing.T) {
+	t.Parallel()
 	for n, want := range map[int64]string{
 		0: "0", 7: "7", 999: "999", 1000: "1,000", 49109: "49,109", 184220: "184,220",
 		3_000_000_007: "3,000,000,007", -1234567: "-1,234,567", math.MinInt64: "-9,223,372,036,854,775,808",
@@ -17,6 +18,7 @@ func TestFormatCount(t *testing.T) {
 }
 
 func TestFormatBytes(t *testing.T) {
+	t.Parallel()
 	for n, want := range map[int64]string{
 		0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 90_500_000: "86.3 MiB",
 		3 << 30: "3.0 GiB", 5 << 40: "5.0 TiB", -2048: "-2.0 KiB",
@@ -28,6 +30,7 @@ func TestFormatBytes(t *testing.T) {
 }
 
 func TestPhaseLabelsNameEveryPhase(t *testing.T) {
+	t.Parallel()
 	for _, p := range []Phase{PhaseExporting, PhaseReading, PhasePeople, PhasePreparing, PhaseLoading,
 		PhaseForeignKeys, PhaseSequences, PhaseLeakCheck, PhaseCommitting, PhaseSampling, PhaseRecording, PhaseDone} {
 		if got := PhaseLabel(p); got == string(p) || got == "" {
@@ -43,6 +46,7 @@ func TestPhaseLabelsNameEveryPhase(t *testing.T) {
 // goes back, moves with rows while few bytes are read (many small rows first, a
 // table of large attachments last), and keeps moving through the foreign keys.
 func TestPercentMovesWithTheWork(t *testing.T) {
+	t.Parallel()
 	const bytesTotal, rowsTotal = 1000, 500_000
 	steps := []Progress{
 		{Phase: PhaseReading},

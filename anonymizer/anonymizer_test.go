@@ -10,6 +10,7 @@ import (
 )
 
 func TestDefaultPolicyCoversTheSeedsColumns(t *testing.T) {
+	t.Parallel()
 	p := DefaultPolicy()
 	covered := map[string]string{}
 	for _, r := range p.Rules {
@@ -30,6 +31,7 @@ func TestDefaultPolicyCoversTheSeedsColumns(t *testing.T) {
 }
 
 func TestParsePolicyRefusesMistakes(t *testing.T) {
+	t.Parallel()
 	tests := map[string]string{
 		"emails users.email":               "got 2 fields",
 		"mails users.email staging_email":  `unknown anonymizer "mails"`,
@@ -51,6 +53,7 @@ func TestParsePolicyRefusesMistakes(t *testing.T) {
 }
 
 func TestOptOutNeedsTheExactRiskText(t *testing.T) {
+	t.Parallel()
 	if err := CheckOptOut(nil, ""); err != nil {
 		t.Errorf("all on: %v", err)
 	}
@@ -71,6 +74,7 @@ func TestOptOutNeedsTheExactRiskText(t *testing.T) {
 }
 
 func TestNamesAreGermanDeterministicAndSalted(t *testing.T) {
+	t.Parallel()
 	a, err := New(DefaultPolicy(), []string{Passwords}, testsalt.Salt)
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 // is the same whatever day of that school year the real date is: nothing of the
 // real date but its cohort can be read back from it, even with the salt.
 func TestBirthDatesComeFromTheIDAndTheCohortAlone(t *testing.T) {
+	t.Parallel()
 	a, _ := New(DefaultPolicy(), []string{Passwords}, testsalt.Salt)
 	again, _ := New(DefaultPolicy(), []string{Passwords}, testsalt.Salt)
 	other, _ := New(DefaultPolicy(), []string{Passwords}, testsalt.Other)

@@ -11,6 +11,7 @@ import (
 // written by whoever wrote its message; text arrays and JSON count their strings,
 // keys and long integers.
 func TestCensusCountsWriters(t *testing.T) {
+	t.Parallel()
 	tables := map[string]*CensusTable{}
 	for _, ct := range DefaultPolicy().CensusTables(school()) {
 		tables[ct.Table] = ct

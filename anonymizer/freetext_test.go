@@ -14,6 +14,7 @@ import (
 // birth date in the same spelling; common words, short numbers and ordinary dates
 // stay. One import gives the same token the same fake.
 func TestRareTokensGetFakesOfTheirKind(t *testing.T) {
+	t.Parallel()
 	users := append(testUsers[:3:3], testUser{id: 10, email: "b.krause@example.org", first: "Bernd", last: "Krause"})
 	a := newImport(t, nil, users, testStudents)
 	allow(t, a, schoolWords...)
@@ -82,6 +83,7 @@ func TestRareTokensGetFakesOfTheirKind(t *testing.T) {
 // number that could be a phone number or a birth date is treated like digits in
 // text, staying a number.
 func TestJSONKeysAndNumbersAreFreeTextToo(t *testing.T) {
+	t.Parallel()
 	a := newImport(t, nil, testUsers, testStudents)
 	allow(t, a, schoolWords...)
 	allow(t, a, append(schoolWords, "theme dark version big")...)

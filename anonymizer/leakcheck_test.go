@@ -26,6 +26,7 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 // time the leak check finds what came through, the import fails naming it, and
 // staging is unchanged.
 func TestLeakCheckRefusesWhatAFlawedAnonymizerLetsThrough(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	dst := pgtest.NewPool(t, pgtest.NewDB(t))

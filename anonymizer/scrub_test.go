@@ -172,6 +172,7 @@ func scrub(t *testing.T, a *Anonymizer, table, column string, row Row, text stri
 }
 
 func TestFreeTextGetsEachPersonsOwnFakeName(t *testing.T) {
+	t.Parallel()
 	a := newImport(t, nil, testUsers, testStudents)
 	allow(t, a, schoolWords...)
 	lotte21, _ := fakeOf(a, "students", 21)
@@ -232,6 +233,7 @@ func TestFreeTextGetsEachPersonsOwnFakeName(t *testing.T) {
 // keeps a value of its reason's shape, and replaces anything else, or a value
 // that names one of the dump's people.
 func TestStructuredColumnsKeepOnlyTheirShape(t *testing.T) {
+	t.Parallel()
 	// "Admin" is a last name here; users.role says admin and must stay admin.
 	users := append(testUsers[:1:1], testUser{id: 1, email: "a@b.de", first: "Ada", last: "Admin"},
 		testUser{id: 2, email: "j@b.de", first: "Jördis", last: "Weißenböck"})
@@ -270,6 +272,7 @@ func TestStructuredColumnsKeepOnlyTheirShape(t *testing.T) {
 }
 
 func TestArraysAndJSONAreScrubbedInside(t *testing.T) {
+	t.Parallel()
 	a := newImport(t, nil, testUsers, testStudents)
 	allow(t, a, schoolWords...)
 	row := Row{ID: []byte("100"), Refs: []Ref{{People: 0, ID: 8}}}
@@ -313,6 +316,7 @@ func (a *Anonymizer) plan(t *testing.T, table, column string) *Column {
 }
 
 func TestSwitchedOffReplacementsStayAndAreFound(t *testing.T) {
+	t.Parallel()
 	a := newImport(t, []string{Names, Emails}, testUsers, testStudents)
 	text := "Kunigunde Unverwechselbar <kunigunde.unverwechselbar@example.org>, +49 170 5550001"
 	got := scrub(t, a, "messages", "subject", Row{ID: []byte("1")}, text)
@@ -330,6 +334,7 @@ func TestSwitchedOffReplacementsStayAndAreFound(t *testing.T) {
 }
 
 func TestLeakCheckIgnoresFakeNamesAndFindsCopies(t *testing.T) {
+	t.Parallel()
 	body := "Liebe Eltern, morgen fällt der Unterricht in der 3a aus, weil"
 	// Passwords switched off: a production hash loaded as it is, is found.
 	a := newImport(t, []string{Passwords}, testUsers, testStudents)

@@ -56,6 +56,7 @@ func column(t *testing.T, p *browse.TablePage, name string) (browse.Column, []br
 }
 
 func TestReadShowsValuesAsPeopleSeeThem(t *testing.T) {
+	t.Parallel()
 	r, pool := fixtureReader(t, browse.Config{})
 	long := strings.Repeat("ä", 300)
 	if _, err := pool.Exec(context.Background(), `UPDATE messages SET body = $1 WHERE id = 2`, long); err != nil {
@@ -108,6 +109,7 @@ func TestReadShowsValuesAsPeopleSeeThem(t *testing.T) {
 }
 
 func TestReadCountsExactlyOnlyUpToTheLimit(t *testing.T) {
+	t.Parallel()
 	r, pool := fixtureReader(t, browse.Config{ExactCountLimit: 10})
 	testdb.BulkMessages(t, pool, 200)
 	counts := func() map[string]browse.Count {
@@ -133,6 +135,7 @@ func TestReadCountsExactlyOnlyUpToTheLimit(t *testing.T) {
 }
 
 func TestReadShowsOnlyAppTables(t *testing.T) {
+	t.Parallel()
 	r, _ := fixtureReader(t, browse.Config{})
 	var names []string
 	for _, s := range read(t, r, browse.Query{}).Tables {
@@ -158,6 +161,7 @@ func TestReadShowsOnlyAppTables(t *testing.T) {
 }
 
 func TestReadPages(t *testing.T) {
+	t.Parallel()
 	r, _ := fixtureReader(t, browse.Config{PageRows: 2, MaxPage: 4})
 	tests := []struct {
 		page       int
@@ -190,6 +194,7 @@ func TestReadPages(t *testing.T) {
 }
 
 func TestReadMarksWhatTheImportDid(t *testing.T) {
+	t.Parallel()
 	r, _ := fixtureReader(t, browse.Config{})
 	v := read(t, r, browse.Query{Table: "users",
 		Unscrubbed:         []wippidu.UnscrubbedColumn{{Column: "users.first_name", Why: "names switched off"}},
@@ -224,6 +229,7 @@ func TestReadMarksWhatTheImportDid(t *testing.T) {
 // TestReadGivesUpWhileAnImportHoldsTheTables: an import holds every app table
 // locked until it commits; the reader says so instead of waiting.
 func TestReadGivesUpWhileAnImportHoldsTheTables(t *testing.T) {
+	t.Parallel()
 	r, pool := fixtureReader(t, browse.Config{LockTimeout: 200 * time.Millisecond})
 	ctx := context.Background()
 	tx, err := pool.Begin(ctx)

@@ -39,6 +39,7 @@ func toy(ran *[]string) func(cli.Env) *cobra.Command {
 }
 
 func TestExecuteExitCodes(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		args         []string
 		code         int
@@ -73,6 +74,7 @@ func TestExecuteExitCodes(t *testing.T) {
 }
 
 func TestSynopsis(t *testing.T) {
+	t.Parallel()
 	var ran []string
 	got := cli.Synopsis(toy(&ran)(cli.Env{}))
 	want := `toy fail                            # fail
@@ -88,6 +90,7 @@ toy group b                         # B
 }
 
 func TestCompleteList(t *testing.T) {
+	t.Parallel()
 	complete := cli.CompleteList("emails", "names", "contacts")
 	for _, tc := range []struct {
 		typed string

@@ -15,6 +15,7 @@ import (
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 func TestParseDefaults(t *testing.T) {
+	t.Parallel()
 	c, err := Parse(env(map[string]string{"DATABASE_URL": "postgres://x/y"}))
 	if err != nil {
 		t.Fatal(err)
@@ -26,6 +27,7 @@ func TestParseDefaults(t *testing.T) {
 }
 
 func TestParseFailsFast(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		env  map[string]string
@@ -58,6 +60,7 @@ func TestParseFailsFast(t *testing.T) {
 // stop an import-enabled instance at start, with a message that says what to set
 // and never quotes the salt.
 func TestKnownAndShortSaltsAreRefused(t *testing.T) {
+	t.Parallel()
 	staging := func(salt string) func(string) string {
 		return env(map[string]string{"DATABASE_URL": "x", "APP_ALLOW_PROD_IMPORT": "true", "APP_HOSTNAME": "h", "ANONYMIZER_SALT": salt})
 	}
@@ -91,6 +94,7 @@ func TestKnownAndShortSaltsAreRefused(t *testing.T) {
 }
 
 func TestParseEncryptionKeys(t *testing.T) {
+	t.Parallel()
 	// The key pair of age's documentation.
 	const public, secret = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p", "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX"
 	c, err := Parse(env(map[string]string{"DATABASE_URL": "x", "EXPORT_RECIPIENTS": public + ", " + public, "IMPORT_IDENTITY": secret}))
@@ -107,6 +111,7 @@ func TestParseEncryptionKeys(t *testing.T) {
 }
 
 func TestParseLogLevel(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		value string
 		want  slog.Level
@@ -133,6 +138,7 @@ func TestParseLogLevel(t *testing.T) {
 }
 
 func TestHostMatches(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		typed, actual string
 		want          bool
@@ -158,6 +164,7 @@ var update = flag.Bool("update", false, "rewrite the README's configuration tabl
 // TestReadmeDocumentsEveryVariable holds the README's configuration table to Vars:
 // the defaults and meanings are written once, in Vars. -update rewrites it.
 func TestReadmeDocumentsEveryVariable(t *testing.T) {
+	t.Parallel()
 	const path = "../README.md"
 	const begin, end = "<!-- generated from config.Vars", "<!-- end of config.Vars -->"
 	readme, err := os.ReadFile(path)
@@ -187,6 +194,7 @@ func TestReadmeDocumentsEveryVariable(t *testing.T) {
 }
 
 func TestParseSchedules(t *testing.T) {
+	t.Parallel()
 	staging := func(name, spec string) map[string]string {
 		return map[string]string{"DATABASE_URL": "x", "APP_ALLOW_PROD_IMPORT": "true", "APP_HOSTNAME": "h", "ANONYMIZER_SALT": testsalt.Salt,
 			"SOURCE_STORAGE_URL": "s3://production/exports", name: spec}
@@ -246,6 +254,7 @@ func TestParseSchedules(t *testing.T) {
 }
 
 func TestSourceStorageMustNotOverlapStaging(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		storage, source string
 		overlap         bool
@@ -268,6 +277,7 @@ func TestSourceStorageMustNotOverlapStaging(t *testing.T) {
 }
 
 func TestWarningsNameTheGap(t *testing.T) {
+	t.Parallel()
 	staging := map[string]string{"DATABASE_URL": "x", "APP_ALLOW_PROD_IMPORT": "true", "APP_HOSTNAME": "h", "ANONYMIZER_SALT": testsalt.Salt}
 	tests := []struct {
 		name string

@@ -55,6 +55,7 @@ func between(t *testing.T, what string, got, lo, hi float64) {
 }
 
 func TestGenerate(t *testing.T) {
+	t.Parallel()
 	const users = 300
 	pool, stats := generate(t, demodata.Config{Users: users, Seed: 7})
 	ctx := context.Background()
@@ -256,6 +257,7 @@ func TestGenerate(t *testing.T) {
 }
 
 func TestGenerateRefusesUnmigratedDatabase(t *testing.T) {
+	t.Parallel()
 	pool := pgtest.NewPool(t, pgtest.NewEmptyDB(t))
 	_, err := demodata.Generate(context.Background(), pool, demodata.Config{Users: 10}, quietLogger())
 	if !errors.Is(err, demodata.ErrNotMigrated) {
@@ -264,6 +266,7 @@ func TestGenerateRefusesUnmigratedDatabase(t *testing.T) {
 }
 
 func TestGenerateRefusesAnyData(t *testing.T) {
+	t.Parallel()
 	pool := pgtest.NewPool(t, pgtest.NewDB(t))
 	if _, err := pool.Exec(context.Background(), "INSERT INTO users (email, password_hash, role) VALUES ('x@example.org', 'x', 'parent')"); err != nil {
 		t.Fatal(err)
@@ -275,6 +278,7 @@ func TestGenerateRefusesAnyData(t *testing.T) {
 }
 
 func TestGenerateIsDeterministic(t *testing.T) {
+	t.Parallel()
 	cfg := demodata.Config{Users: 120, AttachmentKB: 4, Seed: 99}
 	poolA, _ := generate(t, cfg)
 	poolB, _ := generate(t, cfg)
@@ -306,6 +310,7 @@ func TestGenerateIsDeterministic(t *testing.T) {
 }
 
 func TestGenerateTinyAndOddConfigs(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		cfg  demodata.Config
@@ -336,6 +341,7 @@ func TestGenerateTinyAndOddConfigs(t *testing.T) {
 }
 
 func TestGenerateRejectsBadConfig(t *testing.T) {
+	t.Parallel()
 	pool := pgtest.NewPool(t, pgtest.NewDB(t))
 	for _, cfg := range []demodata.Config{{Users: 0}, {Users: -3}, {Users: 5, AttachmentKB: -1}, {Users: 5, AdminEmail: "nobody"}} {
 		if _, err := demodata.Generate(context.Background(), pool, cfg, quietLogger()); err == nil {
@@ -364,6 +370,7 @@ func (h cancelAfter) Handle(ctx context.Context, r slog.Record) error {
 }
 
 func TestGenerateCancelledRollsBack(t *testing.T) {
+	t.Parallel()
 	pool := pgtest.NewPool(t, pgtest.NewDB(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -395,6 +402,7 @@ func TestGenerateCancelledRollsBack(t *testing.T) {
 }
 
 func TestGenerateRestoresIndexesAndForeignKeys(t *testing.T) {
+	t.Parallel()
 	dbURL := pgtest.NewDB(t)
 	pool := pgtest.NewPool(t, dbURL)
 	const catalogSQL = `SELECT string_agg(x, E'\n' ORDER BY x) FROM (

@@ -79,6 +79,7 @@ func drainOf(t *testing.T, cmd []any) time.Duration {
 }
 
 func TestKubernetesManifests(t *testing.T) {
+	t.Parallel()
 	kust := docs(t, "k8s/kustomization.yaml")[0]
 	kinds := map[string]int{}
 	for _, r := range get(kust, "resources").([]any) {
@@ -161,6 +162,7 @@ func mountsTmp(spec, c map[string]any) bool {
 }
 
 func TestComposeFile(t *testing.T) {
+	t.Parallel()
 	d := docs(t, "compose.yaml")[0]
 	services := d["services"].(map[string]any)
 	for _, want := range []string{"postgres", "s3", "migrate-production", "web-production", "worker-production", "migrate-staging", "web-staging", "worker-staging"} {
@@ -206,6 +208,7 @@ func TestComposeFile(t *testing.T) {
 // salt. Compose refuses to start without one; the Kubernetes example's
 // placeholder is refused at start by the configuration check.
 func TestNoUsableSaltShips(t *testing.T) {
+	t.Parallel()
 	d := docs(t, "compose.yaml")[0]
 	for name, s := range d["services"].(map[string]any) {
 		v, ok := get(s, "environment", "ANONYMIZER_SALT").(string)
@@ -242,6 +245,7 @@ func TestNoUsableSaltShips(t *testing.T) {
 }
 
 func TestDockerfileRunsAsNonRootWithoutShell(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile("Dockerfile")
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 )
 
 func TestBinaryTextForms(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		typ  BinaryType
 		text string
@@ -77,6 +78,7 @@ func TestBinaryTextForms(t *testing.T) {
 }
 
 func TestBinaryTextRefusesWhatTextFormatRefuses(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{"a\x00b", "\xff"} {
 		if _, err := AppendBinaryText(nil, BinaryText, []byte(s)); err == nil || errors.Is(err, ErrNotBinary) {
 			t.Errorf("%q: got %v, want the text format's error", s, err)

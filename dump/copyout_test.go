@@ -30,6 +30,7 @@ func binaryCopy(rows [][][]byte) []byte {
 // one byte at a time: the JSON rows are the same, and every form is written as
 // the text export writes it.
 func TestBinaryExportRowsWhateverTheSplit(t *testing.T) {
+	t.Parallel()
 	cols := []Column{{Name: "id", Type: "bigint"}, {Name: "n", Type: "smallint"}, {Name: "ok", Type: "boolean"},
 		{Name: "t", Type: "text"}, {Name: "j", Type: "jsonb"}, {Name: "at", Type: "timestamp with time zone"}, {Name: "data", Type: "bytea"}}
 	if sel := BinaryExportSelect(cols, []string{`"id"`, `"n"`, `"ok"`, `"t"`, `"j"`, `"at"`, `"data"`}, 1000); strings.Join(sel, ",") != `"id","n","ok","t","j","at"::text,`+
@@ -110,6 +111,7 @@ func TestBinaryExportRowsWhateverTheSplit(t *testing.T) {
 }
 
 func TestBinaryExportRefusesCutData(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	w, _ := NewWriter(&out, Header{SchemaVersion: SchemaVersion, App: App}, 0)
 	tw, err := w.BeginBinaryTable("things", []Column{{Name: "id", Type: "bigint"}})

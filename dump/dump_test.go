@@ -45,6 +45,7 @@ func writeDump(t *testing.T, h Header, tables map[string][]Column, order []strin
 }
 
 func TestRoundTripThroughCopyText(t *testing.T) {
+	t.Parallel()
 	cols := []Column{{"id", "bigint"}, {"name", "text"}, {"ok", "boolean"}, {"data", "bytea"}, {"at", "timestamp with time zone"}, {"tags", "text[]"}}
 	copyText := strings.Join([]string{
 		"1\tplain\tt\t\\\\x00ff10\t2026-11-25 10:11:12.123456+00\t{a,b}",
@@ -118,6 +119,7 @@ func gz(s string) []byte {
 }
 
 func TestReaderRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	good := `{"schema_version":1,"app":"wippidu","source_host":"h","exported_at":"2026-11-25T10:11:12Z","include_attachments":true,"tables":[{"name":"t","columns":[{"name":"id","type":"bigint"}],"rows":[[1],[2]]}]}`
 	tests := []struct {
 		name  string
@@ -156,6 +158,7 @@ func TestReaderRefusesBadInput(t *testing.T) {
 }
 
 func TestReaderBoundsValueSize(t *testing.T) {
+	t.Parallel()
 	big := strings.Repeat("a", 5000)
 	in := gz(`{"schema_version":1,"app":"wippidu","tables":[{"name":"t","columns":[{"name":"s","type":"text"}],"rows":[["` + big + `"]]}]}`)
 	r, err := NewReader(bytes.NewReader(in), ReaderOptions{MaxValueBytes: 1000})

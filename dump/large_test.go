@@ -85,6 +85,7 @@ func readSpilled(t *testing.T, in []byte, opts ReaderOptions) (got [][]byte, lar
 }
 
 func TestReaderSpillsLargeBytea(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 2))
 	randBytes := func(n int) []byte {
 		b := make([]byte, n)
@@ -120,6 +121,7 @@ func TestReaderSpillsLargeBytea(t *testing.T) {
 }
 
 func TestReaderSpillRefusesBadBase64(t *testing.T) {
+	t.Parallel()
 	good := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 300))
 	for _, tc := range []struct {
 		name, value, want string
@@ -139,6 +141,7 @@ func TestReaderSpillRefusesBadBase64(t *testing.T) {
 }
 
 func TestReaderBoundsLargeBytea(t *testing.T) {
+	t.Parallel()
 	in := spillDump([][]byte{bytes.Repeat([]byte{1}, 3000)}, nil)
 	_, _, err := readSpilled(t, in, ReaderOptions{SpillBytes: 64, MaxLargeBytes: 2000})
 	if err == nil || !strings.Contains(err.Error(), "bytea value longer than 2668 bytes in base64") {

@@ -73,6 +73,7 @@ func rowOf(ctid []byte) int { return int(ctid[4])<<8 | int(ctid[5]) }
 // and once fetched apart in pieces of awkward sizes: the dump's bytes are the
 // same, whatever the value's length modulo 3.
 func TestLargeValuesWriteAsIfInline(t *testing.T) {
+	t.Parallel()
 	rnd := rand.New(rand.NewPCG(1, 2))
 	value := func(n int) []byte {
 		b := make([]byte, n)
@@ -124,6 +125,7 @@ func TestLargeValuesWriteAsIfInline(t *testing.T) {
 // written exactly: nothing to fetch it with, fewer or more bytes than the row
 // said, or the fetch's own error.
 func TestLargeValuesRefusedWhenWrong(t *testing.T) {
+	t.Parallel()
 	rows := [][][]byte{{[]byte("hello"), nil}}
 	emitting := func(p []byte, err error) FetchFunc {
 		return func(_ []byte, _ int, _ int64, emit func([]byte) error) error {

@@ -10,6 +10,7 @@ import (
 const head = `{"schema_version":1,"app":"wippidu","tables":[`
 
 func TestReaderBoundsWhitespace(t *testing.T) {
+	t.Parallel()
 	ok := head + strings.Repeat(" ", MaxWhitespace) + `{"name":"t","columns":[],"rows":[]}]}`
 	if err := readAll(gz(ok)); err != nil {
 		t.Fatalf("%d bytes of whitespace: %v", MaxWhitespace, err)
@@ -21,6 +22,7 @@ func TestReaderBoundsWhitespace(t *testing.T) {
 }
 
 func TestReaderBoundsTables(t *testing.T) {
+	t.Parallel()
 	var b strings.Builder
 	b.WriteString(head)
 	for i := range 11 {
@@ -45,6 +47,7 @@ func TestReaderBoundsTables(t *testing.T) {
 }
 
 func TestReaderBoundsRowBytes(t *testing.T) {
+	t.Parallel()
 	v := `"` + strings.Repeat("a", 600) + `"`
 	in := gz(head + `{"name":"t","columns":[{"name":"a","type":"text"},{"name":"b","type":"text"}],"rows":[[` + v + `,` + v + `]]}]}`)
 	r, err := NewReader(bytes.NewReader(in), ReaderOptions{MaxValueBytes: 1000, MaxRowBytes: 1000})
@@ -61,6 +64,7 @@ func TestReaderBoundsRowBytes(t *testing.T) {
 
 // A table the caller does not read is skipped without holding its strings.
 func TestNextTableSkipsUnreadRowsWithoutKeepingThem(t *testing.T) {
+	t.Parallel()
 	v := `"` + strings.Repeat("a", 5000) + `"`
 	in := gz(head + `{"name":"t","columns":[{"name":"a","type":"text"}],"rows":[[` + v + `],[` + v + `]]},{"name":"u","columns":[],"rows":[]}]}`)
 	r, err := NewReader(bytes.NewReader(in), ReaderOptions{})
@@ -95,6 +99,7 @@ func (f *failingReader) Read(p []byte) (int, error) {
 // A storage failure is not the dump's fault: it must not look like a format error,
 // or the job would not be retried.
 func TestStorageErrorsAreNotFormatErrors(t *testing.T) {
+	t.Parallel()
 	storage := errors.New("connection reset by storage")
 	file := gz(head + `{"name":"t","columns":[{"name":"a","type":"text"}],"rows":[["` + strings.Repeat("x", 1<<16) + `"]]}]}`)
 	for _, n := range []int{0, 5, len(file) / 2} {
@@ -111,6 +116,7 @@ func TestStorageErrorsAreNotFormatErrors(t *testing.T) {
 }
 
 func TestEmptyAndNonGzipInput(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name string
 		in   []byte

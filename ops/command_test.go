@@ -141,12 +141,14 @@ func TestErrorsNameTheFix(t *testing.T) {
 
 // TestReadmeCommandBlock: the README's worker commands are the help's synopsis.
 func TestReadmeCommandBlock(t *testing.T) {
+	t.Parallel()
 	clitest.CheckReadme(t, "worker", cli.Synopsis(ops.NewRoot(cli.Env{})))
 }
 
 // TestCompletion: the shells' scripts, and what they complete: commands,
 // anonymizer keys after --keep, dump files for import.
 func TestCompletion(t *testing.T) {
+	t.Parallel()
 	for _, shell := range []string{"bash", "zsh", "fish", "powershell"} {
 		if code, stdout, stderr := run(nil, "completion", shell); code != 0 || !strings.Contains(stdout, "worker") || stderr != "" {
 			t.Errorf("completion %s: exit %d, stderr %q", shell, code, stderr)

@@ -51,6 +51,7 @@ func inlineQueues(t *testing.T, pool *pgxpool.Pool) []string {
 // finished or the command was interrupted, that queue is gone from river_queue (and
 // so from the River UI).
 func TestInlineRunsLeaveNoQueueBehind(t *testing.T) {
+	t.Parallel()
 	prodURL, stagingURL := pgtest.NewDB(t), pgtest.NewDB(t)
 	prod, staging := pgtest.NewPool(t, prodURL), pgtest.NewPool(t, stagingURL)
 	testdb.Fixture(t, prod)

@@ -22,6 +22,7 @@ import (
 // The same tests run against a folder and a real S3 server, as production's
 // storage may be either.
 func TestFileStorage(t *testing.T) {
+	t.Parallel()
 	run(t, func(t *testing.T) storage.Storage {
 		st, err := file.New(t.TempDir())
 		if err != nil {
@@ -32,6 +33,7 @@ func TestFileStorage(t *testing.T) {
 }
 
 func TestS3Storage(t *testing.T) {
+	t.Parallel()
 	srv := s3test.Start(t)
 	run(t, func(t *testing.T) storage.Storage {
 		// Each test under a prefix of its own, as production's STORAGE_URL may have one.

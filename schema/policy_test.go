@@ -15,6 +15,7 @@ import (
 // migration adds a column that anonymizer/policy.conf does not classify (or drops
 // one it still names): deny by default starts at the schema.
 func TestDataPolicyClassifiesEveryColumn(t *testing.T) {
+	t.Parallel()
 	pool := pgtest.NewPool(t, pgtest.NewDB(t))
 	ctx := context.Background()
 	cat, err := schema.LoadCatalog(ctx, pool)

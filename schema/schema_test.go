@@ -15,6 +15,7 @@ import (
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 func TestMigrateConcurrentAndIdempotent(t *testing.T) {
+	t.Parallel()
 	pool := pgtest.NewPool(t, pgtest.NewEmptyDB(t))
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -65,6 +66,7 @@ func TestMigrateConcurrentAndIdempotent(t *testing.T) {
 }
 
 func TestCatalogExcludesLocalTablesAndOrdersByDependency(t *testing.T) {
+	t.Parallel()
 	pool := pgtest.NewPool(t, pgtest.NewDB(t))
 	cat, err := schema.LoadCatalog(context.Background(), pool)
 	if err != nil {

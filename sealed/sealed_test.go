@@ -33,6 +33,7 @@ func randomBytes(n int) []byte {
 }
 
 func TestRoundTripToEveryRecipient(t *testing.T) {
+	t.Parallel()
 	pub1, sec1 := sealedtest.KeyPair(t)
 	pub2, sec2 := sealedtest.KeyPair(t)
 	plain := randomBytes(300 << 10) // several of age's 64 KiB chunks
@@ -59,6 +60,7 @@ func TestRoundTripToEveryRecipient(t *testing.T) {
 }
 
 func TestPlainDumpsPassThrough(t *testing.T) {
+	t.Parallel()
 	plain := []byte("\x1f\x8b\x08 a gzip file, or anything that is not age")
 	for _, d := range []*sealed.Decrypter{nil, decrypter(t, func() string { _, s := sealedtest.KeyPair(t); return s }())} {
 		r, err := d.Plain(bytes.NewReader(plain))
@@ -75,6 +77,7 @@ func TestPlainDumpsPassThrough(t *testing.T) {
 }
 
 func TestNilRecipientsWriteThrough(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	w, err := (*sealed.Recipients)(nil).Encrypt(&buf)
 	if err != nil {
@@ -87,6 +90,7 @@ func TestNilRecipientsWriteThrough(t *testing.T) {
 }
 
 func TestRefusals(t *testing.T) {
+	t.Parallel()
 	pub, sec := sealedtest.KeyPair(t)
 	_, otherSec := sealedtest.KeyPair(t)
 	plain := randomBytes(1 << 20)
@@ -157,6 +161,7 @@ func (f *failingReader) Read(p []byte) (int, error) {
 }
 
 func TestStorageErrorsStayRetryable(t *testing.T) {
+	t.Parallel()
 	pub, sec := sealedtest.KeyPair(t)
 	enc := sealedtest.Seal(t, pub, randomBytes(200<<10))
 	lost := errors.New("connection reset by peer")
@@ -173,6 +178,7 @@ func TestStorageErrorsStayRetryable(t *testing.T) {
 }
 
 func TestParseRecipients(t *testing.T) {
+	t.Parallel()
 	pub, sec := sealedtest.KeyPair(t)
 	if r, err := sealed.ParseRecipients(" "); r != nil || err != nil {
 		t.Fatalf("empty: got %v, %v; want nil, nil", r, err)
@@ -191,6 +197,7 @@ func TestParseRecipients(t *testing.T) {
 }
 
 func TestNewDecrypter(t *testing.T) {
+	t.Parallel()
 	pub, sec := sealedtest.KeyPair(t)
 	file := filepath.Join(t.TempDir(), "key.txt")
 	if err := os.WriteFile(file, []byte("# created: now\n# public key: "+pub+"\n"+sec+"\n"), 0o600); err != nil {
@@ -237,6 +244,7 @@ func checkPlain(prefix []byte, complete bool) error {
 }
 
 func TestCheckUpload(t *testing.T) {
+	t.Parallel()
 	pub, sec := sealedtest.KeyPair(t)
 	_, otherSec := sealedtest.KeyPair(t)
 	small := sealedtest.Seal(t, pub, []byte("DUMP of a few bytes"))
@@ -273,6 +281,7 @@ func TestCheckUpload(t *testing.T) {
 }
 
 func TestPostQuantumKeys(t *testing.T) {
+	t.Parallel()
 	id, err := age.GenerateHybridIdentity()
 	if err != nil {
 		t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 // subjects and titles still read like a school's: only names are replaced in them.
 // The test logs ten of each before and after.
 func TestDemoDataStaysReadable(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("generates 2,000 users")
 	}
@@ -70,6 +71,7 @@ func TestDemoDataStaysReadable(t *testing.T) {
 // tokens (an export of an older release): the import counts them in a pass of its
 // own over the whole dump and rebuilds the text the same way.
 func TestAllowListWithoutTheExportsCensus(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	seed(t, src)

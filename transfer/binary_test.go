@@ -14,6 +14,7 @@ import (
 // text format from that row, and every table arrives byte for byte with the
 // anonymizers off, and completely with them on.
 func TestBinaryLoadFallsBackToTextExactly(t *testing.T) {
+	t.Parallel()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	seed(t, src)
 	ctx := context.Background()

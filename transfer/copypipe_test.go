@@ -37,6 +37,7 @@ func (r *recorder) Write(b []byte) (int, error) {
 // batches, and checks the writer gets exactly the same bytes in the same order,
 // one write at a time.
 func TestCopyPipeKeepsOrder(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 2))
 	var want bytes.Buffer
 	rec := &recorder{}
@@ -81,6 +82,7 @@ func TestCopyPipeKeepsOrder(t *testing.T) {
 // TestCopyPipeStopsAtError checks that the writer's error reaches the COPY
 // (so it stops reading) and Close, and nothing is written after it.
 func TestCopyPipeStopsAtError(t *testing.T) {
+	t.Parallel()
 	for _, big := range []bool{false, true} {
 		rec := &recorder{failAt: 3}
 		p := newCopyPipe(rec)
@@ -108,6 +110,7 @@ func TestCopyPipeStopsAtError(t *testing.T) {
 // table of a few rows, before their encoder may have started: every one must
 // finish and have written its bytes.
 func TestCopyPipeShortTable(t *testing.T) {
+	t.Parallel()
 	done := make(chan error, 1)
 	go func() {
 		for i := range 2000 {

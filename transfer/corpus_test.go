@@ -186,6 +186,7 @@ func watchHeap(t *testing.T) func() uint64 {
 // the generator makes from today's schema and fixture. WIPPIDU_WRITE_CORPUS=1
 // rewrites the files instead.
 func TestBadDumpCorpusFilesAreCurrent(t *testing.T) {
+	t.Parallel()
 	_, entries := corpus(t)
 	want := map[string][]byte{}
 	var manifest bytes.Buffer

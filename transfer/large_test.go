@@ -15,6 +15,7 @@ import (
 // text format can carry, in text format. Every table arrives byte for byte with
 // the anonymizers off, and the attachments anonymizer still replaces them.
 func TestLargeValuesStreamThroughImport(t *testing.T) {
+	t.Parallel()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	seed(t, src)
 	ctx := context.Background()

@@ -123,6 +123,7 @@ func jsonStrings(v any) []string {
 // default import, and scans every string staging holds, JSON walked to every key,
 // string and number.
 func TestPlantedIdentitiesNeverReachStaging(t *testing.T) {
+	t.Parallel()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	seed(t, src)
 	filled := testdb.Plant(t, src)
@@ -229,6 +230,7 @@ var fakeNames = func() map[string]bool {
 // was, whatever is switched off: a risk-acknowledged opt-out of one anonymizer,
 // or of all of them, names what it switches off, and no anonymizer covers it.
 func TestUnclassifiedColumnFailsTheImport(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	dst := pgtest.NewPool(t, pgtest.NewDB(t))
@@ -266,6 +268,7 @@ func TestUnclassifiedColumnFailsTheImport(t *testing.T) {
 // the column, and staging is unchanged. A password hash in a file name is
 // replaced, and no finding.
 func TestLeakCheckRefusesWhatWouldRemain(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	dst := pgtest.NewPool(t, pgtest.NewDB(t))
@@ -305,6 +308,7 @@ func TestLeakCheckRefusesWhatWouldRemain(t *testing.T) {
 // be traced back to the real one with the salt. Moved into the next school year,
 // the staging date follows into that year.
 func TestStagingBirthDateIgnoresTheRealDay(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	dst := pgtest.NewPool(t, pgtest.NewDB(t))

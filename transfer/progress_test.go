@@ -16,6 +16,7 @@ import (
 // rows and bytes, counts the foreign keys and sequences it works through, never
 // goes back, and ends at 100%.
 func TestProgressCountsTheWholeImport(t *testing.T) {
+	t.Parallel()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	dst := pgtest.NewPool(t, pgtest.NewDB(t))
 	seed(t, src)

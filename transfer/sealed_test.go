@@ -57,6 +57,7 @@ func importSealed(t *testing.T, pool *pgxpool.Pool, file []byte, dec *sealed.Dec
 }
 
 func TestEncryptedRoundTripIsExact(t *testing.T) {
+	t.Parallel()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	dst := pgtest.NewPool(t, pgtest.NewDB(t))
 	seed(t, src)
@@ -78,6 +79,7 @@ func TestEncryptedRoundTripIsExact(t *testing.T) {
 }
 
 func TestUnencryptedExportUnchanged(t *testing.T) {
+	t.Parallel()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	seed(t, src)
 	file, res := exportSealed(t, src, nil)
@@ -99,6 +101,7 @@ func TestUnencryptedExportUnchanged(t *testing.T) {
 // each is refused with its message, as a bad dump (never retried), and staging
 // keeps every row it had.
 func TestEncryptedRefusalsChangeNothing(t *testing.T) {
+	t.Parallel()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	dst := pgtest.NewPool(t, pgtest.NewDB(t))
 	seed(t, src)

@@ -60,6 +60,7 @@ func appChecksums(t *testing.T, pool *pgxpool.Pool) map[string]string {
 }
 
 func TestRoundTripWithAnonymizersOffIsExact(t *testing.T) {
+	t.Parallel()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	dst := pgtest.NewPool(t, pgtest.NewDB(t))
 	seed(t, src)
@@ -97,6 +98,7 @@ func TestRoundTripWithAnonymizersOffIsExact(t *testing.T) {
 }
 
 func TestEverySequenceEndsPastMaxID(t *testing.T) {
+	t.Parallel()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	dst := pgtest.NewPool(t, pgtest.NewDB(t))
 	seed(t, src)
@@ -123,6 +125,7 @@ func TestEverySequenceEndsPastMaxID(t *testing.T) {
 }
 
 func TestDefaultAnonymizersLeaveNoPersonalData(t *testing.T) {
+	t.Parallel()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	dst := pgtest.NewPool(t, pgtest.NewDB(t))
 	seed(t, src)
@@ -232,6 +235,7 @@ func TestDefaultAnonymizersLeaveNoPersonalData(t *testing.T) {
 }
 
 func TestNamesAreDeterministicPerSalt(t *testing.T) {
+	t.Parallel()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	seed(t, src)
 	file := export(t, src, false)
@@ -256,6 +260,7 @@ func TestNamesAreDeterministicPerSalt(t *testing.T) {
 }
 
 func TestFailedImportLeavesStagingUnchanged(t *testing.T) {
+	t.Parallel()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	seed(t, src)
 	good := export(t, src, true)
@@ -291,6 +296,7 @@ func TestFailedImportLeavesStagingUnchanged(t *testing.T) {
 }
 
 func TestSchemaDrift(t *testing.T) {
+	t.Parallel()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	dst := pgtest.NewPool(t, pgtest.NewDB(t))
 	seed(t, src)
@@ -335,6 +341,7 @@ func TestSchemaDrift(t *testing.T) {
 }
 
 func TestNewerSchemaVersionRefused(t *testing.T) {
+	t.Parallel()
 	dst := pgtest.NewPool(t, pgtest.NewDB(t))
 	file := testdb.Gzip(t, `{"schema_version":2,"app":"wippidu","tables":[]}`)
 	_, err := importDump(t, dst, file, anon(t))
@@ -348,6 +355,7 @@ func TestNewerSchemaVersionRefused(t *testing.T) {
 }
 
 func TestOnlyOneImportAtATime(t *testing.T) {
+	t.Parallel()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	seed(t, src)
 	file := export(t, src, true)
@@ -383,6 +391,7 @@ func queryStrings(t *testing.T, pool *pgxpool.Pool, q string) []string {
 }
 
 func TestExportIsOneConsistentSnapshot(t *testing.T) {
+	t.Parallel()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	seed(t, src)
 	ctx := context.Background()

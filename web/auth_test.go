@@ -11,6 +11,7 @@ import (
 )
 
 func TestAdminRequired(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{allowImport: true})
 	anon := e.browser()
 	teacher := e.browser()
@@ -56,6 +57,7 @@ func httpReq(method, path string) *http.Request {
 }
 
 func TestCSRFRequired(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{allowImport: true})
 	b := e.browser()
 	b.login(adminEmail)
@@ -100,6 +102,7 @@ func TestCSRFRequired(t *testing.T) {
 }
 
 func TestSessionIDChangesAtLogin(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{})
 	b := e.browser()
 	// A session id planted by an attacker is not adopted.
@@ -133,6 +136,7 @@ func TestSessionIDChangesAtLogin(t *testing.T) {
 }
 
 func TestFailedLoginsAreSlowedDown(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{logins: logins.Config{Free: 3, Base: time.Second, Max: time.Minute}})
 	b := e.browser()
 	for i := 1; i <= 3; i++ {
@@ -159,6 +163,7 @@ func TestFailedLoginsAreSlowedDown(t *testing.T) {
 }
 
 func TestAuthAnswersWhileUsersLocked(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{})
 	b := e.browser()
 	b.login(adminEmail)

@@ -146,6 +146,7 @@ func headerOf(t *testing.T, page, column string) string {
 }
 
 func TestBrowseShowsWhatStagingHolds(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{allowImport: true, work: true, fixture: true})
 	addParents(t, e, 30)
 	b := e.browser()
@@ -274,6 +275,7 @@ func TestBrowseShowsWhatStagingHolds(t *testing.T) {
 }
 
 func TestBrowseWorksBeforeAnyImport(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{fixture: true})
 	b := e.browser()
 	b.login(adminEmail)
@@ -293,6 +295,7 @@ func TestBrowseWorksBeforeAnyImport(t *testing.T) {
 }
 
 func TestBrowseIsForAdminsOnly(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{fixture: true})
 	anon := e.browser()
 	teacher := e.browser()
@@ -320,6 +323,7 @@ func TestBrowseIsForAdminsOnly(t *testing.T) {
 }
 
 func TestBrowseMarksUnscrubbedColumns(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{allowImport: true, work: true, fixture: true})
 	b := e.browser()
 	b.login(adminEmail)
@@ -357,6 +361,7 @@ func TestBrowseMarksUnscrubbedColumns(t *testing.T) {
 }
 
 func TestBrowseIsBounded(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{fixture: true})
 	b := e.browser()
 	b.login(adminEmail)

@@ -42,6 +42,7 @@ func findChromium(t *testing.T) string {
 // staging with the defaults, the result panel, the banner, and a login as a
 // former production user with the staging password.
 func TestBrowserRefreshStagingFromProduction(t *testing.T) {
+	t.Parallel()
 	chromium := findChromium(t)
 	// The two instances answer at the names the demo and the README use; Chromium
 	// resolves every *.localhost name to this machine by itself.

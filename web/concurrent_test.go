@@ -26,6 +26,7 @@ import (
 // accepted, every other one is refused with the busy message, and the refused
 // uploads leave nothing in storage.
 func TestConcurrentImportSubmissionsAcceptOne(t *testing.T) {
+	t.Parallel()
 	l := startLive(t, slog.New(slog.DiscardHandler))
 	const admins, web, cli = 4, 20, 3
 	clients := make([]*webclient.Client, web)

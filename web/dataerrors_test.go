@@ -23,6 +23,7 @@ import (
 // PostgreSQL quotes them in its messages, details ("Failing row contains …",
 // "Key (…)=(…)") and contexts; none may survive.
 func TestRejectedDataLeavesNoValueAnywhere(t *testing.T) {
+	t.Parallel()
 	var logs syncBuffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	l := startLive(t, logger)

@@ -35,6 +35,7 @@ func waitJob(t *testing.T, b *browser, jobID string) map[string]any {
 }
 
 func TestExportJobStatusAndDownload(t *testing.T) {
+	t.Parallel()
 	prod := newEnv(t, envOpts{work: true, fixture: true})
 	b := prod.browser()
 	b.login(adminEmail)

@@ -17,6 +17,7 @@ import (
 // inside imports/, nothing lands outside the storage root, and the audit keeps a
 // harmless base name.
 func TestUploadFileNameCannotChooseWhereItIsStored(t *testing.T) {
+	t.Parallel()
 	keyRE := regexp.MustCompile(`^imports/[0-9]{8}-[0-9]{6}-[0-9a-f]{24}\.json\.gz$`)
 	names := []struct{ name, upload string }{
 		{"dot-dot slash", "../../etc/passwd"},

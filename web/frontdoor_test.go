@@ -95,6 +95,7 @@ func wantRefused(t *testing.T, what string, err error) {
 // import from production's storage, an export, a download, River UI's pages and
 // actions. Nothing is enqueued and every refused post is audited.
 func TestImportedAdminsNeverDoDataWork(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	t.Run("default: demoted", func(t *testing.T) {
 		s := refreshStaging(t, slog.New(slog.DiscardHandler), "")
@@ -165,6 +166,7 @@ func TestImportedAdminsNeverDoDataWork(t *testing.T) {
 // TestStagingPasswordNeverDoesDataWork: one of staging's own admins whose password
 // is the public staging password may log in and look, but not act.
 func TestStagingPasswordNeverDoesDataWork(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	l := startLive(t, slog.New(slog.DiscardHandler), func(v map[string]string) { v["STAGING_ADMINS"] = opsEmail })
 	l.addUser(opsEmail, "admin", anonymizer.StagingPassword)
@@ -184,6 +186,7 @@ func TestStagingPasswordNeverDoesDataWork(t *testing.T) {
 // rows of staging's own admins (the importing admin and STAGING_ADMINS) carry no
 // password hash, and no byte of their hashes is in the file.
 func TestExportNeverCarriesOwnAdminsPasswords(t *testing.T) {
+	t.Parallel()
 	s := refreshStaging(t, slog.New(slog.DiscardHandler), "")
 	var b bytes.Buffer
 	if _, err := s.boss.Download(context.Background(), s.exportID, &b); err != nil {
@@ -213,6 +216,7 @@ func TestExportNeverCarriesOwnAdminsPasswords(t *testing.T) {
 // TestPageSaysWhoMayImport: the Import section names staging's own admins, and
 // without STAGING_ADMINS the page and the log at start say what is missing.
 func TestPageSaysWhoMayImport(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	l := startLive(t, slog.New(slog.DiscardHandler), func(v map[string]string) { v["STAGING_ADMINS"] = opsEmail + "," + bossEmail })
 	l.addAdmin(bossEmail)
@@ -248,6 +252,7 @@ func TestPageSaysWhoMayImport(t *testing.T) {
 // real admin, on a network of its own, logs in at once. An IPv6 client's /64 is
 // one network. Forwarded headers from a peer that is not trusted are ignored.
 func TestLoginLimitBehindTrustedProxy(t *testing.T) {
+	t.Parallel()
 	l := startLive(t, slog.New(slog.DiscardHandler), func(v map[string]string) {
 		v["LOGIN_ATTEMPTS_PER_MINUTE"] = "5"
 		v["TRUSTED_PROXIES"] = "127.0.0.0/8, ::1"
@@ -296,6 +301,7 @@ func TestLoginLimitBehindTrustedProxy(t *testing.T) {
 // TestDoorDetails: HSTS where cookies are Secure, no directory listing under
 // /static/, HEAD wherever GET is answered, a refused preview logged as one.
 func TestDoorDetails(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, secure := range []bool{true, false} {
 		l := startLive(t, slog.New(slog.DiscardHandler), func(v map[string]string) { v["SECURE_COOKIES"] = fmt.Sprint(secure) })
@@ -355,6 +361,7 @@ func get(t *testing.T, l *live, method, path string) *http.Response {
 // file: the answer is the cut-off upload's 400, logged as a warning, not a 500
 // with an error, and nothing is left in storage.
 func TestUploadCutOffByTheClient(t *testing.T) {
+	t.Parallel()
 	var logs syncBuffer
 	l := startLive(t, slog.New(slog.NewJSONHandler(&logs, nil)))
 	l.addAdmin(bossEmail)
@@ -409,6 +416,7 @@ func TestUploadCutOffByTheClient(t *testing.T) {
 // fields before the file, long (64 KiB) and short: each is refused having read at
 // most 64 KiB of the body.
 func TestImportFormReadsLittleBeforeItsChecks(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{allowImport: true})
 	b := e.browser()
 	b.login(adminEmail)

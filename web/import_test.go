@@ -14,6 +14,7 @@ import (
 )
 
 func TestProductionRefusesImportOnEveryPath(t *testing.T) {
+	t.Parallel()
 	prod := newEnv(t, envOpts{allowImport: false})
 	b := prod.browser()
 	b.login(adminEmail)
@@ -49,6 +50,7 @@ func TestProductionRefusesImportOnEveryPath(t *testing.T) {
 }
 
 func TestImportGatesRefuseWithExactMessages(t *testing.T) {
+	t.Parallel()
 	staging := newEnv(t, envOpts{allowImport: true})
 	b := staging.browser()
 	b.login(adminEmail)
@@ -111,6 +113,7 @@ func TestImportGatesRefuseWithExactMessages(t *testing.T) {
 }
 
 func TestUploadOverLimitRefusedAndNotKept(t *testing.T) {
+	t.Parallel()
 	staging := newEnv(t, envOpts{allowImport: true, maxUpload: 200 << 10})
 	b := staging.browser()
 	b.login(adminEmail)
@@ -129,6 +132,7 @@ func TestUploadOverLimitRefusedAndNotKept(t *testing.T) {
 }
 
 func TestImportEnqueuesOneJobAndStoresTheFile(t *testing.T) {
+	t.Parallel()
 	staging := newEnv(t, envOpts{allowImport: true}) // nobody works the queue: the job stays queued
 	b := staging.browser()
 	b.login(adminEmail)
@@ -175,6 +179,7 @@ func TestImportEnqueuesOneJobAndStoresTheFile(t *testing.T) {
 }
 
 func TestImportJSONAnswersJobAndAudit(t *testing.T) {
+	t.Parallel()
 	staging := newEnv(t, envOpts{allowImport: true})
 	b := staging.browser()
 	b.login(adminEmail)

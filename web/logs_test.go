@@ -21,6 +21,7 @@ import (
 // logs, at debug level, through a failed login, a login, an export with its
 // download and an import, and looks for every secret in it.
 func TestSecretsNeverLogged(t *testing.T) {
+	t.Parallel()
 	var logs syncBuffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	l := startLive(t, logger)

@@ -12,6 +12,7 @@ import (
 // switched off (risk acknowledged): the result panel names the switch in bold,
 // lists the columns loaded unscrubbed, and shows the leak check.
 func TestOptOutResultPanelListsWhatStaysPersonal(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{allowImport: true, work: true, fixture: true})
 	b := e.browser()
 	b.login(adminEmail)

@@ -17,6 +17,7 @@ import (
 // and the result panel name each job by the same number (the audit id, River's
 // job id only as a detail) and write rows and sizes the same way.
 func TestOneJobNumberAndOneFormat(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{allowImport: true, work: true, fixture: true})
 	testdb.BulkMessages(t, e.pool, 1500) // counts above a thousand show their separators
 	// River's ids run far ahead of the history's, as on any instance that has
@@ -93,6 +94,7 @@ func TestOneJobNumberAndOneFormat(t *testing.T) {
 // TestInstanceIsNamedBeforeLogin: production and staging tell themselves apart on
 // the login page, and staging shows its banner there once it holds imported data.
 func TestInstanceIsNamedBeforeLogin(t *testing.T) {
+	t.Parallel()
 	prod := newEnv(t, envOpts{hostname: "app.wippidu.net"})
 	page := prod.browser().get("/login", false).Body.String()
 	if !strings.Contains(page, `id="login-instance">to <strong>app.wippidu.net</strong>`) || !strings.Contains(page, `id="production-pill"`) {
@@ -119,6 +121,7 @@ func TestInstanceIsNamedBeforeLogin(t *testing.T) {
 // TestForbiddenPageSaysWhatIsMissing: a teacher who opens an admin page learns
 // who they are logged in as and which role the page needs.
 func TestForbiddenPageSaysWhatIsMissing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{})
 	b := e.browser()
 	b.login(teacherEmail)
@@ -143,6 +146,7 @@ func TestForbiddenPageSaysWhatIsMissing(t *testing.T) {
 // asked for that address (the request's Host decides) and shown the way to the
 // instance's own name, which the instructions use.
 func TestPageLeadsToTheInstanceName(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{allowImport: true})
 	b := e.browser()
 	b.login(adminEmail)

@@ -38,6 +38,7 @@ func preview(t *testing.T, b *browser, f importForm) (int64, map[string]any) {
 // each table as the import would leave them, anonymized. The preview's file can
 // then be imported without another upload.
 func TestPreviewChangesNothingAndShowsAnonymizedRows(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{allowImport: true, work: true})
 	b := e.browser()
 	b.login(adminEmail)
@@ -122,6 +123,7 @@ func TestPreviewChangesNothingAndShowsAnonymizedRows(t *testing.T) {
 // acknowledged), the preview still stores nothing of production: the values of
 // the columns the import would load as they are show as hidden.
 func TestPreviewHidesWhatAnOptOutKeeps(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{allowImport: true, work: true})
 	b := e.browser()
 	b.login(adminEmail)
@@ -152,6 +154,7 @@ func TestPreviewHidesWhatAnOptOutKeeps(t *testing.T) {
 // nothing: started while an import runs, it is refused with the busy message
 // and nothing is stored.
 func TestPreviewDuringImportIsRefusedBusy(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{allowImport: true, work: true})
 	b := e.browser()
 	b.login(adminEmail)
@@ -175,6 +178,7 @@ func TestPreviewDuringImportIsRefusedBusy(t *testing.T) {
 // (its Preview button posts preview=1); the preview's "Import this file now"
 // then imports the same export from there, and production's file is untouched.
 func TestPreviewFromProductionStorage(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	src, err := file.New(dir)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 // migration (a new release deployed before `worker migrate` ran) is not ready,
 // and /readyz says what to run.
 func TestReadyzNamesAMissingMigration(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{})
 	b := e.browser()
 	if rec := b.get("/readyz", false); rec.Code != http.StatusOK {

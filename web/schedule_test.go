@@ -18,6 +18,7 @@ import (
 // an empty production storage: the history shows the skipped run once, as
 // skipped, with its reason and how often it was seen, not as an error.
 func TestHistoryShowsScheduledSkips(t *testing.T) {
+	t.Parallel()
 	sourceDir := t.TempDir()
 	l := startLive(t, slog.New(slog.DiscardHandler), func(v map[string]string) {
 		v["REFRESH_SCHEDULE"] = "@every 1s"

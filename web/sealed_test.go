@@ -14,6 +14,7 @@ import (
 )
 
 func TestEncryptedExportDownloadAndUpload(t *testing.T) {
+	t.Parallel()
 	public, secret := sealedtest.KeyPair(t)
 	_, otherSecret := sealedtest.KeyPair(t)
 	prod := newEnv(t, envOpts{work: true, fixture: true, vars: map[string]string{"EXPORT_RECIPIENTS": public}})

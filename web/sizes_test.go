@@ -27,6 +27,7 @@ const (
 // submitter and by audit.Succeed, the job's output as workers write it, the status
 // JSON, the page) and reads every figure back exactly.
 func TestCountsPast32BitsReadBackExactly(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{allowImport: true})
 	ctx := context.Background()
 	sub := &jobs.Submitter{Pool: e.pool, Client: e.client, Config: e.cfg}

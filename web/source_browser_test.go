@@ -21,6 +21,7 @@ import (
 // choosing it, confirming the host and the dialog starts an import whose job
 // page says it reads production's storage.
 func TestBrowserImportFromProductionStorage(t *testing.T) {
+	t.Parallel()
 	chromium := findChromium(t)
 	src, err := file.New(t.TempDir())
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 // from there and decrypted as it streams; without the key it is listed as
 // unreadable and cannot be chosen.
 func TestSourceListsAndImportsEncryptedExports(t *testing.T) {
+	t.Parallel()
 	public, secret := sealedtest.KeyPair(t)
 	dir := t.TempDir()
 	src, err := file.New(dir)

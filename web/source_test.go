@@ -85,6 +85,7 @@ func with(v url.Values, change func(url.Values)) url.Values {
 // /admin/data/sources list the exports in production's storage, with their
 // headers, and nothing else there.
 func TestSourceListsProductionExports(t *testing.T) {
+	t.Parallel()
 	src, _ := sourceFolder(t)
 	staging := newEnv(t, envOpts{allowImport: true, source: src})
 	b := staging.browser()
@@ -132,6 +133,7 @@ func TestSourceListsProductionExports(t *testing.T) {
 // reason there is, with the gates' exact messages, audits each, and neither
 // enqueues nor stores anything, nor changes production's storage.
 func TestSourceImportRefusals(t *testing.T) {
+	t.Parallel()
 	src, srcDir := sourceFolder(t)
 	before := folderContents(t, srcDir)
 	staging := newEnv(t, envOpts{allowImport: true, source: src})
@@ -204,6 +206,7 @@ func TestSourceImportRefusals(t *testing.T) {
 // reads production's storage; nothing is written to staging's own storage, the
 // job page says where the dump comes from, and a second import waits its turn.
 func TestSourceImportEnqueuesWithoutStoring(t *testing.T) {
+	t.Parallel()
 	src, srcDir := sourceFolder(t)
 	before := folderContents(t, srcDir)
 	staging := newEnv(t, envOpts{allowImport: true, source: src}) // nobody works the queue
@@ -248,6 +251,7 @@ func jsonInt(n int) string { b, _ := json.Marshal(n); return string(b) }
 // nothing and both routes refuse; on production (no imports) they refuse as
 // every import path does.
 func TestSourceNeedsConfiguration(t *testing.T) {
+	t.Parallel()
 	src, _ := sourceFolder(t)
 	for _, tt := range []struct {
 		name string
@@ -283,6 +287,7 @@ func TestSourceNeedsConfiguration(t *testing.T) {
 // its bucket does not exist), the page still answers, with a note in the
 // section; the list answers 503 with the reason, an import a clear refusal.
 func TestSourceUnreadableIsANote(t *testing.T) {
+	t.Parallel()
 	srv := s3test.Start(t)
 	src, err := s3.New(t.Context(), s3.Config{Bucket: "no-such-bucket", Endpoint: srv.Endpoint, Region: srv.Region, PathStyle: true,
 		AccessKey: srv.AccessKey, SecretKey: srv.SecretKey})

@@ -89,6 +89,7 @@ func refresh(t *testing.T, c *webclient.Client, dump []byte, form webclient.Impo
 // started it and STAGING_ADMINS keep their login and role (ids past the imported
 // ones), the admin's session goes on, and every other session is over.
 func TestRefreshKeepsStagingAdminsAndEndsOtherSessions(t *testing.T) {
+	t.Parallel()
 	for _, demote := range []bool{false, true} {
 		name := map[bool]string{false: "imported admins kept", true: "imported admins demoted"}[demote]
 		t.Run(name, func(t *testing.T) {
@@ -214,6 +215,7 @@ func postLoginAs(t *testing.T, l *live, hc *http.Client, email, password, next, 
 // TestLoginRedirectsStayOnThisSite tries the ways a next parameter can lead a
 // browser elsewhere after logging in.
 func TestLoginRedirectsStayOnThisSite(t *testing.T) {
+	t.Parallel()
 	l := startLive(t, slog.New(slog.DiscardHandler))
 	l.addAdmin(adminEmail)
 	hc := clientFrom("127.0.0.1")
@@ -252,6 +254,7 @@ func TestLoginRedirectsStayOnThisSite(t *testing.T) {
 // TestEveryResponseCarriesSecurityHeaders looks at pages, files, errors, JSON and
 // the River UI.
 func TestEveryResponseCarriesSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	l := startLive(t, slog.New(slog.DiscardHandler))
 	l.addAdmin(adminEmail)
 	c := l.login(adminEmail)
@@ -286,6 +289,7 @@ func TestEveryResponseCarriesSecurityHeaders(t *testing.T) {
 // banner names what is real production data, in red; after a fully anonymized one
 // it says nothing is real.
 func TestBannerSaysWhatIsReal(t *testing.T) {
+	t.Parallel()
 	logger := slog.New(slog.DiscardHandler)
 	l := startLive(t, logger, func(v map[string]string) { v["STAGING_ADMINS"] = bossEmail })
 	l.work(logger)
@@ -315,6 +319,7 @@ func TestBannerSaysWhatIsReal(t *testing.T) {
 // TestRefusalsAreAudited refuses imports and exports for each reason there is and
 // finds each in the history: refused, why, who, from where, nothing stored.
 func TestRefusalsAreAudited(t *testing.T) {
+	t.Parallel()
 	l := startLive(t, slog.New(slog.DiscardHandler)) // no worker: a queued import stays queued
 	l.addAdmin(adminEmail)
 	c := l.login(adminEmail)
@@ -387,6 +392,7 @@ func TestRefusalsAreAudited(t *testing.T) {
 
 // TestFailedLoginKeepsTheTypedEmail: the form shows it again and the log names it.
 func TestFailedLoginKeepsTheTypedEmail(t *testing.T) {
+	t.Parallel()
 	var logs syncBuffer
 	l := startLive(t, slog.New(slog.NewJSONHandler(&logs, nil)))
 	l.addAdmin(adminEmail)

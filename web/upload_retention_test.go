@@ -18,6 +18,7 @@ import (
 // the form's CSRF token and not without. A row whose dump is gone, or that was
 // read from production's storage, says nothing of the kind.
 func TestFailedImportsUploadIsHeldUntilAndCanBeDeleted(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOpts{allowImport: true, vars: map[string]string{"FAILED_UPLOAD_RETENTION": "36h"}})
 	ctx := context.Background()
 	failed := time.Date(2026, 11, 30, 8, 15, 0, 0, time.UTC)

@@ -21,6 +21,7 @@ import (
 // Autovacuum is off on staging's tables, so that only the import can have
 // analyzed them.
 func TestImportLeavesCountsThatAgree(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	prod := newInstance(t, instanceOpts{})
 	staging := newInstance(t, instanceOpts{allowImport: true})

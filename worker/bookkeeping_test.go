@@ -62,6 +62,7 @@ func failSucceededOnce(t *testing.T, pool *pgxpool.Pool, n int) {
 // finished export: the next attempt records it from the job's row instead of
 // exporting again, and the one file is in storage.
 func TestExportBookkeepingFailureNeverExportsTwice(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	fs, err := file.New(dir)
 	if err != nil {
@@ -113,6 +114,7 @@ func TestExportBookkeepingFailureNeverExportsTwice(t *testing.T) {
 // may not read attachments: PostgreSQL refuses the same way every time, so the job
 // ends after one attempt with the reason instead of exporting five times.
 func TestDeterministicExportErrorEndsAtOnce(t *testing.T) {
+	t.Parallel()
 	dbURL := pgtest.NewDB(t)
 	admin := pgtest.NewPool(t, dbURL)
 	testdb.Fixture(t, admin)
@@ -158,6 +160,7 @@ func TestDeterministicExportErrorEndsAtOnce(t *testing.T) {
 
 // TestPermanentErrors lists which errors end a job at once.
 func TestPermanentErrors(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		err  error
 		want bool

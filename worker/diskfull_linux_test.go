@@ -22,6 +22,7 @@ import (
 // and leaves no partial file behind. A 1 MiB tmpfs plays the full disk, which needs
 // root (as on CI); elsewhere the test skips.
 func TestExportOntoAFullDiskFailsCleanly(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=1m"); err != nil {
 		t.Skipf("cannot mount a 1 MiB tmpfs (needs root): %v", err)

@@ -30,6 +30,7 @@ type fixedRetry time.Duration
 func (f fixedRetry) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(time.Duration(f)) }
 
 func TestTerminatedConnectionRollsBackThenRetrySucceeds(t *testing.T) {
+	t.Parallel()
 	prod := newInstance(t, instanceOpts{})
 	testdb.Fixture(t, prod.pool)
 	testdb.BulkMessages(t, prod.pool, 150000)
@@ -85,6 +86,7 @@ func TestTerminatedConnectionRollsBackThenRetrySucceeds(t *testing.T) {
 }
 
 func TestLivenessRescuesOnlyJobsWithoutTheirSession(t *testing.T) {
+	t.Parallel()
 	staging := newInstance(t, instanceOpts{allowImport: true})
 	ctx := context.Background()
 	if err := staging.client.Stop(ctx); err != nil { // nothing may pick the jobs up
@@ -157,6 +159,7 @@ func TestLivenessRescuesOnlyJobsWithoutTheirSession(t *testing.T) {
 }
 
 func TestCancelledImportRollsBack(t *testing.T) {
+	t.Parallel()
 	prod := newInstance(t, instanceOpts{})
 	testdb.Fixture(t, prod.pool)
 	testdb.BulkMessages(t, prod.pool, 50000)
@@ -234,6 +237,7 @@ func (b *breakingReader) Read(p []byte) (int, error) {
 }
 
 func TestStorageFailureMidDownloadRollsBackThenRetrySucceeds(t *testing.T) {
+	t.Parallel()
 	prod := newInstance(t, instanceOpts{})
 	testdb.Fixture(t, prod.pool)
 	testdb.BulkMessages(t, prod.pool, 20000)

@@ -15,6 +15,7 @@ import (
 )
 
 func TestHousekeepingDeletesWhatIsNoLongerNeeded(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	store, err := file.New(root)
 	if err != nil {

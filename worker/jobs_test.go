@@ -176,6 +176,7 @@ func countAudits(t *testing.T, pool *pgxpool.Pool, where string) int {
 }
 
 func TestExportThenImportThroughJobs(t *testing.T) {
+	t.Parallel()
 	prod := newInstance(t, instanceOpts{})
 	staging := newInstance(t, instanceOpts{allowImport: true})
 	testdb.Fixture(t, prod.pool)
@@ -238,6 +239,7 @@ func TestExportThenImportThroughJobs(t *testing.T) {
 }
 
 func TestImportJobRefusedOnProductionEvenWhenInsertedByHand(t *testing.T) {
+	t.Parallel()
 	prod := newInstance(t, instanceOpts{allowImport: false})
 	testdb.Fixture(t, prod.pool)
 	key, _ := prod.exportFile(t)
@@ -271,6 +273,7 @@ func TestImportJobRefusedOnProductionEvenWhenInsertedByHand(t *testing.T) {
 }
 
 func TestBadDumpFailsOnceWithItsReason(t *testing.T) {
+	t.Parallel()
 	staging := newInstance(t, instanceOpts{allowImport: true})
 	testdb.Fixture(t, staging.pool)
 	before := pgtest.Checksums(t, staging.pool)
@@ -300,6 +303,7 @@ func TestBadDumpFailsOnceWithItsReason(t *testing.T) {
 }
 
 func TestSecondImportRefusedWhileOneIsQueued(t *testing.T) {
+	t.Parallel()
 	// No queues are worked here, so the first import stays queued.
 	staging := newInstance(t, instanceOpts{allowImport: true})
 	if err := staging.client.Stop(context.Background()); err != nil {
@@ -321,6 +325,7 @@ func TestSecondImportRefusedWhileOneIsQueued(t *testing.T) {
 }
 
 func TestGatesRefuseWithExactMessages(t *testing.T) {
+	t.Parallel()
 	cfg := config.Config{AllowProdImport: true, Hostname: "staging.wippidu.net"}
 	tests := []struct {
 		name string

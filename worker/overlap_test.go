@@ -21,6 +21,7 @@ import (
 // dump must hold either the complete data from before the import or the complete
 // data after it, never a mixture and never the import's truncated tables.
 func TestExportDuringImportIsOneSnapshot(t *testing.T) {
+	t.Parallel()
 	prod := newInstance(t, instanceOpts{})
 	testdb.Fixture(t, prod.pool)
 	testdb.BulkMessages(t, prod.pool, 30000)

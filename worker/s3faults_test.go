@@ -74,6 +74,7 @@ func (s *slowBody) Read(p []byte) (int, error) {
 }
 
 func TestRefreshThroughAFailingSlowS3(t *testing.T) {
+	t.Parallel()
 	srv := s3test.Start(t)
 	bad := newBadS3(t, srv.Endpoint)
 	store := func(prefix string) *s3.Store {

@@ -20,6 +20,7 @@ import (
 )
 
 func TestEncryptedExportThenImportThroughJobs(t *testing.T) {
+	t.Parallel()
 	public, identity := sealedtest.KeyFile(t)
 	_, otherIdentity := sealedtest.KeyFile(t)
 	prod := newInstance(t, instanceOpts{env: map[string]string{"EXPORT_RECIPIENTS": public}})

@@ -11,6 +11,7 @@ import (
 )
 
 func TestJobsAreTracedWhenTracingIsOn(t *testing.T) {
+	t.Parallel()
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	prod := newInstance(t, instanceOpts{tracer: tp})

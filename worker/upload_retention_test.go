@@ -22,6 +22,7 @@ import (
 // upload, production's raw data, is deleted at once; when ops retry the job
 // anyway, the import says plainly that the upload is gone.
 func TestRefusedImportDeletesItsUploadAndARetrySaysItIsGone(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	staging := newInstance(t, instanceOpts{allowImport: true})
 	key := jobs.NewImportKey()
@@ -57,6 +58,7 @@ func TestRefusedImportDeletesItsUploadAndARetrySaysItIsGone(t *testing.T) {
 // do with the dump (imports not enabled on the instance that ran the job) may
 // succeed on a retry once fixed, so the upload stays, for FAILED_UPLOAD_RETENTION.
 func TestImportRefusedByAGateKeepsItsUploadForARetry(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	staging := newInstance(t, instanceOpts{})
 	key, auditID := uploadWithAudit(t, staging)
@@ -81,6 +83,7 @@ func TestImportRefusedByAGateKeepsItsUploadForARetry(t *testing.T) {
 // is not running (in River UI, a job waiting for its retry): no worker sees it, and
 // the next housekeeping run brings the audit row in line and deletes the upload.
 func TestImportCancelledWhileWaitingLosesItsUpload(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	staging := newInstance(t, instanceOpts{allowImport: true})
 	key, auditID := uploadWithAudit(t, staging)

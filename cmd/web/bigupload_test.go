@@ -24,6 +24,7 @@ const bigUploadBytes = 1<<31 + 64<<20
 // all see it whole. Both run as the binaries that ship, without the race detector,
 // so that 2 GB take seconds.
 func TestUploadLargerThan2GiB(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("streams 2.1 GB; skipped with -short")
 	}

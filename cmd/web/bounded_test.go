@@ -35,6 +35,7 @@ var pacedUploadBytes = flag.Int64("paced-upload-bytes", 128<<20, "size of the up
 // at once: the web process refuses them having read at most 64 KiB each, and its
 // peak resident set stays small.
 func TestAnonymousBigPostsCostNoMemory(t *testing.T) {
+	t.Parallel()
 	dbURL, storeDir := pgtest.NewDB(t), t.TempDir()
 	vars := stagingEnv(t, pgtest.NewPool(t, dbURL), dbURL, storeDir)
 	web, addr := startWeb(t, vars)
@@ -116,6 +117,7 @@ func loginCookie(t *testing.T, addr string) string {
 // uploads a dump at 5 MB/s. The server closes every trickling connection within
 // 30 s; the upload completes.
 func TestTricklingClientsAreCut(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("takes half a minute or more; skipped with -short")
 	}
@@ -251,6 +253,7 @@ func (p *pacedReader) Read(b []byte) (int, error) {
 // accounts from 50 loopback addresses, alternating between two web processes on one
 // database: they are one client network, limited as one, whichever process answers.
 func TestLoginLimitIsOneForTheDeployment(t *testing.T) {
+	t.Parallel()
 	dbURL, storeDir := pgtest.NewDB(t), t.TempDir()
 	pool := pgtest.NewPool(t, dbURL)
 	vars := stagingEnv(t, pool, dbURL, storeDir)

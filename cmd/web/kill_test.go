@@ -36,6 +36,7 @@ import (
 // upload into storage: no job, no audit row and no object may exist afterwards,
 // and the upload's temp file goes once housekeeping finds it old enough.
 func TestWebKilledMidUploadLeavesNothing(t *testing.T) {
+	t.Parallel()
 	const total = 200 << 20
 	dbURL, storeDir := pgtest.NewDB(t), t.TempDir()
 	pool := pgtest.NewPool(t, dbURL)

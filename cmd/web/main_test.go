@@ -42,6 +42,7 @@ func TestMain(m *testing.M) {
 // TestMainServesAndShutsDown wires the web tier from configuration alone, as the
 // command does, and checks that it is ready and stops cleanly.
 func TestMainServesAndShutsDown(t *testing.T) {
+	t.Parallel()
 	vars := map[string]string{
 		"DATABASE_URL": pgtest.NewDB(t), "STORAGE_URL": "file://" + t.TempDir(),
 		"LISTEN_ADDR": "127.0.0.1:0", "SESSION_SECRET": strings.Repeat("s", 32),
@@ -72,6 +73,7 @@ func TestMainServesAndShutsDown(t *testing.T) {
 }
 
 func TestMainRefusesAShortSessionSecret(t *testing.T) {
+	t.Parallel()
 	cfg := config.Config{DatabaseURL: "postgres://unused", SessionSecret: "short"}
 	if err := web.NewMain(cfg, slog.New(slog.DiscardHandler), dump.CheckUpload).Run(context.Background()); err == nil ||
 		!strings.Contains(err.Error(), "SESSION_SECRET") {

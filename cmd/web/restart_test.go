@@ -26,6 +26,7 @@ import (
 // by itself, and the job is retried to success. Neither the web tier nor the worker
 // is restarted.
 func TestPostgresRestartDuringImport(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts a PostgreSQL cluster of its own")
 	}

@@ -38,6 +38,7 @@ const maxLargeRSS = 100 << 20
 // processes' peak RSS stays far below the value's size, and the value arrives
 // exactly; the default import replaces it.
 func TestLargeValuesStream(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("exports an 80 MiB attachment; skipped with -short")
 	}

@@ -14,6 +14,7 @@ import (
 // staging every one of them names the fake first name of one of the sender's
 // children there.
 func TestDemoSickNotesNameTheSendersChild(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("generates 20,000 users")
 	}

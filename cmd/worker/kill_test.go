@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,13 +27,19 @@ import (
 // (SIGKILL at chosen points, SIGTERM while loading) and prove that staging is left
 // byte for byte as it was and that another worker then completes the import.
 
-// dumps caches production exports by the number of bulk messages they hold.
-var dumps = map[int]string{}
+// dumps caches production exports by the number of bulk messages they hold;
+// dumpsMu makes tests running in parallel wait for one export of each.
+var (
+	dumpsMu sync.Mutex
+	dumps   = map[int]string{}
+)
 
 // prodDump returns a dump of the fixture plus bulk messages, exported once per
 // test binary by `worker export --inline`.
 func prodDump(t *testing.T, bulk int) string {
 	t.Helper()
+	dumpsMu.Lock()
+	defer dumpsMu.Unlock()
 	if f, ok := dumps[bulk]; ok {
 		return f
 	}
@@ -242,6 +249,7 @@ func (p *pendingImport) waitBlocked(t *testing.T, b *blocker, phase, lockWhere, 
 }
 
 func TestWorkerKilledMidImportRetriesOnAnotherWorker(t *testing.T) {
+	t.Parallel()
 	p := enqueueImport(t, 100000, true)
 	first := startWorker(t, p.staging, "first")
 	p.waitLoading(t, 2000)
@@ -258,6 +266,7 @@ func TestWorkerKilledMidImportRetriesOnAnotherWorker(t *testing.T) {
 // with a conflicting lock held from another session, kills the worker there, and
 // proves that nothing of the loaded, checked data survives.
 func TestWorkerKilledWhileResettingSequences(t *testing.T) {
+	t.Parallel()
 	p := enqueueImport(t, 0, false)
 	// ALTER SEQUENCE takes SHARE ROW EXCLUSIVE, which setval's ROW EXCLUSIVE waits for.
 	seq := block(t, p.staging, `ALTER SEQUENCE users_id_seq RESTART WITH 1`)
@@ -274,6 +283,7 @@ func TestWorkerKilledWhileResettingSequences(t *testing.T) {
 // audit update inside the import's transaction, by holding the audit row from
 // another session; the worker is killed there, with all data loaded and checked.
 func TestWorkerKilledJustBeforeCommit(t *testing.T) {
+	t.Parallel()
 	p := enqueueImport(t, 0, false)
 	// The sequence lock holds the import at a known point, after its attempt has
 	// marked the audit running, so that the audit row can be taken without a race.
@@ -296,6 +306,7 @@ func TestWorkerKilledJustBeforeCommit(t *testing.T) {
 // TestWorkerDrainsThenCancelsOnSIGTERM stops a worker whose import outlasts the
 // drain: the process exits promptly, the import rolls back and is retried.
 func TestWorkerDrainsThenCancelsOnSIGTERM(t *testing.T) {
+	t.Parallel()
 	p := enqueueImport(t, 100000, true)
 	first := startWorker(t, p.staging, "first", "--drain", "1s")
 	p.waitLoading(t, 2000)
@@ -330,6 +341,7 @@ func TestWorkerDrainsThenCancelsOnSIGTERM(t *testing.T) {
 }
 
 func TestWorkerExitsPromptlyOnSIGTERMWhenIdle(t *testing.T) {
+	t.Parallel()
 	in := newInstance(t, true)
 	w := startWorker(t, in, "idle")
 	poll.Until(t, "the worker to start", time.Minute, func() bool {

@@ -93,6 +93,7 @@ func (in *instance) run(t *testing.T, args ...string) (int, string, string) {
 }
 
 func TestCommandLineRefresh(t *testing.T) {
+	t.Parallel()
 	prod := newInstance(t, false)
 	staging := newInstance(t, true)
 	testdb.Fixture(t, prod.pool)

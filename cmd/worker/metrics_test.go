@@ -15,6 +15,7 @@ import (
 )
 
 func TestWorkerServesMetricsAndStopsOnSIGTERM(t *testing.T) {
+	t.Parallel()
 	prod := newInstance(t, false)
 	testdb.Fixture(t, prod.pool)
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -21,6 +21,7 @@ import (
 )
 
 func TestCommandLineEncryptedRefresh(t *testing.T) {
+	t.Parallel()
 	public, identity := sealedtest.KeyFile(t)
 	_, otherIdentity := sealedtest.KeyFile(t)
 	prod := newInstance(t, false)
@@ -83,6 +84,7 @@ const maxImportRSS = 100 << 20
 // the file is decrypted as it is read, so the process's peak RSS stays far below
 // the dump's size.
 func TestEncryptedImportStreams(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("encrypts and imports 1 GiB; skipped with -short")
 	}

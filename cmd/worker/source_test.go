@@ -33,6 +33,7 @@ func files(t *testing.T, dir string) []string {
 // production's export, and `worker import --from-source NAME` imports it from
 // production's storage behind the same gates as a FILE, uploading nothing.
 func TestCommandLineImportFromSource(t *testing.T) {
+	t.Parallel()
 	prod := newInstance(t, false)
 	staging := newInstance(t, true)
 	testdb.Fixture(t, prod.pool)

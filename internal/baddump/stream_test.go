@@ -9,6 +9,7 @@ import (
 )
 
 func TestCRC32Combine(t *testing.T) {
+	t.Parallel()
 	a, b := []byte("Elternabend am Dienstag"), bytes.Repeat([]byte("xyz"), 1000)
 	got := crc32Combine(crc32.ChecksumIEEE(a), crc32.ChecksumIEEE(b), int64(len(b)))
 	if want := crc32.ChecksumIEEE(append(bytes.Clone(a), b...)); got != want {
@@ -21,6 +22,7 @@ func TestCRC32Combine(t *testing.T) {
 
 // A repeated stream is a valid gzip file, checksum and size included.
 func TestRepeatStreamIsValidGzip(t *testing.T) {
+	t.Parallel()
 	prefix, suffix := []byte(`{"s":"`), bytes.Repeat([]byte(`"}`), 40000)
 	open := repeatStream(prefix, 'x', 5<<20, suffix)
 	zr, err := newGzipReader(open())
@@ -44,6 +46,7 @@ func TestRepeatStreamIsValidGzip(t *testing.T) {
 }
 
 func TestManyTablesIsValidJSON(t *testing.T) {
+	t.Parallel()
 	zr, err := newGzipReader(manyTables([]byte(`{"tables":[`), 10000)())
 	if err != nil {
 		t.Fatal(err)

@@ -66,6 +66,7 @@ func (s *syncBuffer) String() string {
 }
 
 func TestDemoRefreshOverHTTP(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts the whole demo")
 	}

@@ -221,6 +221,7 @@ func (d *demoRun) checkNothingLeft(t *testing.T) {
 // rather than make's "Error 130". With plain `tee`, Ctrl-C ends the reader too; when
 // it ends first, the demo's cleanup writes into a pipe nobody reads.
 func TestDemoStopsCleanly(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs make demo five times")
 	}

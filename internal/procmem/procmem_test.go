@@ -12,6 +12,7 @@ import (
 // at 64 MiB or more, and a small child far below this test binary's own size
 // (which wait4's Maxrss would report for it).
 func TestRunMeasuresTheCommandNotItsStarter(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Skip("python3 is needed for a child of known size")
 	}

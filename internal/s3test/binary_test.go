@@ -51,6 +51,7 @@ func TestFindBinary(t *testing.T) {
 
 // TestMakefileVersion keeps Version and the release "make tools" installs alike.
 func TestMakefileVersion(t *testing.T) {
+	t.Parallel()
 	root, ok := moduleRoot()
 	if !ok {
 		t.Fatal("no module root")

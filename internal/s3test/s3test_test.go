@@ -10,6 +10,7 @@ import (
 )
 
 func TestStart(t *testing.T) {
+	t.Parallel()
 	srv := s3test.Start(t)
 	ctx := t.Context()
 	for _, bucket := range []string{srv.Bucket, srv.NewBucket(t)} {

@@ -13,6 +13,7 @@ import (
 // TestPutDiskFull fills a tiny tmpfs. Mounting needs root (CAP_SYS_ADMIN), so
 // the test skips elsewhere.
 func TestPutDiskFull(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=1m"); err != nil {
 		t.Skipf("cannot mount a 1 MiB tmpfs to fill (needs root): %v", err)

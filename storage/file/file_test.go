@@ -13,6 +13,7 @@ import (
 )
 
 func TestContract(t *testing.T) {
+	t.Parallel()
 	storagetest.RunContract(t, func(t *testing.T) storage.Storage {
 		store, err := file.New(t.TempDir())
 		if err != nil {
@@ -23,6 +24,7 @@ func TestContract(t *testing.T) {
 }
 
 func TestTempFilesHidden(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	store, err := file.New(t.TempDir())
 	if err != nil {
@@ -54,6 +56,7 @@ func TestTempFilesHidden(t *testing.T) {
 }
 
 func TestNewCreatesRoot(t *testing.T) {
+	t.Parallel()
 	root := filepath.Join(t.TempDir(), "a", "b")
 	store, err := file.New(root)
 	if err != nil {
@@ -68,6 +71,7 @@ func TestNewCreatesRoot(t *testing.T) {
 }
 
 func TestPingMissingRoot(t *testing.T) {
+	t.Parallel()
 	root := filepath.Join(t.TempDir(), "root")
 	store, err := file.New(root)
 	if err != nil {
@@ -88,6 +92,7 @@ func bytesReader(s string) *strings.Reader { return strings.NewReader(s) }
 // a file outside. No method reads, lists, writes or deletes through them, while a
 // link that stays inside the root still works.
 func TestLinksOutOfTheRootAreRefused(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	root, outside := t.TempDir(), t.TempDir()
 	secret := filepath.Join(outside, "production.json.gz")

@@ -11,6 +11,7 @@ import (
 )
 
 func TestSweepRemovesTempFilesOfKilledUploads(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	store, err := file.New(root)
 	if err != nil {

@@ -47,6 +47,7 @@ func newStore(t *testing.T, srv *s3test.Server, endpoint string, change func(*s3
 }
 
 func TestContract(t *testing.T) {
+	t.Parallel()
 	srv := s3test.Start(t)
 	store := newStore(t, srv, srv.Endpoint, nil)
 	t.Run("contract", func(t *testing.T) {
@@ -64,6 +65,7 @@ func TestContract(t *testing.T) {
 }
 
 func TestPrefix(t *testing.T) {
+	t.Parallel()
 	srv := s3test.Start(t)
 	ctx := t.Context()
 	store := newStore(t, srv, srv.Endpoint, nil)
@@ -91,6 +93,7 @@ func TestPrefix(t *testing.T) {
 }
 
 func TestPingMissingBucket(t *testing.T) {
+	t.Parallel()
 	srv := s3test.Start(t)
 	store := newStore(t, srv, srv.Endpoint, func(c *s3.Config) { c.Bucket = "no-such-bucket" })
 	if err := store.Ping(t.Context()); err == nil {
@@ -99,6 +102,7 @@ func TestPingMissingBucket(t *testing.T) {
 }
 
 func TestSSE(t *testing.T) {
+	t.Parallel()
 	srv := s3test.Start(t)
 	ctx := t.Context()
 	rec := newProxy(t, srv.Endpoint)
@@ -202,6 +206,7 @@ func TestOpenGivesUp(t *testing.T) {
 // TestOpenObjectReplaced checks that a resumed read never splices a new version
 // of the object into the old one.
 func TestOpenObjectReplaced(t *testing.T) {
+	t.Parallel()
 	srv := s3test.Start(t)
 	ctx := t.Context()
 	direct := newStore(t, srv, srv.Endpoint, nil)
@@ -226,6 +231,7 @@ func TestOpenObjectReplaced(t *testing.T) {
 }
 
 func TestOpenCancelled(t *testing.T) {
+	t.Parallel()
 	srv := s3test.Start(t)
 	store := newStore(t, srv, srv.Endpoint, nil)
 	if _, err := store.Put(t.Context(), "obj", storagetest.Random(9, 2*storagetest.MiB)); err != nil {
@@ -244,6 +250,7 @@ func TestOpenCancelled(t *testing.T) {
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {
+	t.Parallel()
 	valid := s3.Config{Bucket: "b", Region: "us-east-1", AccessKey: "a", SecretKey: "s"}
 	tests := []struct {
 		name   string

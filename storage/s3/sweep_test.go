@@ -12,6 +12,7 @@ import (
 )
 
 func TestSweepAbortsIncompleteMultipartUploads(t *testing.T) {
+	t.Parallel()
 	srv := s3test.Start(t)
 	store := newStore(t, srv, srv.Endpoint, nil)
 	ctx := context.Background()

@@ -33,6 +33,7 @@ not json at all
 `
 
 func TestSummary(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	r := newRun(&out)
 	if err := r.read(strings.NewReader(stream)); err != nil {

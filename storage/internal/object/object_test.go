@@ -7,6 +7,7 @@ import (
 )
 
 func TestValidateKey(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		key   string
 		valid bool
@@ -43,6 +44,7 @@ func TestValidateKey(t *testing.T) {
 }
 
 func TestValidatePrefix(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		prefix string
 		valid  bool

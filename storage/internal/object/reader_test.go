@@ -9,6 +9,7 @@ import (
 )
 
 func TestContextReader(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(t.Context())
 	src := strings.NewReader("abcdef")
 	r := ContextReader(ctx, src)
