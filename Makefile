@@ -5,7 +5,7 @@ GO          ?= go
 BIN         := $(CURDIR)/.bin
 VERSITYGW   := $(BIN)/versitygw
 STATICCHECK := $(BIN)/staticcheck
-TEST_FLAGS  ?= -race -timeout 20m
+TEST_FLAGS  ?= -race -timeout 20m -parallel 4
 
 export PATH := $(BIN):$(PATH)
 
