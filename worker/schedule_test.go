@@ -39,7 +39,6 @@ func stagingWithSchedule(t *testing.T, source storage.Storage) *instance {
 // overlap, and every tick that imports nothing leaves its reason in the history,
 // one row per reason however many ticks give it.
 func TestScheduledRefreshImportsEachNewExportOnce(t *testing.T) {
-	t.Parallel()
 	prod := newInstance(t, instanceOpts{})
 	testdb.Fixture(t, prod.pool)
 	runs := scheduledRuns(t)
@@ -94,7 +93,6 @@ func TestScheduledRefreshImportsEachNewExportOnce(t *testing.T) {
 // than REFRESH_MAX_AGE is not imported; a newer one that fails is tried once, and
 // the ticks after say so instead of failing it again.
 func TestScheduledRefreshSkipsAnOldExportAndDoesNotRetryAFailure(t *testing.T) {
-	t.Parallel()
 	src, err := file.New(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +132,6 @@ func TestScheduledRefreshSkipsAnOldExportAndDoesNotRetryAFailure(t *testing.T) {
 // while the first scheduled export is held up: no second export starts beside it,
 // the ticks say why, and once it is through the schedule exports again.
 func TestScheduledExportSkipsWhileItsExportRuns(t *testing.T) {
-	t.Parallel()
 	runs := scheduledRuns(t)
 	prod := newInstance(t, instanceOpts{periodic: true, env: map[string]string{"EXPORT_SCHEDULE": everySecond}})
 	testdb.Fixture(t, prod.pool)
