@@ -108,68 +108,61 @@ func validScalar(lit []byte) bool {
 }
 
 func (w *jsonWalk) object(dst []byte, depth int) ([]byte, error) {
-	w.i++
-	dst = append(dst, '{')
-	for first := true; ; first = false {
-		w.space()
-		if w.i < len(w.src) && w.src[w.i] == '}' {
-			w.i++
-			return append(dst, '}'), nil
-		}
-		if !first {
-			if w.i >= len(w.src) || w.src[w.i] != ',' {
-				return dst, fmt.Errorf("%w: expected , or } at byte %d", errJSON, w.i)
-			}
-			w.i++
-			dst = append(dst, ',')
-			w.space()
-		}
-		if w.i >= len(w.src) || w.src[w.i] != '"' {
-			return dst, fmt.Errorf("%w: expected a key at byte %d", errJSON, w.i)
-		}
-		key, err := w.string()
-		if err != nil {
-			return dst, err
-		}
-		keyName := string(key)
-		// Keys are free text too: a name used as a key is a name.
-		w.out = w.c.scrubString(w.out[:0], key, w.s)
-		dst = append(appendJSONString(dst, w.out), ':')
-		w.space()
-		if w.i >= len(w.src) || w.src[w.i] != ':' {
-			return dst, fmt.Errorf("%w: expected : at byte %d", errJSON, w.i)
-		}
-		w.i++
-		w.path = append(w.path, keyName)
-		dst, err = w.value(dst, depth+1)
-		w.path = w.path[:len(w.path)-1]
-		if err != nil {
-			return dst, err
-		}
-	}
+	return w.container(dst, '{', '}', func(dst []byte) ([]byte, error) { return w.member(dst, depth) })
 }
 
 func (w *jsonWalk) array(dst []byte, depth int) ([]byte, error) {
+	return w.container(dst, '[', ']', func(dst []byte) ([]byte, error) { return w.value(dst, depth+1) })
+}
+
+// container walks an object or an array, whose brackets are open and end: the
+// commas between its members or elements, and each of them with elem.
+func (w *jsonWalk) container(dst []byte, open, end byte, elem func([]byte) ([]byte, error)) ([]byte, error) {
 	w.i++
-	dst = append(dst, '[')
+	dst = append(dst, open)
 	for first := true; ; first = false {
 		w.space()
-		if w.i < len(w.src) && w.src[w.i] == ']' {
+		if w.i < len(w.src) && w.src[w.i] == end {
 			w.i++
-			return append(dst, ']'), nil
+			return append(dst, end), nil
 		}
 		if !first {
 			if w.i >= len(w.src) || w.src[w.i] != ',' {
-				return dst, fmt.Errorf("%w: expected , or ] at byte %d", errJSON, w.i)
+				return dst, fmt.Errorf("%w: expected , or %c at byte %d", errJSON, end, w.i)
 			}
 			w.i++
 			dst = append(dst, ',')
 		}
 		var err error
-		if dst, err = w.value(dst, depth+1); err != nil {
+		if dst, err = elem(dst); err != nil {
 			return dst, err
 		}
 	}
+}
+
+// member walks one member of an object: its key and its value.
+func (w *jsonWalk) member(dst []byte, depth int) ([]byte, error) {
+	w.space()
+	if w.i >= len(w.src) || w.src[w.i] != '"' {
+		return dst, fmt.Errorf("%w: expected a key at byte %d", errJSON, w.i)
+	}
+	key, err := w.string()
+	if err != nil {
+		return dst, err
+	}
+	keyName := string(key)
+	// Keys are free text too: a name used as a key is a name.
+	w.out = w.c.scrubString(w.out[:0], key, w.s)
+	dst = append(appendJSONString(dst, w.out), ':')
+	w.space()
+	if w.i >= len(w.src) || w.src[w.i] != ':' {
+		return dst, fmt.Errorf("%w: expected : at byte %d", errJSON, w.i)
+	}
+	w.i++
+	w.path = append(w.path, keyName)
+	dst, err = w.value(dst, depth+1)
+	w.path = w.path[:len(w.path)-1]
+	return dst, err
 }
 
 // rule returns the policy's rule for the key the walk is at, if any. Arrays are

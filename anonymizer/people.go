@@ -145,6 +145,13 @@ type Fields struct {
 	Email, First, Last, Street, Phone, Password, BirthDate []byte
 }
 
+// byRole points, for each personal role (isPersonal), at the field of f that
+// holds its value.
+func (f *Fields) byRole() [roleBirthDate + 1]*[]byte {
+	return [...]*[]byte{roleEmail: &f.Email, roleFirst: &f.First, roleLast: &f.Last, roleStreet: &f.Street,
+		rolePhone: &f.Phone, rolePassword: &f.Password, roleBirthDate: &f.BirthDate}
+}
+
 // add records a person of the people table t.
 func (pp *People) add(t int, id int64, f Fields) {
 	p := int32(len(pp.idOf))

@@ -63,24 +63,9 @@ func (s *Source) Add(vals [][]byte) {
 		id = s.noID
 	}
 	var f Fields
+	field := f.byRole()
 	for i, r := range s.roles {
-		v := vals[i+1]
-		switch r {
-		case roleEmail:
-			f.Email = v
-		case roleFirst:
-			f.First = v
-		case roleLast:
-			f.Last = v
-		case roleStreet:
-			f.Street = v
-		case rolePhone:
-			f.Phone = v
-		case rolePassword:
-			f.Password = v
-		case roleBirthDate:
-			f.BirthDate = v
-		}
+		*field[r] = vals[i+1]
 	}
 	pp.add(s.people, id, f)
 }

@@ -24,24 +24,23 @@ func scan(row pgx.Row) (*Record, error) {
 
 // Get returns one audit row.
 func Get(ctx context.Context, db DB, id int64) (*Record, error) {
-	a, err := scan(db.QueryRow(ctx, `SELECT `+columns+` FROM import_export_audits WHERE id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read audit %d: %w", id, err)
-	}
-	return a, nil
+	return getWhere(ctx, db, `id = $1`, id, "audit")
 }
 
 // ByJob returns the audit row of a River job.
 func ByJob(ctx context.Context, db DB, jobID int64) (*Record, error) {
-	a, err := scan(db.QueryRow(ctx, `SELECT `+columns+` FROM import_export_audits WHERE river_job_id = $1`, jobID))
+	return getWhere(ctx, db, `river_job_id = $1`, jobID, "audit of job")
+}
+
+// getWhere returns the audit row that where selects with $1 = arg, or ErrNotFound;
+// other errors read "read <what> <arg>: …".
+func getWhere(ctx context.Context, db DB, where string, arg int64, what string) (*Record, error) {
+	a, err := scan(db.QueryRow(ctx, `SELECT `+columns+` FROM import_export_audits WHERE `+where, arg))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read audit of job %d: %w", jobID, err)
+		return nil, fmt.Errorf("read %s %d: %w", what, arg, err)
 	}
 	return a, nil
 }

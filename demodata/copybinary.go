@@ -37,11 +37,7 @@ func (rw *rowWriter) binaryInt8(v int64) {
 func (rw *rowWriter) binaryTimestamp(us int64) { rw.binaryInt8(us - pgEpochMicros) }
 
 func (rw *rowWriter) binaryTimestampOrNull(us int64) {
-	if us == 0 {
-		rw.binaryNull()
-		return
-	}
-	rw.binaryTimestamp(us)
+	nullIfZero(us, rw.binaryNull, rw.binaryTimestamp)
 }
 
 func (rw *rowWriter) binaryText(s string) {

@@ -12,19 +12,10 @@ import (
 
 func (rw *rowWriter) null() { rw.buf = append(rw.buf, '\\', 'N', '\t') }
 
-func (rw *rowWriter) int(v int64) {
-	rw.buf = strconv.AppendInt(rw.buf, v, 10)
-	rw.buf = append(rw.buf, '\t')
-}
+func (rw *rowWriter) int(v int64) { rw.buf = append(strconv.AppendInt(rw.buf, v, 10), '\t') }
 
 // intOrNull writes v, or NULL when v is 0 (ids start at 1).
-func (rw *rowWriter) intOrNull(v int64) {
-	if v == 0 {
-		rw.null()
-		return
-	}
-	rw.int(v)
-}
+func (rw *rowWriter) intOrNull(v int64) { nullIfZero(v, rw.null, rw.int) }
 
 func (rw *rowWriter) bool(v bool) {
 	if v {
@@ -35,41 +26,33 @@ func (rw *rowWriter) bool(v bool) {
 }
 
 // raw writes s unescaped; only for values known to hold no special characters.
-func (rw *rowWriter) raw(s string) {
-	rw.buf = append(rw.buf, s...)
-	rw.buf = append(rw.buf, '\t')
-}
+func (rw *rowWriter) raw(s string) { rw.buf = append(append(rw.buf, s...), '\t') }
 
-func (rw *rowWriter) text(s string) {
-	rw.buf = appendEscaped(rw.buf, s)
-	rw.buf = append(rw.buf, '\t')
-}
+func (rw *rowWriter) text(s string) { rw.buf = append(appendEscaped(rw.buf, s), '\t') }
 
-func (rw *rowWriter) textBytes(b []byte) {
-	rw.buf = appendEscaped(rw.buf, b)
-	rw.buf = append(rw.buf, '\t')
-}
+func (rw *rowWriter) textBytes(b []byte) { rw.buf = append(appendEscaped(rw.buf, b), '\t') }
 
 // ts writes a timestamptz given as microseconds since the Unix epoch (UTC).
-func (rw *rowWriter) ts(us int64) {
-	rw.buf = appendTimestamp(rw.buf, us)
-	rw.buf = append(rw.buf, '\t')
-}
+func (rw *rowWriter) ts(us int64) { rw.buf = append(appendTimestamp(rw.buf, us), '\t') }
 
 // tsOrNull writes NULL for 0.
-func (rw *rowWriter) tsOrNull(us int64) {
-	if us == 0 {
-		rw.null()
-		return
-	}
-	rw.ts(us)
-}
+func (rw *rowWriter) tsOrNull(us int64) { nullIfZero(us, rw.null, rw.ts) }
 
 // date writes a date given as days since the Unix epoch.
 func (rw *rowWriter) date(days int64) {
 	y, m, d := civil(days)
-	rw.buf = appendDate(rw.buf, y, m, d)
-	rw.buf = append(rw.buf, '\t')
+	rw.buf = append(appendDate(rw.buf, y, m, d), '\t')
+}
+
+// nullIfZero writes v with write, or NULL with null when v is 0, which stands for
+// "none" among the generated ids (they start at 1) and times, in both COPY
+// formats.
+func nullIfZero(v int64, null func(), write func(int64)) {
+	if v == 0 {
+		null()
+		return
+	}
+	write(v)
 }
 
 // textArray writes a one-dimensional text[] literal, quoting every element (which
@@ -104,13 +87,17 @@ func (rw *rowWriter) endRow() error {
 	return nil
 }
 
+// copyEscapes holds, for each byte COPY's text format treats specially, the
+// letter that follows the backslash in its escape; 0 for every other byte.
+var copyEscapes = [256]byte{'\\': '\\', '\t': 't', '\n': 'n', '\r': 'r'}
+
 // appendEscaped escapes the characters COPY's text format treats specially:
 // backslash, tab, newline and carriage return.
 func appendEscaped[S string | []byte](dst []byte, s S) []byte {
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c != '\\' && c != '\t' && c != '\n' && c != '\r' {
+		if copyEscapes[c] == 0 {
 			continue
 		}
 		dst = append(dst, s[start:i]...)
@@ -121,15 +108,8 @@ func appendEscaped[S string | []byte](dst []byte, s S) []byte {
 }
 
 func appendEscapedByte(dst []byte, c byte) []byte {
-	switch c {
-	case '\\':
-		return append(dst, '\\', '\\')
-	case '\t':
-		return append(dst, '\\', 't')
-	case '\n':
-		return append(dst, '\\', 'n')
-	case '\r':
-		return append(dst, '\\', 'r')
+	if e := copyEscapes[c]; e != 0 {
+		return append(dst, '\\', e)
 	}
 	return append(dst, c)
 }

@@ -158,14 +158,7 @@ func (g *generator) acknowledgements(rw *rowWriter) error {
 			rw.int(int64(p.studentParent[s-1]))
 			rw.int(int64(s))
 			rw.ts(acked)
-			switch x := r.IntN(100); {
-			case x < 80:
-				rw.null()
-			case x < 85:
-				rw.text("")
-			default:
-				rw.text(pick(r, ackComments))
-			}
+			optionalText(rw, r, r.IntN(100), 80, 85, ackComments)
 			if err := rw.endRow(); err != nil {
 				return err
 			}

@@ -53,14 +53,11 @@ func (g *generator) schoolClasses(rw *rowWriter) error {
 		rw.int(int64(c.grade))
 		rw.raw(schoolYearName(c.year))
 		rw.intOrNull(int64(c.teacher))
-		switch x := r.IntN(10); {
-		case x < 3 || i == len(g.p.classes)-1: // no room assigned yet
-			rw.null()
-		case x == 3:
-			rw.text("")
-		default:
-			rw.text(pick(r, rooms))
+		x := r.IntN(10)
+		if i == len(g.p.classes)-1 {
+			x = 0 // no room assigned yet, as for 3 classes in 10
 		}
+		optionalText(rw, r, x, 3, 4, rooms)
 		if err := rw.endRow(); err != nil {
 			return err
 		}
@@ -117,14 +114,7 @@ func (g *generator) students(rw *rowWriter) error {
 				rw.date(born)
 			}
 			rw.intOrNull(int64(cls))
-			switch x := r.IntN(20); {
-			case x < 15:
-				rw.null()
-			case x < 17:
-				rw.text("")
-			default:
-				rw.text(pick(r, studentNotes))
-			}
+			optionalText(rw, r, r.IntN(20), 15, 17, studentNotes)
 			if err := rw.endRow(); err != nil {
 				return err
 			}

@@ -60,6 +60,19 @@ func pick[T any](r *rand.Rand, s []T) T { return s[r.IntN(len(s))] }
 // chance reports true with probability p.
 func chance(r *rand.Rand, p float64) bool { return r.Float64() < p }
 
+// optionalText writes a free-text column people may leave out, given a draw x:
+// NULL when x < null, an empty text when x < empty, else one of texts.
+func optionalText(rw *rowWriter, r *rand.Rand, x, null, empty int, texts []string) {
+	switch {
+	case x < null:
+		rw.null()
+	case x < empty:
+		rw.text("")
+	default:
+		rw.text(pick(r, texts))
+	}
+}
+
 // newRand returns a PCG source for one part of the data. Each part has its own
 // stream so that changing how one table is generated leaves the others alone.
 func newRand(seed, stream uint64) *rand.Rand {

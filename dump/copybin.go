@@ -235,14 +235,24 @@ func appendBinaryInt(dst []byte, t BinaryType, s []byte) ([]byte, error) {
 // pgEpoch is PostgreSQL's zero for dates and timestamps.
 var pgEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// parseInfinity reads PostgreSQL's "infinity" and "-infinity" of dates and
+// timestamps, which the binary format writes as the largest and the smallest
+// value of the type: largest and -largest-1.
+func parseInfinity[T int32 | int64](s []byte, largest T) (T, bool) {
+	switch string(s) {
+	case "infinity":
+		return largest, true
+	case "-infinity":
+		return -largest - 1, true
+	}
+	return 0, false
+}
+
 // parseDate reads YYYY-MM-DD (ISO, four or more digits of year, AD) or
 // ±infinity as days since 2000-01-01.
 func parseDate(s []byte) (int32, bool) {
-	switch string(s) {
-	case "infinity":
-		return math.MaxInt32, true
-	case "-infinity":
-		return math.MinInt32, true
+	if v, ok := parseInfinity[int32](s, math.MaxInt32); ok {
+		return v, true
 	}
 	d, rest, ok := parseYMD(s)
 	if !ok || len(rest) != 0 {
@@ -255,11 +265,8 @@ func parseDate(s []byte) (int32, bool) {
 // zone, by "+HH[:MM[:SS]]" or "-…" — the ISO form COPY writes — or ±infinity,
 // as microseconds since 2000-01-01 00:00:00 UTC.
 func parseTimestamp(s []byte, zone bool) (int64, bool) {
-	switch string(s) {
-	case "infinity":
-		return math.MaxInt64, true
-	case "-infinity":
-		return math.MinInt64, true
+	if v, ok := parseInfinity[int64](s, math.MaxInt64); ok {
+		return v, true
 	}
 	d, rest, ok := parseYMD(s)
 	if !ok {

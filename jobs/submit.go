@@ -44,26 +44,11 @@ type Submitted struct {
 
 // Export enqueues an export.
 func (s *Submitter) Export(ctx context.Context, req ExportRequest) (Submitted, error) {
-	var out Submitted
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		id, err := audit.Create(ctx, tx, audit.New{Kind: wippidu.KindExport, RequestedBy: req.RequestedBy,
-			Options: map[string]any{"include_attachments": req.IncludeAttachments}})
-		if err != nil {
-			return err
-		}
-		args := ExportArgs{AuditID: id, IncludeAttachments: req.IncludeAttachments, SourceHost: req.SourceHost}
-		opts := args.InsertOpts()
-		if req.Queue != "" {
-			opts.Queue = req.Queue
-		}
-		res, err := s.Client.InsertTx(ctx, tx, args, &opts)
-		if err != nil {
-			return fmt.Errorf("enqueue export: %w", err)
-		}
-		out = Submitted{JobID: res.Job.ID, AuditID: id}
-		return audit.LinkJob(ctx, tx, id, res.Job.ID)
+	rec := audit.New{Kind: wippidu.KindExport, RequestedBy: req.RequestedBy,
+		Options: map[string]any{"include_attachments": req.IncludeAttachments}}
+	return s.submit(ctx, rec, req.Queue, func(id int64) jobArgs {
+		return ExportArgs{AuditID: id, IncludeAttachments: req.IncludeAttachments, SourceHost: req.SourceHost}
 	})
-	return out, err
 }
 
 // ImportGate holds what an admin gave to start an import.
@@ -104,29 +89,46 @@ func (s *Submitter) Import(ctx context.Context, req ImportRequest) (Submitted, e
 	if err := CheckImportGates(s.Config, req.ImportGate); err != nil {
 		return Submitted{}, err
 	}
+	rec := audit.New{Kind: wippidu.KindImport, RequestedBy: req.RequestedBy,
+		FileName: req.FileName, ObjectKey: req.ObjectKey, SizeBytes: req.Size,
+		Options: map[string]any{
+			"anonymizers_off":   nonNil(req.AnonymizersOff),
+			"risk_acknowledged": len(req.AnonymizersOff) > 0,
+			"confirm_host":      req.ConfirmHost,
+			"preview":           req.Preview,
+			"source":            req.Source.Label(),
+		}}
+	return s.submit(ctx, rec, req.Queue, func(id int64) jobArgs {
+		return ImportArgs{AuditID: id, ObjectKey: req.ObjectKey, FileName: req.FileName,
+			AnonymizersOff: req.AnonymizersOff, RiskAck: req.RiskAck, Preview: req.Preview, Source: req.Source}
+	})
+}
+
+// jobArgs are the args of a job Submitter enqueues.
+type jobArgs interface {
+	river.JobArgs
+	InsertOpts() river.InsertOpts
+}
+
+// submit creates the audit row rec and enqueues the job that args makes for it,
+// on queue unless that is empty, in one transaction, and links the two. A job
+// River skips as a duplicate of one queued or running (only imports are unique
+// so) makes it return wippidu.ErrImportBusy and keep nothing.
+func (s *Submitter) submit(ctx context.Context, rec audit.New, queue string, args func(auditID int64) jobArgs) (Submitted, error) {
 	var out Submitted
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		id, err := audit.Create(ctx, tx, audit.New{Kind: wippidu.KindImport, RequestedBy: req.RequestedBy,
-			FileName: req.FileName, ObjectKey: req.ObjectKey, SizeBytes: req.Size,
-			Options: map[string]any{
-				"anonymizers_off":   nonNil(req.AnonymizersOff),
-				"risk_acknowledged": len(req.AnonymizersOff) > 0,
-				"confirm_host":      req.ConfirmHost,
-				"preview":           req.Preview,
-				"source":            req.Source.Label(),
-			}})
+		id, err := audit.Create(ctx, tx, rec)
 		if err != nil {
 			return err
 		}
-		args := ImportArgs{AuditID: id, ObjectKey: req.ObjectKey, FileName: req.FileName,
-			AnonymizersOff: req.AnonymizersOff, RiskAck: req.RiskAck, Preview: req.Preview, Source: req.Source}
-		opts := args.InsertOpts()
-		if req.Queue != "" {
-			opts.Queue = req.Queue
+		a := args(id)
+		opts := a.InsertOpts()
+		if queue != "" {
+			opts.Queue = queue
 		}
-		res, err := s.Client.InsertTx(ctx, tx, args, &opts)
+		res, err := s.Client.InsertTx(ctx, tx, a, &opts)
 		if err != nil {
-			return fmt.Errorf("enqueue import: %w", err)
+			return fmt.Errorf("enqueue %s: %w", a.Kind(), err)
 		}
 		if res.UniqueSkippedAsDuplicate {
 			return wippidu.ErrImportBusy

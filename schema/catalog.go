@@ -161,13 +161,9 @@ func LoadCatalog(ctx context.Context, q Querier) (*Catalog, error) {
 	cat := &Catalog{byName: map[string]*Table{}}
 	var order []string
 
-	rows, err := q.Query(ctx, catalogColumnsSQL)
-	if err != nil {
-		return nil, fmt.Errorf("read columns: %w", err)
-	}
 	var tname string
 	var col Column
-	_, err = pgx.ForEachRow(rows, []any{&tname, &col.Name, &col.Type, &col.NotNull, &col.HasDefault}, func() error {
+	err := forEachRow(ctx, q, "columns", catalogColumnsSQL, []any{&tname, &col.Name, &col.Type, &col.NotNull, &col.HasDefault}, func() error {
 		if IsLocal(tname) {
 			return nil
 		}
@@ -181,15 +177,10 @@ func LoadCatalog(ctx context.Context, q Querier) (*Catalog, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read columns: %w", err)
-	}
-
-	rows, err = q.Query(ctx, catalogForeignKeysSQL)
-	if err != nil {
-		return nil, fmt.Errorf("read foreign keys: %w", err)
+		return nil, err
 	}
 	var fk ForeignKey
-	_, err = pgx.ForEachRow(rows, []any{&tname, &fk.Name, &fk.RefTable, &fk.Columns, &fk.Definition}, func() error {
+	err = forEachRow(ctx, q, "foreign keys", catalogForeignKeysSQL, []any{&tname, &fk.Name, &fk.RefTable, &fk.Columns, &fk.Definition}, func() error {
 		if t := cat.byName[tname]; t != nil {
 			fk.Table = tname
 			t.ForeignKeys = append(t.ForeignKeys, fk)
@@ -197,27 +188,35 @@ func LoadCatalog(ctx context.Context, q Querier) (*Catalog, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read foreign keys: %w", err)
-	}
-
-	rows, err = q.Query(ctx, catalogSequencesSQL)
-	if err != nil {
-		return nil, fmt.Errorf("read sequences: %w", err)
+		return nil, err
 	}
 	var seq Sequence
-	_, err = pgx.ForEachRow(rows, []any{&tname, &seq.Column, &seq.Schema, &seq.Name}, func() error {
+	err = forEachRow(ctx, q, "sequences", catalogSequencesSQL, []any{&tname, &seq.Column, &seq.Schema, &seq.Name}, func() error {
 		if t := cat.byName[tname]; t != nil {
 			t.Sequences = append(t.Sequences, seq)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read sequences: %w", err)
+		return nil, err
 	}
 
 	sort.Strings(order)
 	cat.Tables = dependencyOrder(cat, order)
 	return cat, nil
+}
+
+// forEachRow runs sql and calls fn after scanning each row into scans; errors
+// say what was read.
+func forEachRow(ctx context.Context, q Querier, what, sql string, scans []any, fn func() error) error {
+	rows, err := q.Query(ctx, sql)
+	if err == nil {
+		_, err = pgx.ForEachRow(rows, scans, fn)
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: %w", what, err)
+	}
+	return nil
 }
 
 // dependencyOrder sorts tables so that every table comes after the tables it

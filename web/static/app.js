@@ -1,37 +1,55 @@
-// Import/Export page: confirm the import, follow a job's progress, and download
-// a finished export. Plain JavaScript, no build step.
+// Import/Export page: confirm an import (of an upload, of an export in
+// production's storage, of a previewed dump), follow a job's progress, and
+// download a finished export. Plain JavaScript, no build step.
 (function () {
   "use strict";
 
-  var form = document.getElementById("import-form");
-  if (form) {
+  // confirmReplace asks whether an import may replace all of this instance's
+  // data. The dialog names the instance the import replaces, whatever was
+  // typed: the server compares the typed name with it.
+  function confirmReplace(host, what) {
+    return window.confirm("Replace ALL data on " + host + " with " + what + "? This cannot be undone.");
+  }
+
+  // guardImport confirms an import form's import (a preview changes nothing: it
+  // needs no confirmation) and disables its buttons once the submission has
+  // taken the pressed one: its formaction, name and value reach the server only
+  // while it is enabled. what names what the import reads.
+  function guardImport(form, ids, what, busy) {
     form.addEventListener("submit", function (ev) {
-      var btn = ev.submitter || document.getElementById("import-button");
-      // A preview changes nothing: it needs no confirmation.
-      if (btn.id !== "preview-button") {
-        // The dialog names the instance the import replaces, whatever was typed:
-        // the server compares the typed name with it.
-        var host = document.getElementById("expected-host").textContent;
-        if (!window.confirm("Replace ALL data on " + host + " with the uploaded export? This cannot be undone.")) {
-          ev.preventDefault();
-          return;
-        }
+      var btn = ev.submitter || document.getElementById(ids.button);
+      if (btn.id !== ids.preview && !confirmReplace(document.getElementById(ids.host).textContent, what())) {
+        ev.preventDefault();
+        return;
       }
-      // The button's own formaction must still reach the server once it is
-      // disabled: disable it only after the submission has taken it.
       setTimeout(function () {
-        document.getElementById("import-button").disabled = true;
-        document.getElementById("preview-button").disabled = true;
-        btn.textContent = "Uploading…";
+        document.getElementById(ids.button).disabled = true;
+        document.getElementById(ids.preview).disabled = true;
+        btn.textContent = busy;
       }, 0);
     });
+  }
+
+  var upload = document.getElementById("import-form");
+  if (upload) {
+    guardImport(upload, { button: "import-button", preview: "preview-button", host: "expected-host" },
+      function () { return "the uploaded export"; }, "Uploading…");
+  }
+
+  // An import from production storage names the export chosen.
+  var source = document.getElementById("import-source-form");
+  if (source) {
+    guardImport(source, { button: "import-source-button", preview: "preview-source-button", host: "source-expected-host" },
+      function () {
+        var chosen = source.querySelector("input[name=source_key]:checked");
+        return (chosen ? chosen.getAttribute("aria-label") : "the chosen export") + " from production storage";
+      }, "Starting…");
   }
 
   var again = document.getElementById("preview-import-form");
   if (again) {
     again.addEventListener("submit", function (ev) {
-      var host = again.querySelector(".expected-host").textContent;
-      if (!window.confirm("Replace ALL data on " + host + " with the previewed export? This cannot be undone.")) {
+      if (!confirmReplace(again.querySelector(".expected-host").textContent, "the previewed export")) {
         ev.preventDefault();
       }
     });
