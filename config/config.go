@@ -51,7 +51,15 @@ type Config struct {
 	RefreshSchedule       string // cron schedule of the scheduled refresh; empty: off
 	RefreshMaxAge         time.Duration
 	ExportSchedule        string // cron schedule of scheduled exports; empty: off
+	// ExportConnections is how many connections an export reads its tables
+	// on at once, its largest tables in parts, all in one snapshot.
+	ExportConnections int
 }
+
+// MaxExportConnections is the most connections EXPORT_CONNECTIONS may give an
+// export: each is a server process of its own, and more than the server's
+// cores only take turns.
+const MaxExportConnections = 16
 
 // AdminPolicy is what IMPORTED_ADMINS says becomes of production's admins on
 // staging. Either way they never do data work there (imports, exports, River UI):
@@ -99,6 +107,7 @@ var Vars = []Var{
 	{"REFRESH_SCHEDULE", "(off)", "staging", "Cron schedule (5 fields, or @daily, @every 6h) of the scheduled refresh: the newest export in SOURCE_STORAGE_URL not yet imported and younger than REFRESH_MAX_AGE is imported with every anonymizer on."},
 	{"REFRESH_MAX_AGE", "36h", "staging", "How old the newest export may be for a scheduled refresh to import it."},
 	{"EXPORT_SCHEDULE", "(off)", "production", "Cron schedule of scheduled exports (with attachments), requested by schedule."},
+	{"EXPORT_CONNECTIONS", "2", "production", "Connections an export reads on at once (1 to 16), all in the export's one snapshot: tables over 16 MiB are read in that many parts. 1 reads every table on the export's own connection. Each export holds this many database connections (one more while it reads an attachment over 1 MiB)."},
 }
 
 // defaultOf is the default of an environment variable, as Vars documents it; a
@@ -163,6 +172,7 @@ func Read(getenv func(string) string) (Config, error) {
 		RefreshSchedule:       r.str("REFRESH_SCHEDULE"),
 		RefreshMaxAge:         r.duration("REFRESH_MAX_AGE"),
 		ExportSchedule:        r.str("EXPORT_SCHEDULE"),
+		ExportConnections:     int(r.positive("EXPORT_CONNECTIONS")),
 	}
 	if h, _, err := net.SplitHostPort(c.Hostname); err == nil {
 		c.Hostname = h
@@ -253,6 +263,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.DatabaseURL == "" {
 		errs = append(errs, errors.New("DATABASE_URL is required"))
+	}
+	if c.ExportConnections > MaxExportConnections {
+		errs = append(errs, fmt.Errorf("EXPORT_CONNECTIONS=%d: want 1 to %d", c.ExportConnections, MaxExportConnections))
 	}
 	if c.ImportedAdmins != ImportedAdminsKeep && c.ImportedAdmins != ImportedAdminsDemote {
 		errs = append(errs, fmt.Errorf("IMPORTED_ADMINS=%q: want demote or keep", c.ImportedAdmins))

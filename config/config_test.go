@@ -21,7 +21,7 @@ func TestParseDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.AllowProdImport || c.StorageURL != "file://./data/storage" || c.JobTimeout != 12*time.Hour ||
-		c.ExportRetention != 24*time.Hour || c.KeepImportedDumps || !c.SecureCookies || c.ListenAddr != ":8080" {
+		c.ExportRetention != 24*time.Hour || c.KeepImportedDumps || !c.SecureCookies || c.ListenAddr != ":8080" || c.ExportConnections != 2 {
 		t.Errorf("defaults: %+v", c)
 	}
 }
@@ -39,6 +39,9 @@ func TestParseFailsFast(t *testing.T) {
 		{"bad bool", map[string]string{"DATABASE_URL": "x", "APP_ALLOW_PROD_IMPORT": "yes please"}, "APP_ALLOW_PROD_IMPORT"},
 		{"bad duration", map[string]string{"DATABASE_URL": "x", "JOB_TIMEOUT": "forever"}, "JOB_TIMEOUT"},
 		{"bad storage", map[string]string{"DATABASE_URL": "x", "STORAGE_URL": "ftp://x"}, "STORAGE_URL"},
+		{"no export connections", map[string]string{"DATABASE_URL": "x", "EXPORT_CONNECTIONS": "0"}, `EXPORT_CONNECTIONS="0": want a positive integer`},
+		{"export connections not a number", map[string]string{"DATABASE_URL": "x", "EXPORT_CONNECTIONS": "two"}, `EXPORT_CONNECTIONS="two": want a positive integer`},
+		{"too many export connections", map[string]string{"DATABASE_URL": "x", "EXPORT_CONNECTIONS": "17"}, "EXPORT_CONNECTIONS=17: want 1 to 16"},
 		{"bad recipient", map[string]string{"DATABASE_URL": "x", "EXPORT_RECIPIENTS": "age1xyz"}, `EXPORT_RECIPIENTS holds "age1xyz", which is not an age public key`},
 		{"secret key as recipient", map[string]string{"DATABASE_URL": "x", "EXPORT_RECIPIENTS": "AGE-SECRET-KEY-1QQQ"}, "EXPORT_RECIPIENTS holds a secret key"},
 		{"unreadable identity file", map[string]string{"DATABASE_URL": "x", "IMPORT_IDENTITY": "/nonexistent/age.key"}, "IMPORT_IDENTITY is neither an age secret key (AGE-SECRET-KEY-1…) nor a readable identity file: open /nonexistent/age.key"},

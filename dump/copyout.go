@@ -1,7 +1,6 @@
 package dump
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -114,80 +113,11 @@ func (w *Writer) BeginBinaryTable(name string, cols []Column) (*TableWriter, err
 	if width > len(cols) {
 		tw.width++ // the ctid
 	}
+	tw.cut.binary, tw.cut.width = true, tw.width
 	return tw, nil
 }
 
 var binarySignature = []byte("PGCOPY\n\xff\r\n\x00")
-
-// writeBinary consumes binary COPY output; rows may be split across calls.
-func (t *TableWriter) writeBinary(p []byte) error {
-	if len(t.partial) > 0 {
-		t.partial = append(t.partial, p...)
-		p = t.partial
-	}
-	for len(p) > 0 {
-		n, err := t.binaryStep(p)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			break
-		}
-		p = p[n:]
-	}
-	t.partial = append(t.partial[:0], p...)
-	if cap(t.partial) > 4*flushAt && len(t.partial) == 0 {
-		t.partial = nil
-	}
-	return nil
-}
-
-// binaryStep consumes the header, one row or the trailer at the start of p, and
-// returns how many bytes it used: 0 when p does not hold all of it yet.
-func (t *TableWriter) binaryStep(p []byte) (int, error) {
-	switch {
-	case t.binEnded:
-		return 0, fmt.Errorf("table %q: binary COPY data after its end", t.name)
-	case !t.binStarted:
-		if len(p) < 19 {
-			return 0, nil
-		}
-		if !bytes.Equal(p[:11], binarySignature) {
-			return 0, fmt.Errorf("table %q: not binary COPY data", t.name)
-		}
-		ext := int(binary.BigEndian.Uint32(p[15:19]))
-		if len(p) < 19+ext {
-			return 0, nil
-		}
-		t.binStarted = true
-		return 19 + ext, nil
-	}
-	if len(p) < 2 {
-		return 0, nil
-	}
-	n := int16(binary.BigEndian.Uint16(p))
-	if n == -1 {
-		t.binEnded = true
-		return 2, nil
-	}
-	if int(n) != t.width {
-		return 0, fmt.Errorf("table %q row %d: %d COPY fields, want %d", t.name, t.rows+1, n, t.width)
-	}
-	end := 2
-	for range n {
-		if len(p) < end+4 {
-			return 0, nil
-		}
-		if l := int32(binary.BigEndian.Uint32(p[end:])); l > 0 {
-			end += int(l)
-		}
-		end += 4
-		if len(p) < end {
-			return 0, nil
-		}
-	}
-	return end, t.binaryRow(p[2:end])
-}
 
 // binaryRow writes one complete row of binary COPY fields as a JSON row; the
 // fields after the table's columns (see BinaryExportSelect) are not written.
@@ -294,12 +224,4 @@ func (t *TableWriter) appendBase64(b, raw []byte) ([]byte, error) {
 		}
 	}
 	return b, nil
-}
-
-// binaryClose checks that the binary COPY data ended where it should.
-func (t *TableWriter) binaryClose() error {
-	if len(t.partial) > 0 || (t.binStarted && !t.binEnded) {
-		return fmt.Errorf("table %q: COPY data ends inside a row", t.name)
-	}
-	return nil
 }

@@ -95,7 +95,7 @@ func (w *Writer) BeginTable(name string, cols []Column) (*TableWriter, error) {
 		return nil, err
 	}
 	w.tables++
-	tw := &TableWriter{w: w, name: name, kinds: make([]Kind, len(cols))}
+	tw := &TableWriter{w: w, name: name, kinds: make([]Kind, len(cols)), cut: rowCutter{table: name}}
 	for i, c := range cols {
 		tw.kinds[i] = KindOf(c.Type)
 	}
@@ -127,66 +127,49 @@ func (w *Writer) Close() error {
 // TableWriter receives one table's rows as PostgreSQL COPY text format (the output
 // of COPY … TO STDOUT) through Write and writes them as JSON rows.
 type TableWriter struct {
-	w       *Writer
-	name    string
-	kinds   []Kind
-	partial []byte
-	buf     []byte
-	rows    int64
+	w     *Writer
+	name  string
+	kinds []Kind
+	cut   rowCutter // of the COPY stream written through Write
+	parts int       // parts not closed yet (NewPart)
+	buf   []byte
+	rows  int64
 
 	// Large fetches the bytea values a binary COPY row leaves out for their
 	// size (see BinaryExportSelect); not used for COPY text format, where
 	// every value comes whole inside its row.
 	Large FetchFunc
 
-	bin        []binaryOut // set: the rows come as binary COPY output (copyout.go)
-	lengthAt   []int       // per column: the field with a left-out value's length, or -1
-	width      int         // fields per binary COPY row, the columns' and the extra ones
-	fields     [][]byte    // the current row's fields, nil for NULL
-	binStarted bool
-	binEnded   bool
+	bin      []binaryOut // set: the rows come as binary COPY output (copyout.go)
+	lengthAt []int       // per column: the field with a left-out value's length, or -1
+	width    int         // fields per binary COPY row, the columns' and the extra ones
+	fields   [][]byte    // the current row's fields, nil for NULL
 }
 
 // Rows returns how many rows were written so far.
 func (t *TableWriter) Rows() int64 { return t.rows }
 
-// Write consumes COPY text data; rows may be split across calls.
-func (t *TableWriter) Write(p []byte) (int, error) {
+// Write consumes the table's COPY output (binary for BeginBinaryTable, text
+// otherwise); rows may be split across calls.
+func (t *TableWriter) Write(p []byte) (int, error) { return t.write(&t.cut, p) }
+
+// write consumes a piece of the COPY stream that c cuts.
+func (t *TableWriter) write(c *rowCutter, p []byte) (int, error) {
 	if t.w.err != nil {
 		return 0, t.w.err
 	}
-	n := len(p)
+	if err := c.cut(p, t.writeRow); err != nil {
+		return 0, t.fail(err)
+	}
+	return len(p), nil
+}
+
+// writeRow writes one whole row as rowCutter.cut hands it over.
+func (t *TableWriter) writeRow(row []byte) error {
 	if t.bin != nil {
-		if err := t.writeBinary(p); err != nil {
-			return 0, t.fail(err)
-		}
-		return n, nil
+		return t.binaryRow(row[2:])
 	}
-	if len(t.partial) > 0 {
-		i := bytes.IndexByte(p, '\n')
-		if i < 0 {
-			t.partial = append(t.partial, p...)
-			return n, nil
-		}
-		t.partial = append(t.partial, p[:i]...)
-		if err := t.row(t.partial); err != nil {
-			return 0, t.fail(err)
-		}
-		t.partial = t.partial[:0]
-		p = p[i+1:]
-	}
-	for len(p) > 0 {
-		i := bytes.IndexByte(p, '\n')
-		if i < 0 {
-			t.partial = append(t.partial, p...)
-			break
-		}
-		if err := t.row(p[:i]); err != nil {
-			return 0, t.fail(err)
-		}
-		p = p[i+1:]
-	}
-	return n, nil
+	return t.row(row[:len(row)-1])
 }
 
 // Close ends the table.
@@ -194,12 +177,11 @@ func (t *TableWriter) Close() error {
 	if t.w.err != nil {
 		return t.w.err
 	}
-	if t.bin != nil {
-		if err := t.binaryClose(); err != nil {
-			return t.fail(err)
-		}
-	} else if len(t.partial) > 0 {
-		return t.fail(fmt.Errorf("table %q: COPY data ends inside a row", t.name))
+	if t.parts > 0 {
+		return t.fail(fmt.Errorf("table %q: %d of its parts not closed", t.name, t.parts))
+	}
+	if err := t.cut.close(); err != nil {
+		return t.fail(err)
 	}
 	if _, err := t.w.bw.WriteString("]}"); err != nil {
 		return t.fail(err)

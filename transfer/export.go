@@ -30,6 +30,9 @@ type ExportOptions struct {
 	// OwnAccounts are the emails of the instance's own admins (accounts.OwnEmails):
 	// their password hashes are never exported, LockedPassword stands in for them.
 	OwnAccounts []string
+	// Connections is how many connections read the tables at once (parts.go):
+	// the export's own and Connections-1 more in its snapshot. 0 means 1.
+	Connections int
 }
 
 // LockedPassword is what an export writes instead of the password hash of one of
@@ -58,11 +61,11 @@ func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions
 		return nil, err
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	large, err := shareSnapshot(ctx, tx, conn, cat, opts.IncludeAttachments)
+	src, err := openSource(ctx, tx, conn, cat, opts)
 	if err != nil {
 		return nil, err
 	}
-	defer large.close(ctx)
+	defer src.close(ctx)
 	res := &wippidu.ExportResult{SourceHost: opts.SourceHost, ExportedAt: exportedAt.UTC(), IncludeAttachments: opts.IncludeAttachments,
 		EncryptedTo: opts.Recipients.Len()}
 	estimate, err := rowsEstimate(ctx, tx, cat)
@@ -102,7 +105,7 @@ func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions
 	// The people come first: an import reads them before anything else.
 	for _, t := range policy.PeopleFirst(cat) {
 		prog.phase(wippidu.PhaseExporting, t.Name)
-		n, err := exportTable(ctx, tx, dw, large, t, swaps[t.Name], &progressWriter{prog: prog, base: res.Rows, attachments: opts.IncludeAttachments})
+		n, err := src.exportTable(ctx, dw, t, swaps[t.Name], &progressWriter{prog: prog, base: res.Rows, attachments: opts.IncludeAttachments})
 		if err != nil {
 			return nil, err
 		}
@@ -188,74 +191,6 @@ func snapshot(ctx context.Context, conn *pgx.Conn) (pgx.Tx, *schema.Catalog, tim
 	return tx, cat, at, nil
 }
 
-// hasBytea reports whether a table exports binary values.
-func hasBytea(cols []dump.Column) bool {
-	for _, c := range cols {
-		if dump.KindOf(c.Type) == dump.KindBytea {
-			return true
-		}
-	}
-	return false
-}
-
-// exportTable writes one table through sink and returns its number of rows.
-// Without attachments, binary columns are left out of the dump. swap holds SQL
-// expressions exported instead of some columns (lockPasswords).
-func exportTable(ctx context.Context, tx pgx.Tx, dw *dump.Writer, large *largeValues, t *schema.Table, swap map[string]string, sink *progressWriter) (int64, error) {
-	var cols []dump.Column
-	var idents, exprs []string
-	for _, c := range t.Columns {
-		if !sink.attachments && dump.KindOf(c.Type) == dump.KindBytea {
-			continue
-		}
-		cols = append(cols, dump.Column{Name: c.Name, Type: c.Type})
-		idents = append(idents, pgx.Identifier{c.Name}.Sanitize())
-		e, ok := swap[c.Name]
-		if !ok {
-			e = idents[len(idents)-1]
-		}
-		exprs = append(exprs, e)
-	}
-	// A table of binary values is read in binary COPY format (dump/copyout.go),
-	// its largest values in chunks beside the COPY (large.go). In COPY text
-	// format every value, however large, comes whole inside its row.
-	sql := "COPY " + pgx.Identifier{t.Name}.Sanitize() + " (" + strings.Join(idents, ", ") + ") TO STDOUT"
-	if len(swap) > 0 {
-		sql = "COPY (SELECT " + strings.Join(exprs, ", ") + " FROM " + pgx.Identifier{t.Name}.Sanitize() + ") TO STDOUT"
-	}
-	open := dw.BeginTable
-	var sel []string
-	if hasBytea(cols) && large != nil {
-		sel = dump.BinaryExportSelect(cols, exprs, largeValueBytes)
-	}
-	if sel != nil {
-		sql = "COPY (SELECT " + strings.Join(sel, ", ") + " FROM " + pgx.Identifier{t.Name}.Sanitize() + ") TO STDOUT (FORMAT binary)"
-		open = dw.BeginBinaryTable
-	}
-	tw, err := open(t.Name, cols)
-	if err != nil {
-		return 0, fmt.Errorf("table %q: %w", t.Name, err)
-	}
-	if sel != nil {
-		tw.Large = large.fetch(ctx, t.Name, cols)
-	}
-	sink.w = tw
-	if len(cols) > 0 {
-		pipe := newCopyPipe(sink)
-		_, err := tx.Conn().PgConn().CopyTo(ctx, pipe, sql)
-		if perr := pipe.Close(); err == nil {
-			err = perr
-		}
-		if err != nil {
-			return 0, fmt.Errorf("copy table %q: %w", t.Name, err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		return 0, fmt.Errorf("table %q: %w", t.Name, err)
-	}
-	return tw.Rows(), nil
-}
-
 // lockPasswords returns, per table, what an export writes instead of the password
 // columns (those the policy gives to the passwords anonymizer) for the rows of
 // the instance's own admins: LockedPassword. The rows are found by the table's
@@ -307,9 +242,13 @@ func lockPasswords(ctx context.Context, tx pgx.Tx, cat *schema.Catalog, own []st
 	return out, nil
 }
 
-// progressWriter forwards COPY data to a table writer and reports progress.
+// progressWriter forwards COPY data to a table writer (or one of its parts)
+// and reports progress.
 type progressWriter struct {
-	w           *dump.TableWriter
+	w interface {
+		io.Writer
+		Rows() int64 // of the whole table
+	}
 	prog        *progressTracker
 	base        int64
 	attachments bool // binary columns are exported

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
@@ -19,10 +18,10 @@ import (
 // A bytea value over largeValueBytes is left out of its binary COPY row
 // (dump.BinaryExportSelect) and read here, a chunk at a time, so that the
 // export's memory does not grow with the largest attachment. The chunks are read
-// on a second connection: the export's own is inside its COPY while the value is
-// needed, and the server just waits until the COPY is read on. The second
-// connection imports the export's snapshot, so it sees exactly the rows the COPY
-// sends. Tables exported in COPY text format (no bytea column, or a column type
+// on a connection of their own: the ones reading the table are inside their
+// COPY while the value is needed, and the server just waits until the COPY is
+// read on. That connection imports the export's snapshot (shared.go), so it
+// sees exactly the rows the COPY sends. Tables exported in COPY text format (no bytea column, or a column type
 // binary COPY is not used for) still get every value whole inside its row.
 
 var (
@@ -40,9 +39,8 @@ var (
 
 // largeValues reads the large values of one export.
 type largeValues struct {
-	cfg      *pgx.ConnConfig
-	snapshot string    // pg_export_snapshot() of the export's transaction
-	conn     *pgx.Conn // opened at the first large value
+	shared *sharedSnapshot
+	conn   *pgx.Conn // opened at the first large value
 }
 
 // Binary parameters and results of a chunk query: the ctid as tid, the start and
@@ -57,20 +55,6 @@ var (
 // export's snapshot this cannot happen; if it does, the dump would be wrong.
 var errRowChanged = errors.New("the row changed under the export's snapshot")
 
-// shareSnapshot exports the snapshot of the export's transaction, when the dump
-// will hold bytea values, for a second connection like conn to read large
-// values in; nil when there are none. It must run before the first COPY.
-func shareSnapshot(ctx context.Context, tx pgx.Tx, conn *pgx.Conn, cat *schema.Catalog, attachments bool) (*largeValues, error) {
-	if !attachments || !catalogHasBytea(cat) {
-		return nil, nil
-	}
-	l := &largeValues{cfg: conn.Config()}
-	if err := tx.QueryRow(ctx, "SELECT pg_export_snapshot()").Scan(&l.snapshot); err != nil {
-		return nil, fmt.Errorf("export snapshot: %w", err)
-	}
-	return l, nil
-}
-
 func catalogHasBytea(cat *schema.Catalog) bool {
 	for _, t := range cat.Tables {
 		for _, c := range t.Columns {
@@ -82,31 +66,19 @@ func catalogHasBytea(cat *schema.Catalog) bool {
 	return false
 }
 
-// open returns the second connection, opening it the first time: a read-only
-// transaction on the export's snapshot with the export's session settings. It
-// sits idle in its transaction while the COPY runs on between large values, so
-// a server's idle_in_transaction_session_timeout is lifted for it.
+// open returns the connection for large values, opening it the first time.
 func (l *largeValues) open(ctx context.Context) (*pgconn.PgConn, error) {
-	if l.conn != nil {
-		return l.conn.PgConn(), nil
+	if l.conn == nil {
+		conn, err := l.shared.join(ctx, "large values")
+		if err != nil {
+			return nil, err
+		}
+		l.conn = conn
 	}
-	conn, err := pgx.ConnectConfig(ctx, l.cfg)
-	if err != nil {
-		return nil, fmt.Errorf("connect for large values: %w", err)
-	}
-	setup := "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n" +
-		"SET TRANSACTION SNAPSHOT '" + strings.ReplaceAll(l.snapshot, "'", "''") + "';\n" +
-		"SET LOCAL idle_in_transaction_session_timeout = 0;\n" +
-		sessionSettingsSQL
-	if _, err := conn.Exec(ctx, setup); err != nil {
-		_ = conn.Close(context.WithoutCancel(ctx))
-		return nil, fmt.Errorf("share the export's snapshot: %w", err)
-	}
-	l.conn = conn
-	return conn.PgConn(), nil
+	return l.conn.PgConn(), nil
 }
 
-// close ends the second connection, if it was opened; its transaction only read.
+// close ends the connection for large values, if it was opened; its transaction only read.
 func (l *largeValues) close(ctx context.Context) {
 	if l != nil && l.conn != nil {
 		_ = l.conn.Close(context.WithoutCancel(ctx))

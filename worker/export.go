@@ -125,6 +125,7 @@ func (w *ExportWorker) export(ctx context.Context, job *river.Job[jobs.ExportArg
 		IncludeAttachments: a.IncludeAttachments,
 		Progress:           rep.update(ctx),
 		Recipients:         recipients,
+		Connections:        w.deps.Config.ExportConnections,
 	})
 	pw.CloseWithError(err)
 	put := <-putDone
