@@ -92,6 +92,7 @@ func jsonRows(t *testing.T, file []byte) []string {
 // then as three streams of parts of its rows, their pieces interleaved and cut
 // anywhere: the dump holds the same rows.
 func TestPartsWriteTheRowsOfOneStream(t *testing.T) {
+	t.Parallel()
 	for _, pt := range partsTables() {
 		t.Run(pt.name, func(t *testing.T) {
 			var one bytes.Buffer
@@ -138,6 +139,7 @@ func TestPartsWriteTheRowsOfOneStream(t *testing.T) {
 // TestPartsMustEndWithARow: a part whose COPY ends inside a row, and a table
 // closed before its parts, are refused.
 func TestPartsMustEndWithARow(t *testing.T) {
+	t.Parallel()
 	for _, pt := range partsTables() {
 		t.Run(pt.name, func(t *testing.T) {
 			_, tw := pt.begin(t, io.Discard)
