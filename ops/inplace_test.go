@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -19,12 +18,11 @@ import (
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/wippidu/wippidu/cli"
 	"github.com/wippidu/wippidu/internal/pgtest"
 	"github.com/wippidu/wippidu/internal/s3test"
 	"github.com/wippidu/wippidu/internal/testdb"
 	"github.com/wippidu/wippidu/internal/testsalt"
-	"github.com/wippidu/wippidu/ops"
+	"github.com/wippidu/wippidu/storage/storagetest"
 )
 
 // instance is a database with the fixture and the settings of a worker on it,
@@ -61,37 +59,6 @@ func (in *instance) exportTo(t *testing.T, out string) string {
 	return stdout
 }
 
-// storedFiles lists every regular file below an instance's storage folder,
-// unfinished ones included, by path below it.
-func (in *instance) storedFiles(t *testing.T) []string {
-	t.Helper()
-	var out []string
-	err := filepath.WalkDir(in.storage, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			out = append(out, strings.TrimPrefix(p, in.storage+"/"))
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-// sameFile reports whether two paths name one file: a link, no copy.
-func sameFile(t *testing.T, a, b string) bool {
-	t.Helper()
-	fa, err := os.Stat(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fb, err := os.Stat(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return os.SameFile(fa, fb)
-}
-
 // TestInlineImportReadsTheFileWhereItLies: `worker import --inline FILE` runs the
 // job on FILE itself. Nothing is ever stored, even where imported dumps are kept
 // (KEEP_IMPORTED_DUMPS), and the file is never deleted or changed: not by an
@@ -117,18 +84,11 @@ func TestInlineImportReadsTheFileWhereItLies(t *testing.T) {
 		{"import", append(importArgs, dumpFile), false, 0, "succeeded"},
 		{"interrupted import", append(importArgs, dumpFile), true, 1, "cancelled"},
 	} {
-		ctx, cancel := context.WithCancel(context.Background())
-		stderr := &cancelOnWrite{}
-		if tc.interrupt {
-			stderr.cancel = cancel
-		}
-		code := ops.Command(ctx, cli.Env{Args: tc.args, Stdout: &bytes.Buffer{}, Stderr: stderr,
-			Getenv: func(k string) string { return staging.env[k] }})
-		cancel()
+		code, stderr := runInterruptible(staging.env, tc.interrupt, tc.args...)
 		if code != tc.wantCode {
-			t.Fatalf("%s: got exit %d, want %d\n%s", tc.name, code, tc.wantCode, stderr.String())
+			t.Fatalf("%s: got exit %d, want %d\n%s", tc.name, code, tc.wantCode, stderr)
 		}
-		if got := staging.storedFiles(t); len(got) != 0 {
+		if got := storagetest.Files(t, staging.storage); len(got) != 0 {
 			t.Errorf("%s: staging's storage holds %v, want nothing: the file is read where it lies", tc.name, got)
 		}
 		if got, err := os.ReadFile(dumpFile); err != nil || !bytes.Equal(got, want) {
@@ -155,19 +115,15 @@ func TestImportLinksTheFileIntoStorage(t *testing.T) {
 	dumpFile := filepath.Join(t.TempDir(), "prod.json.gz")
 	prod.exportTo(t, dumpFile)
 	// No worker runs: the command is interrupted once the import is queued.
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stderr := &cancelOnWrite{cancel: cancel}
-	code := ops.Command(ctx, cli.Env{Args: []string{"import", "--confirm-host", "staging.wippidu.net", dumpFile},
-		Stdout: &bytes.Buffer{}, Stderr: stderr, Getenv: func(k string) string { return staging.env[k] }})
-	if code != 1 || !strings.Contains(stderr.String(), "queued") {
-		t.Fatalf("import for a worker: exit %d, want 1 once it stopped waiting for the queued import\n%s", code, stderr.String())
+	code, stderr := runInterruptible(staging.env, true, "import", "--confirm-host", "staging.wippidu.net", dumpFile)
+	if code != 1 || !strings.Contains(stderr, "queued") {
+		t.Fatalf("import for a worker: exit %d, want 1 once it stopped waiting for the queued import\n%s", code, stderr)
 	}
-	stored := staging.storedFiles(t)
+	stored := storagetest.Files(t, staging.storage)
 	if len(stored) != 1 || !strings.HasPrefix(stored[0], "imports/") {
 		t.Fatalf("staging's storage holds %v, want the one upload", stored)
 	}
-	if !sameFile(t, dumpFile, filepath.Join(staging.storage, stored[0])) {
+	if !storagetest.SameFile(t, dumpFile, filepath.Join(staging.storage, stored[0])) {
 		t.Errorf("the upload is a copy of the file, want the file itself (a link)")
 	}
 	var key string
@@ -203,7 +159,7 @@ func TestExportOutLinksTheStoredFile(t *testing.T) {
 			WHERE kind = 'export' ORDER BY id DESC LIMIT 1`).Scan(&key); err != nil {
 			t.Fatal(err)
 		}
-		if !sameFile(t, saved, filepath.Join(prod.storage, filepath.FromSlash(key))) {
+		if !storagetest.SameFile(t, saved, filepath.Join(prod.storage, filepath.FromSlash(key))) {
 			t.Errorf("export --out %s: the saved file is a copy of the stored export, want the same file", out)
 		}
 	}

@@ -2,14 +2,13 @@ package file_test
 
 import (
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/wippidu/wippidu/storage/file"
+	"github.com/wippidu/wippidu/storage/storagetest"
 )
 
 func newStore(t *testing.T, root string) *file.Store {
@@ -20,36 +19,6 @@ func newStore(t *testing.T, root string) *file.Store {
 	}
 	t.Cleanup(func() { _ = store.Close() })
 	return store
-}
-
-// sameFile reports whether two paths name one file (one inode: a link, no copy).
-func sameFile(t *testing.T, a, b string) bool {
-	t.Helper()
-	fa, err := os.Stat(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fb, err := os.Stat(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return os.SameFile(fa, fb)
-}
-
-// regularFiles lists the regular files below root, temporary ones included.
-func regularFiles(t *testing.T, root string) []string {
-	t.Helper()
-	var out []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			out = append(out, strings.TrimPrefix(p, root+"/"))
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // TestLinkInSharesTheFile: LinkIn makes a file the object without a copy, and
@@ -65,10 +34,10 @@ func TestLinkInSharesTheFile(t *testing.T) {
 	if err != nil || n != 8 {
 		t.Fatalf("LinkIn = %d, %v; want 8, nil", n, err)
 	}
-	if !sameFile(t, src, filepath.Join(store.Root(), "imports", "a.json.gz")) {
+	if !storagetest.SameFile(t, src, filepath.Join(store.Root(), "imports", "a.json.gz")) {
 		t.Errorf("the object is a copy of the file, want the same file")
 	}
-	if got := regularFiles(t, store.Root()); len(got) != 1 || got[0] != "imports/a.json.gz" {
+	if got := storagetest.Files(t, store.Root()); len(got) != 1 || got[0] != "imports/a.json.gz" {
 		t.Errorf("files in the store: %v, want only the object", got)
 	}
 	if err := store.Delete(ctx, "imports/a.json.gz"); err != nil {
@@ -83,7 +52,7 @@ func TestLinkInSharesTheFile(t *testing.T) {
 	if _, err := store.LinkIn(ctx, "imports/c.json.gz", t.TempDir()); !errors.Is(err, errors.ErrUnsupported) {
 		t.Errorf("LinkIn of a directory: got %v, want errors.ErrUnsupported", err)
 	}
-	if got := regularFiles(t, store.Root()); len(got) != 0 {
+	if got := storagetest.Files(t, store.Root()); len(got) != 0 {
 		t.Errorf("files left in the store: %v, want none", got)
 	}
 }
@@ -104,7 +73,7 @@ func TestLinkOutSharesTheObject(t *testing.T) {
 	if err != nil || n != 10 {
 		t.Fatalf("LinkOut = %d, %v; want 10, nil", n, err)
 	}
-	if !sameFile(t, dest, filepath.Join(store.Root(), "exports", "1", "e.json.gz")) {
+	if !storagetest.SameFile(t, dest, filepath.Join(store.Root(), "exports", "1", "e.json.gz")) {
 		t.Errorf("the saved file is a copy of the object, want the same file")
 	}
 	if _, err := os.Stat(dest + ".part"); !errors.Is(err, os.ErrNotExist) {
@@ -118,41 +87,5 @@ func TestLinkOutSharesTheObject(t *testing.T) {
 	}
 	if _, err := store.LinkOut(ctx, "exports/1/e.json.gz", dest); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("LinkOut of a missing object: got %v, want os.ErrNotExist", err)
-	}
-}
-
-// TestLinkAcrossFilesystems: between two filesystems nothing is linked, nothing
-// is left behind, and the error says to copy instead. Mounting the second
-// filesystem needs root (CAP_SYS_ADMIN); the test skips elsewhere.
-func TestLinkAcrossFilesystems(t *testing.T) {
-	other := t.TempDir()
-	if err := syscall.Mount("tmpfs", other, "tmpfs", 0, "size=1m"); err != nil {
-		t.Skipf("cannot mount a tmpfs as another filesystem (needs root): %v", err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(other, 0); err != nil {
-			t.Errorf("unmount %s: %v", other, err)
-		}
-	})
-	ctx := t.Context()
-	store := newStore(t, t.TempDir())
-	src := filepath.Join(other, "dump.json.gz")
-	if err := os.WriteFile(src, []byte("the dump"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := store.LinkIn(ctx, "imports/a.json.gz", src); !errors.Is(err, errors.ErrUnsupported) {
-		t.Errorf("LinkIn across filesystems: got %v, want errors.ErrUnsupported", err)
-	}
-	if got := regularFiles(t, store.Root()); len(got) != 0 {
-		t.Errorf("files left in the store: %v, want none", got)
-	}
-	if _, err := store.Put(ctx, "exports/e.json.gz", strings.NewReader("the export")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := store.LinkOut(ctx, "exports/e.json.gz", filepath.Join(other, "saved.json.gz")); !errors.Is(err, errors.ErrUnsupported) {
-		t.Errorf("LinkOut across filesystems: got %v, want errors.ErrUnsupported", err)
-	}
-	if got := regularFiles(t, other); len(got) != 1 || got[0] != "dump.json.gz" {
-		t.Errorf("files on the other filesystem: %v, want only the dump", got)
 	}
 }
