@@ -199,50 +199,24 @@ func hasBytea(cols []dump.Column) bool {
 }
 
 // exportTable writes one table through sink and returns its number of rows.
-// Without attachments, binary columns are left out of the dump. swap holds SQL
-// expressions exported instead of some columns (lockPasswords).
+// swap holds SQL expressions exported instead of some columns (lockPasswords).
 func exportTable(ctx context.Context, tx pgx.Tx, dw *dump.Writer, large *largeValues, t *schema.Table, swap map[string]string, sink *progressWriter) (int64, error) {
-	var cols []dump.Column
-	var idents, exprs []string
-	for _, c := range t.Columns {
-		if !sink.attachments && dump.KindOf(c.Type) == dump.KindBytea {
-			continue
-		}
-		cols = append(cols, dump.Column{Name: c.Name, Type: c.Type})
-		idents = append(idents, pgx.Identifier{c.Name}.Sanitize())
-		e, ok := swap[c.Name]
-		if !ok {
-			e = idents[len(idents)-1]
-		}
-		exprs = append(exprs, e)
-	}
-	// A table of binary values is read in binary COPY format (dump/copyout.go),
-	// its largest values in chunks beside the COPY (large.go). In COPY text
-	// format every value, however large, comes whole inside its row.
-	sql := "COPY " + pgx.Identifier{t.Name}.Sanitize() + " (" + strings.Join(idents, ", ") + ") TO STDOUT"
-	if len(swap) > 0 {
-		sql = "COPY (SELECT " + strings.Join(exprs, ", ") + " FROM " + pgx.Identifier{t.Name}.Sanitize() + ") TO STDOUT"
-	}
+	q := exportQuery(t, swap, sink.attachments, large != nil)
 	open := dw.BeginTable
-	var sel []string
-	if hasBytea(cols) && large != nil {
-		sel = dump.BinaryExportSelect(cols, exprs, largeValueBytes)
-	}
-	if sel != nil {
-		sql = "COPY (SELECT " + strings.Join(sel, ", ") + " FROM " + pgx.Identifier{t.Name}.Sanitize() + ") TO STDOUT (FORMAT binary)"
+	if q.binary {
 		open = dw.BeginBinaryTable
 	}
-	tw, err := open(t.Name, cols)
+	tw, err := open(t.Name, q.cols)
 	if err != nil {
 		return 0, fmt.Errorf("table %q: %w", t.Name, err)
 	}
-	if sel != nil {
-		tw.Large = large.fetch(ctx, t.Name, cols)
+	if q.binary {
+		tw.Large = large.fetch(ctx, t.Name, q.cols)
 	}
 	sink.w = tw
-	if len(cols) > 0 {
+	if len(q.cols) > 0 {
 		pipe := newCopyPipe(sink)
-		_, err := tx.Conn().PgConn().CopyTo(ctx, pipe, sql)
+		_, err := tx.Conn().PgConn().CopyTo(ctx, pipe, q.sql)
 		if perr := pipe.Close(); err == nil {
 			err = perr
 		}
@@ -254,6 +228,49 @@ func exportTable(ctx context.Context, tx pgx.Tx, dw *dump.Writer, large *largeVa
 		return 0, fmt.Errorf("table %q: %w", t.Name, err)
 	}
 	return tw.Rows(), nil
+}
+
+// tableQuery is how an export reads one table: the COPY … TO STDOUT, the columns
+// it sends, and whether in binary format.
+type tableQuery struct {
+	sql    string
+	cols   []dump.Column
+	binary bool
+}
+
+// exportQuery is the tableQuery of t. Without attachments, binary columns are
+// left out of the dump. A table of binary values is read in binary COPY format
+// (dump/copyout.go) when its largest values can be read in chunks beside the COPY
+// (chunked, large.go); in COPY text format every value, however large, comes
+// whole inside its row. swap holds SQL expressions read instead of some columns.
+func exportQuery(t *schema.Table, swap map[string]string, attachments, chunked bool) tableQuery {
+	var q tableQuery
+	var idents, exprs []string
+	for _, c := range t.Columns {
+		if !attachments && dump.KindOf(c.Type) == dump.KindBytea {
+			continue
+		}
+		q.cols = append(q.cols, dump.Column{Name: c.Name, Type: c.Type})
+		idents = append(idents, pgx.Identifier{c.Name}.Sanitize())
+		e, ok := swap[c.Name]
+		if !ok {
+			e = idents[len(idents)-1]
+		}
+		exprs = append(exprs, e)
+	}
+	name := pgx.Identifier{t.Name}.Sanitize()
+	q.sql = "COPY " + name + " (" + strings.Join(idents, ", ") + ") TO STDOUT"
+	if len(swap) > 0 {
+		q.sql = "COPY (SELECT " + strings.Join(exprs, ", ") + " FROM " + name + ") TO STDOUT"
+	}
+	if !chunked || !hasBytea(q.cols) {
+		return q
+	}
+	if sel := dump.BinaryExportSelect(q.cols, exprs, largeValueBytes); sel != nil {
+		q.sql = "COPY (SELECT " + strings.Join(sel, ", ") + " FROM " + name + ") TO STDOUT (FORMAT binary)"
+		q.binary = true
+	}
+	return q
 }
 
 // lockPasswords returns, per table, what an export writes instead of the password
