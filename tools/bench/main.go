@@ -195,7 +195,7 @@ func newRunner(o options) (*runner, error) {
 }
 
 // compare measures the full database in rounds and renders the table, then the web
-// tier on what the last round imported.
+// tier with the last round's dump.
 func (r *runner) compare(ctx context.Context) ([]string, error) {
 	db, err := r.demo(ctx, r.users, r.attachKB, "full")
 	if err != nil {
@@ -211,7 +211,7 @@ func (r *runner) compare(ctx context.Context) ([]string, error) {
 	out := []string{fmt.Sprintf("database %s: %.2f GB on disk, %d rows", db.label, float64(db.bytes)/1e9, db.rows), ""}
 	out = append(out, r.table(t)...)
 	if r.uploadGB > 0 || r.pollers > 0 {
-		w, err := r.webBench(ctx, db.ours, files.ours)
+		w, err := r.webBench(ctx, files.ours)
 		if err != nil {
 			return nil, err
 		}
