@@ -72,3 +72,30 @@ func ExampleFileName() {
 	fmt.Println(dump.FileName(time.Date(2026, 11, 25, 10, 11, 12, 0, time.UTC)))
 	// Output: wippidu-export-20261125-101112.json.gz
 }
+
+// Inflate gives the JSON of a dump, unparsed: what reading it costs at the least.
+func ExampleInflate() {
+	var file bytes.Buffer
+	w, err := dump.NewWriter(&file, dump.Header{SchemaVersion: dump.SchemaVersion, App: dump.App,
+		ExportedAt: time.Date(2026, 11, 25, 10, 11, 12, 0, time.UTC)}, 0)
+	if err != nil {
+		panic(err)
+	}
+	if err := w.Close(); err != nil {
+		panic(err)
+	}
+	r, err := dump.Inflate(&file)
+	if err != nil {
+		panic(err)
+	}
+	json, err := io.ReadAll(r)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%.32s…\n", json)
+	_, err = dump.Inflate(bytes.NewReader([]byte("hello")))
+	fmt.Println(errors.Is(err, dump.ErrFormat))
+	// Output:
+	// {"schema_version":1,"app":"wippi…
+	// true
+}

@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/wippidu/wippidu/audit"
 	"github.com/wippidu/wippidu/cli"
 	"github.com/wippidu/wippidu/jobs"
+	"github.com/wippidu/wippidu/storage"
 )
 
 // exportFlags are `worker export`'s flags.
@@ -28,9 +30,11 @@ func exportCommand(env cli.Env) *cobra.Command {
 		Use:   "export [--no-attachments] [--inline] --out FILE",
 		Short: "Enqueue an export, wait for it, save the file",
 		Long: `export enqueues an export of every app table, waits while a worker writes it into
-storage (progress on stderr), then saves the file to --out. A directory saves it under
-its own name, wippidu-export-YYYYMMDD-HHMMSS.json.gz (.age when EXPORT_RECIPIENTS
-encrypts it). stdout gets the result as JSON, with the export's number (audit_id, the
+storage (progress on stderr), then saves the file to --out: a link to the stored file
+where storage is a folder on its filesystem, else a copy; with --inline and S3 storage
+it is written as it goes up. A directory saves it under its own name,
+wippidu-export-YYYYMMDD-HHMMSS.json.gz (.age when EXPORT_RECIPIENTS encrypts it).
+stdout gets the result as JSON, with the export's number (audit_id, the
 # of the page and of 'worker jobs list') and River's job_id.`,
 		Example: `  worker export --out .                        # a worker (worker run) makes it
   worker export --inline --out /tmp/prod.json.gz  # made in this process
@@ -60,9 +64,20 @@ func (a *app) export(ctx context.Context, f exportFlags) error {
 		return err
 	}
 	req := jobs.ExportRequest{RequestedBy: a.requestedBy(), IncludeAttachments: !f.noAttachments, SourceHost: a.cfg.Hostname}
+	var tee *teeStore
 	if f.inline {
+		deps := a.deps
+		if _, ok := a.storage.(storage.Linker); !ok {
+			// Storage that cannot link the export out (S3) gets it once: the file
+			// is written as the export goes up.
+			tee = newTeeStore(a.storage, outDir(f.out))
+			defer tee.close()
+			d := *a.deps
+			d.Storage = tee
+			deps = &d
+		}
 		var stop func()
-		if client, req.Queue, stop, err = a.inline(ctx); err != nil {
+		if client, req.Queue, stop, err = a.inline(ctx, deps); err != nil {
 			return err
 		}
 		defer stop()
@@ -81,19 +96,55 @@ func (a *app) export(ctx context.Context, f exportFlags) error {
 	if err != nil {
 		return err
 	}
-	if rec.ObjectKey == nil || rec.FileName == nil {
+	if rec.ObjectKey == nil || rec.FileName == nil || rec.SizeBytes == nil {
 		return fmt.Errorf("export #%d finished without a file", s.AuditID)
 	}
 	dest := f.out
 	if fi, err := os.Stat(dest); err == nil && fi.IsDir() {
 		dest = filepath.Join(dest, *rec.FileName)
 	}
-	size, err := a.download(ctx, *rec.ObjectKey, dest)
+	how, err := a.save(ctx, tee, *rec.ObjectKey, *rec.SizeBytes, dest)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.env.Stderr, "saved %s (%s)\n", dest, wippidu.FormatBytes(size))
+	fmt.Fprintf(a.env.Stderr, "saved %s (%s, %s)\n", dest, wippidu.FormatBytes(*rec.SizeBytes), how)
 	return json.NewEncoder(a.env.Stdout).Encode(map[string]any{"file": dest, "job_id": s.JobID, "audit_id": s.AuditID, "result": st.Result})
+}
+
+// outDir is the folder --out saves into.
+func outDir(out string) string {
+	if fi, err := os.Stat(out); err == nil && fi.IsDir() {
+		return out
+	}
+	return filepath.Dir(out)
+}
+
+// save puts the stored export at dest, without copying it where it can, and says
+// how: the copy written as it went up (tee), a link to the stored file, or else a
+// download.
+func (a *app) save(ctx context.Context, tee *teeStore, key string, size int64, dest string) (string, error) {
+	if tee != nil {
+		if path, ok := tee.take(key, size); ok {
+			if err := os.Rename(path, dest); err != nil {
+				os.Remove(path)
+				return "", fmt.Errorf("save export: %w", err)
+			}
+			return "written as it was stored", nil
+		}
+	}
+	if l, ok := a.storage.(storage.Linker); ok {
+		_, err := l.LinkOut(ctx, key, dest)
+		if err == nil {
+			return "linked to the stored file, not copied", nil
+		}
+		if !errors.Is(err, errors.ErrUnsupported) {
+			return "", fmt.Errorf("save export: %w", err)
+		}
+	}
+	if _, err := a.download(ctx, key, dest); err != nil {
+		return "", err
+	}
+	return "downloaded", nil
 }
 
 // download copies a stored export to dest, through dest.part so that dest is

@@ -21,6 +21,7 @@ import (
 	"github.com/wippidu/wippidu/dump"
 	"github.com/wippidu/wippidu/jobs"
 	"github.com/wippidu/wippidu/sealed"
+	"github.com/wippidu/wippidu/storage"
 )
 
 // importFlags are `worker import`'s flags.
@@ -37,10 +38,12 @@ func importCommand(env cli.Env) *cobra.Command {
 		Use:   "import --confirm-host HOST [--keep emails,names,...] [--risk-ack TEXT] [--dry-run] [--inline] FILE",
 		Short: "Import a dump into this instance, anonymized; wait, print the result",
 		Long: `import replaces every app table of this instance (staging) with a dump, in one
-transaction, every anonymizer on unless --keep switches some off. It uploads FILE to
-storage, or reads export NAME straight from production's storage (SOURCE_STORAGE_URL),
-enqueues the import and waits: progress on stderr, the result as JSON on stdout. It exits
-0 only when the import succeeded; otherwise staging is exactly as it was.
+transaction, every anonymizer on unless --keep switches some off. It stores FILE for a
+worker (a link to it where storage is a folder on its filesystem, else a copy), or, with
+--inline, runs the import here on FILE where it lies; or it reads export NAME straight
+from production's storage (SOURCE_STORAGE_URL). It enqueues the import and waits:
+progress on stderr, the result as JSON on stdout. It exits 0 only when the import
+succeeded; otherwise staging is exactly as it was.
 
 --confirm-host must be this instance's APP_HOSTNAME (case and port ignored). Imports run
 only where APP_ALLOW_PROD_IMPORT=true. --keep switches anonymizers off, with --risk-ack
@@ -134,23 +137,28 @@ func (a *app) importFile(ctx context.Context, f *importFlags, path string) error
 		return err
 	}
 	key := jobs.NewImportKey()
-	if err := a.upload(ctx, path, key, size); err != nil {
-		return err
-	}
 	req := jobs.ImportRequest{ImportGate: gate, RequestedBy: a.requestedBy(), FileName: filepath.Base(path), ObjectKey: key, Size: size,
 		Preview: f.dryRun}
+	// discard deletes the stored dump once no job will read it.
+	discard := func() { _ = a.storage.Delete(context.WithoutCancel(ctx), key) }
 	if f.inline {
+		// The job runs here: it reads the file where it lies, nothing is stored.
+		deps := *a.deps
+		deps.Storage = inPlace{Storage: a.storage, key: key, path: path}
+		discard = func() {}
+		fmt.Fprintf(a.env.Stderr, "reading %s (%s) where it lies\n", filepath.Base(path), wippidu.FormatBytes(size))
 		var stop func()
-		if client, req.Queue, stop, err = a.inline(ctx); err != nil {
-			_ = a.storage.Delete(context.WithoutCancel(ctx), key)
+		if client, req.Queue, stop, err = a.inline(ctx, &deps); err != nil {
 			return err
 		}
 		defer stop()
 		sub.Client = client
+	} else if err := a.upload(ctx, path, key, size); err != nil {
+		return err
 	}
 	s, err := sub.Import(ctx, req)
 	if err != nil {
-		_ = a.storage.Delete(context.WithoutCancel(ctx), key)
+		discard()
 		return refused(err)
 	}
 	fmt.Fprintf(a.env.Stderr, "import #%d queued (River job %d)\n", s.AuditID, s.JobID)
@@ -158,7 +166,7 @@ func (a *app) importFile(ctx context.Context, f *importFlags, path string) error
 	if f.dryRun {
 		// The command line has no second step that would import the previewed
 		// upload: it goes.
-		_ = a.storage.Delete(context.WithoutCancel(ctx), key)
+		discard()
 	}
 	if err != nil {
 		return err
@@ -169,8 +177,19 @@ func (a *app) importFile(ctx context.Context, f *importFlags, path string) error
 	return json.NewEncoder(a.env.Stdout).Encode(map[string]any{"job_id": s.JobID, "audit_id": s.AuditID, "preview": f.dryRun, "result": st.Result})
 }
 
-// upload stores the dump file under key.
+// upload stores the dump file under key for a worker to read: a link to the file
+// where storage is a folder on its filesystem, a copy elsewhere.
 func (a *app) upload(ctx context.Context, path, key string, size int64) error {
+	if l, ok := a.storage.(storage.Linker); ok {
+		_, err := l.LinkIn(ctx, key, path)
+		if err == nil {
+			fmt.Fprintf(a.env.Stderr, "linked %s (%s) into storage, not copied\n", filepath.Base(path), wippidu.FormatBytes(size))
+			return nil
+		}
+		if !errors.Is(err, errors.ErrUnsupported) {
+			return fmt.Errorf("upload dump: %w", err)
+		}
+	}
 	file, err := os.Open(path)
 	if err != nil {
 		return err

@@ -23,13 +23,14 @@ import (
 const deleteQueueSQL = `DELETE FROM river_queue WHERE name = $1`
 
 // inline starts a River client in this process that serves a queue of its own, so
-// that the job runs here, through the same path as on a worker (--inline). The
+// that the job runs here, through the same path as on a worker (--inline), with
+// deps (the app's, or the same with the storage the job sees replaced). The
 // returned stop ends the client and removes the queue.
-func (a *app) inline(ctx context.Context) (*river.Client[pgx.Tx], string, func(), error) {
+func (a *app) inline(ctx context.Context, deps *worker.Deps) (*river.Client[pgx.Tx], string, func(), error) {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	queue := "inline_" + hex.EncodeToString(b)
-	client, err := worker.NewClient(a.deps, worker.ClientOptions{Queues: map[string]river.QueueConfig{queue: {MaxWorkers: 1}}})
+	client, err := worker.NewClient(deps, worker.ClientOptions{Queues: map[string]river.QueueConfig{queue: {MaxWorkers: 1}}})
 	if err != nil {
 		return nil, "", nil, err
 	}

@@ -40,6 +40,21 @@ func (w *cancelOnWrite) String() string {
 	return w.b.String()
 }
 
+// runInterruptible runs the worker's command line with the settings in env and
+// returns its exit code and stderr. With interrupt, its context is cancelled once
+// it says a job is queued: an operator's Ctrl-C while the job runs.
+func runInterruptible(env map[string]string, interrupt bool, args ...string) (int, string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stderr := &cancelOnWrite{}
+	if interrupt {
+		stderr.cancel = cancel
+	}
+	code := ops.Command(ctx, cli.Env{Args: args, Stdout: &bytes.Buffer{}, Stderr: stderr,
+		Getenv: func(k string) string { return env[k] }})
+	return code, stderr.String()
+}
+
 // inlineQueues lists the River queues an inline run made (named inline_<hex>).
 func inlineQueues(t *testing.T, pool *pgxpool.Pool) []string {
 	t.Helper()
@@ -75,19 +90,12 @@ func TestInlineRunsLeaveNoQueueBehind(t *testing.T) {
 		{"interrupted import", staging, stagingEnv, []string{"import", "--inline", "--confirm-host", "staging.wippidu.net", dumpFile}, true, 1},
 	}
 	for _, tt := range tests {
-		ctx, cancel := context.WithCancel(context.Background())
-		stderr := &cancelOnWrite{}
-		if tt.interrupt {
-			stderr.cancel = cancel
-		}
-		code := ops.Command(ctx, cli.Env{Args: tt.args, Stdout: &bytes.Buffer{}, Stderr: stderr,
-			Getenv: func(k string) string { return tt.env[k] }})
-		cancel()
+		code, stderr := runInterruptible(tt.env, tt.interrupt, tt.args...)
 		if code != tt.wantCode {
-			t.Fatalf("%s: got exit %d, want %d\n%s", tt.name, code, tt.wantCode, stderr.String())
+			t.Fatalf("%s: got exit %d, want %d\n%s", tt.name, code, tt.wantCode, stderr)
 		}
-		if tt.interrupt && !strings.Contains(stderr.String(), "stopped waiting") && !strings.Contains(stderr.String(), "canceled") {
-			t.Errorf("%s: the command was not interrupted:\n%s", tt.name, stderr.String())
+		if tt.interrupt && !strings.Contains(stderr, "stopped waiting") && !strings.Contains(stderr, "canceled") {
+			t.Errorf("%s: the command was not interrupted:\n%s", tt.name, stderr)
 		}
 		if left := inlineQueues(t, tt.pool); len(left) > 0 {
 			t.Errorf("%s: got queues %v left in river_queue, want none", tt.name, left)

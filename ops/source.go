@@ -92,7 +92,7 @@ func (a *app) importFromSource(ctx context.Context, f *importFlags) error {
 		Size: e.Size, Source: jobs.SourceProduction, Preview: f.dryRun}
 	if f.inline {
 		var stop func()
-		if client, req.Queue, stop, err = a.inline(ctx); err != nil {
+		if client, req.Queue, stop, err = a.inline(ctx, a.deps); err != nil {
 			return err
 		}
 		defer stop()

@@ -19,6 +19,7 @@ var (
 	_ Storage = (*s3.Store)(nil)
 	_ Sweeper = (*file.Store)(nil)
 	_ Sweeper = (*s3.Store)(nil)
+	_ Linker  = (*file.Store)(nil)
 )
 
 // s3Params are the query parameters an s3:// URL may carry.

@@ -64,3 +64,18 @@ type Sweeper interface {
 	// returns how many it removed.
 	SweepIncomplete(ctx context.Context, olderThan time.Time) (int, error)
 }
+
+// Linker is implemented by backends that can make a file on the local disk and
+// an object one and the same bytes instead of copying them: the file backend, when
+// the file is on the folder's filesystem. The command line links a dump in for a
+// worker to import, and an export out to where it saves it. Either method fails
+// with an error wrapping errors.ErrUnsupported where it cannot link, having left
+// nothing behind; the caller then copies.
+type Linker interface {
+	// LinkIn makes the file at path the object at key, appearing whole as with Put,
+	// and returns its size.
+	LinkIn(ctx context.Context, key, path string) (int64, error)
+	// LinkOut makes path (replaced whole, or left as it was) a name of the object
+	// at key, and returns its size.
+	LinkOut(ctx context.Context, key, path string) (int64, error)
+}

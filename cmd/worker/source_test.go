@@ -2,7 +2,6 @@ package main_test
 
 import (
 	"encoding/json"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,24 +9,8 @@ import (
 
 	"github.com/wippidu/wippidu/internal/pgtest"
 	"github.com/wippidu/wippidu/internal/testdb"
+	"github.com/wippidu/wippidu/storage/storagetest"
 )
-
-// files lists every file below dir, relative to it.
-func files(t *testing.T, dir string) []string {
-	t.Helper()
-	var out []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			rel, _ := filepath.Rel(dir, p)
-			out = append(out, filepath.ToSlash(rel))
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 // TestCommandLineImportFromSource: `worker import --list-source` lists
 // production's export, and `worker import --from-source NAME` imports it from
@@ -41,7 +24,7 @@ func TestCommandLineImportFromSource(t *testing.T) {
 	if code, _, stderr := prod.run(t, "export", "--inline", "--out", t.TempDir()); code != 0 {
 		t.Fatalf("export: exit %d\n%s", code, stderr)
 	}
-	exported := files(t, prod.storageDir)
+	exported := storagetest.Files(t, prod.storageDir)
 	if len(exported) != 1 || !strings.HasPrefix(exported[0], "exports/") {
 		t.Fatalf("production's storage: %v, want its export", exported)
 	}
@@ -123,10 +106,10 @@ func TestCommandLineImportFromSource(t *testing.T) {
 	if n := count(t, staging.pool, "SELECT count(*) FROM import_export_audits WHERE status = 'succeeded' AND options->>'source' = 'production storage' AND object_key = '"+key+"'"); n != 1 {
 		t.Errorf("succeeded imports from production storage: %d, want 1", n)
 	}
-	if got := files(t, staging.storageDir); len(got) != 0 {
+	if got := storagetest.Files(t, staging.storageDir); len(got) != 0 {
 		t.Errorf("staging's storage holds %v, want nothing uploaded", got)
 	}
-	if got := files(t, prod.storageDir); len(got) != 1 || got[0] != key {
+	if got := storagetest.Files(t, prod.storageDir); len(got) != 1 || got[0] != key {
 		t.Errorf("production's storage after the import: %v, want its export untouched", got)
 	}
 	if _, err := os.Stat(filepath.Join(prod.storageDir, filepath.FromSlash(key))); err != nil {

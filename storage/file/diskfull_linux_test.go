@@ -10,19 +10,10 @@ import (
 	"github.com/wippidu/wippidu/storage/storagetest"
 )
 
-// TestPutDiskFull fills a tiny tmpfs. Mounting needs root (CAP_SYS_ADMIN), so
-// the test skips elsewhere.
+// TestPutDiskFull fills a tiny tmpfs.
 func TestPutDiskFull(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=1m"); err != nil {
-		t.Skipf("cannot mount a 1 MiB tmpfs to fill (needs root): %v", err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, 0); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
+	dir := tmpfs(t, "size=1m")
 	ctx := t.Context()
 	store, err := file.New(dir)
 	if err != nil {

@@ -29,20 +29,13 @@ func (r *runner) demo(ctx context.Context, users, attachKB int, label string) (d
 	db := demoDB{label: label, src: "bench_src_" + label, ours: "bench_ours_" + label,
 		oursKept: "bench_ours_kept_" + label, theirs: "bench_pgrestore_" + label}
 	for _, name := range []string{db.src, db.ours, db.oursKept, db.theirs} {
-		_ = pgcluster.DropDatabase(ctx, r.server, name)
-		if err := pgcluster.CreateDatabase(ctx, r.server, name, ""); err != nil {
-			return db, err
-		}
-		if _, err := worker(r.work, dbURL(r.server, name), "", nil, "migrate"); err != nil {
+		if err := r.freshDB(ctx, name); err != nil {
 			return db, err
 		}
 	}
 	step(fmt.Sprintf("demo data: %d users, attachments ~%d KiB", users, attachKB))
-	gen := exec.Command(filepath.Join(r.work, "bin", "demodata"), "--users", fmt.Sprint(users), "--attachment-kb", fmt.Sprint(attachKB))
-	gen.Env = append(os.Environ(), "DATABASE_URL="+dbURL(r.server, db.src), "LOG_LEVEL=warn")
-	gen.Stderr = os.Stderr
-	if err := gen.Run(); err != nil {
-		return db, fmt.Errorf("demodata: %w", err)
+	if err := r.demodata(db.src, "--users", fmt.Sprint(users), "--attachment-kb", fmt.Sprint(attachKB)); err != nil {
+		return db, err
 	}
 	conn, err := pgx.Connect(ctx, dbURL(r.server, db.src))
 	if err != nil {
@@ -64,6 +57,27 @@ func (r *runner) demo(ctx context.Context, users, attachKB int, label string) (d
 	}
 	step(fmt.Sprintf("database: %.2f GB, %d rows", float64(db.bytes)/1e9, db.rows))
 	return db, nil
+}
+
+// freshDB makes an empty database called name, migrated.
+func (r *runner) freshDB(ctx context.Context, name string) error {
+	_ = pgcluster.DropDatabase(ctx, r.server, name)
+	if err := pgcluster.CreateDatabase(ctx, r.server, name, ""); err != nil {
+		return err
+	}
+	_, err := worker(r.work, dbURL(r.server, name), "", nil, "migrate")
+	return err
+}
+
+// demodata fills the database called name with demo data (cmd/demodata, args).
+func (r *runner) demodata(name string, args ...string) error {
+	gen := exec.Command(filepath.Join(r.work, "bin", "demodata"), args...)
+	gen.Env = append(os.Environ(), "DATABASE_URL="+dbURL(r.server, name), "LOG_LEVEL=warn")
+	gen.Stderr = os.Stderr
+	if err := gen.Run(); err != nil {
+		return fmt.Errorf("demodata: %w", err)
+	}
+	return nil
 }
 
 // truncate empties the app tables of a database, so that every pg_restore starts

@@ -16,7 +16,10 @@
 //     --disable-triggers` of the -Z1 dump into freshly truncated tables;
 //   - the same export, and import with every anonymizer off, encrypted with age
 //     (-sealed): the cost of encryption, encrypted ÷ plain round by round;
-//   - with -baseline, another revision's default import.
+//   - with -baseline, another revision's default import;
+//   - the floor of each of our sides: one connection reading what the export reads
+//     (transfer.CopyTables), one transaction loading binary COPY files of exactly
+//     the rows each import writes, and the dump inflated without parsing.
 //
 // The machine is shared and one run differs from the next by as much as ±30%, so
 // every side runs in every round (the order reversed every other round) and the
@@ -67,6 +70,8 @@ type runner struct {
 	pgBin    string   // PostgreSQL's binaries
 	baseline string   // the -baseline revision's worker binary, "" without
 	keys     *ageKeys // the encrypted sides' keys; nil without -sealed
+	// floors holds the binary COPY files of each load floor, by side, once made.
+	floors map[string][]copyFile
 }
 
 func main() {
@@ -103,15 +108,19 @@ order reversed every other round) time, as wall time and peak RSS of the process
   import:  wippidu import, every anonymizer off | wippidu's default import (it
            anonymizes: not like for like) | pg_restore --single-transaction
            --data-only --disable-triggers of the -Z1 dump into truncated tables;
-           ours as the job (duration_seconds) and as the CLI incl. the upload
+           ours as the job (duration_seconds) and as the CLI (the whole process)
   refresh: wippidu export + default import (CLI) | pg_dump -Fc -Z1 + pg_restore
   encryption (-sealed): export and import (anonymizers off) encrypted with age |
            the same in the clear, as encrypted ÷ plain time
+  floors:  the export's COPY … TO STDOUT on one connection into nothing | binary
+           COPY files of the rows each import wrote, loaded in one transaction |
+           the dump inflated by the import's reader, not parsed
 and prints one table, plain and Markdown: each side's min–max seconds, the
-reference ÷ ours ratio worked out round by round (min–max, median), peak RSS,
-dump sizes. Then peak RSS on smaller databases and huge attachments (-rss-sizes,
--big-attachment-kb), the people dictionary's memory, the web tier's peak RSS
-during an upload (-upload-gb) and its progress-poll latency (-pollers).
+reference ÷ ours ratio worked out round by round (min–max, median), the same
+against the floor (ours ÷ floor), peak RSS, dump sizes. Then peak RSS on smaller
+databases and huge attachments (-rss-sizes, -big-attachment-kb), the people
+dictionary's memory, the web tier's peak RSS during an upload (-upload-gb) and
+its progress-poll latency (-pollers).
 
 Flags:
 `)
@@ -164,7 +173,7 @@ func run(ctx context.Context, o options) error {
 
 // newRunner empties the scratch directory and builds the binaries.
 func newRunner(o options) (*runner, error) {
-	r := &runner{options: o, server: os.Getenv("TEST_DATABASE_URL")}
+	r := &runner{options: o, server: os.Getenv("TEST_DATABASE_URL"), floors: map[string][]copyFile{}}
 	if r.server == "" {
 		return nil, fmt.Errorf("TEST_DATABASE_URL is required (make bench starts a private PostgreSQL)")
 	}
@@ -195,7 +204,7 @@ func newRunner(o options) (*runner, error) {
 }
 
 // compare measures the full database in rounds and renders the table, then the web
-// tier on what the last round imported.
+// tier with the last round's dump.
 func (r *runner) compare(ctx context.Context) ([]string, error) {
 	db, err := r.demo(ctx, r.users, r.attachKB, "full")
 	if err != nil {
@@ -211,7 +220,7 @@ func (r *runner) compare(ctx context.Context) ([]string, error) {
 	out := []string{fmt.Sprintf("database %s: %.2f GB on disk, %d rows", db.label, float64(db.bytes)/1e9, db.rows), ""}
 	out = append(out, r.table(t)...)
 	if r.uploadGB > 0 || r.pollers > 0 {
-		w, err := r.webBench(ctx, db.ours, files.ours)
+		w, err := r.webBench(ctx, files.ours)
 		if err != nil {
 			return nil, err
 		}

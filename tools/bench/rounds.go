@@ -73,7 +73,7 @@ func (r *runner) round(ctx context.Context, db demoDB, n int, t *tally) (roundFi
 	if err := os.MkdirAll(f.dir, 0o755); err != nil {
 		return f, err
 	}
-	for _, phase := range [][]task{r.dumpTasks(db, n, f, t), r.loadTasks(ctx, db, f, t)} {
+	for _, phase := range [][]task{r.dumpTasks(ctx, db, n, f, t), r.loadTasks(ctx, db, f, t)} {
 		if n%2 == 0 {
 			slices.Reverse(phase)
 		}
@@ -87,7 +87,7 @@ func (r *runner) round(ctx context.Context, db demoDB, n int, t *tally) (roundFi
 	return f, nil
 }
 
-func (r *runner) dumpTasks(db demoDB, n int, f roundFiles, t *tally) []task {
+func (r *runner) dumpTasks(ctx context.Context, db demoDB, n int, f roundFiles, t *tally) []task {
 	src := dbURL(r.server, db.src)
 	pgDump := func(side, out string, flags ...string) task {
 		return task{side, func() error {
@@ -126,11 +126,13 @@ func (r *runner) dumpTasks(db demoDB, n int, f roundFiles, t *tally) []task {
 			if t.bytes[sideExport], err = size(f.ours); err != nil {
 				return err
 			}
-			// The imports load the CLI's copy; the one in storage goes.
+			// The imports load the file --out saved; the stored one (a link to it,
+			// or a copy) goes.
 			return os.RemoveAll(filepath.Join(r.work, "storage-"+db.label, "exports"))
 		}},
 		pgDump(sideDumpZ1, f.z1, "-Fc", "-Z1"),
 		pgDump(sideDumpDir, f.directory, "-Fd", "-j", "2", "-Z1"),
+		r.exportFloor(ctx, db, t),
 	}
 	if n == 1 && r.pgDumpDefault {
 		tasks = append(tasks, pgDump(sideDumpDefault, f.z6Default, "-Fc"))
@@ -143,7 +145,9 @@ func (r *runner) dumpTasks(db demoDB, n int, f roundFiles, t *tally) []task {
 
 func (r *runner) loadTasks(ctx context.Context, db demoDB, f roundFiles, t *tally) []task {
 	storage := filepath.Join(r.work, "storage-"+db.label+"-staging")
-	ourImport := func(bin, target, jobSide, cliSide string, extra ...string) task {
+	// An import of this build's fills its database with what its load floor loads:
+	// the floor's COPY files are made from it the first time (outside the timing).
+	ourImport := func(bin, target, jobSide, cliSide, floor string, extra ...string) task {
 		return task{strings.TrimSuffix(jobSide, " (job)"), func() error {
 			job, cli, err := importJob(bin, dbURL(r.server, target), storage, f.ours, nil, extra...)
 			if err != nil {
@@ -153,12 +157,16 @@ func (r *runner) loadTasks(ctx context.Context, db demoDB, f roundFiles, t *tall
 			if cliSide != "" {
 				t.add(cliSide, cli)
 			}
-			return nil
+			if floor == "" {
+				return nil
+			}
+			return r.floorFiles(ctx, db, floor, target, t)
 		}}
 	}
+	bin := filepath.Join(r.work, "bin", "worker")
 	tasks := []task{
-		ourImport(filepath.Join(r.work, "bin", "worker"), db.ours, sideImportJob, sideImportCLI),
-		ourImport(filepath.Join(r.work, "bin", "worker"), db.oursKept, sideKeptJob, sideKeptCLI,
+		ourImport(bin, db.ours, sideImportJob, sideImportCLI, sideDefaultFloor),
+		ourImport(bin, db.oursKept, sideKeptJob, sideKeptCLI, sideRawFloor,
 			"--keep", strings.Join(anonymizer.Keys, ","), "--risk-ack", anonymizer.RiskAck),
 		{sideRestore, func() error {
 			// Outside the timing: every restore starts from empty tables.
@@ -172,13 +180,16 @@ func (r *runner) loadTasks(ctx context.Context, db demoDB, f roundFiles, t *tall
 			}
 			return err
 		}},
+		r.inflate(f, t),
+		r.loadFloor(ctx, db, sideRawFloor, t),
+		r.loadFloor(ctx, db, sideDefaultFloor, t),
 	}
 	if r.keys != nil {
 		tasks = append(tasks, r.sealedImport(db, f, t))
 	}
 	if r.baseline != "" {
 		// Next to this build's default import, so that both meet the same machine.
-		tasks = slices.Insert(tasks, 1, ourImport(r.baseline, db.ours, sideBaselineJob, sideBaselineCLI))
+		tasks = slices.Insert(tasks, 1, ourImport(r.baseline, db.ours, sideBaselineJob, sideBaselineCLI, ""))
 	}
 	return tasks
 }

@@ -7,40 +7,53 @@ import (
 	"unicode/utf8"
 )
 
-// row is one comparison of the table: our sides against reference sides, the
-// times of several sides (the whole refresh) summed round by round.
+// row is one comparison of the table: our sides against reference sides, and
+// against their floor, the times of several sides (the whole refresh) summed
+// round by round.
 type row struct {
-	what      string
-	ours, ref []string
-	refMark   string // footnote on the reference's peak RSS
+	what             string
+	ours, ref, floor []string
+	refMark          string // footnote on the reference's peak RSS
 }
 
-var header = []string{"comparison", "ours (s)", "reference (s)", "reference ÷ ours", "median", "peak RSS ours", "peak RSS ref."}
+var header = []string{"comparison", "ours (s)", "reference (s)", "reference ÷ ours", "median", "floor (s)", "ours ÷ floor", "median",
+	"peak RSS ours", "peak RSS ref."}
+
+// The floor of each of our sides.
+var (
+	exportFloor  = []string{sideExportFloor}
+	rawFloor     = []string{sideRawFloor}
+	defaultFloor = []string{sideDefaultFloor}
+	refreshFloor = []string{sideExportFloor, sideDefaultFloor}
+)
 
 // rows are the comparisons, like for like first.
 func (r *runner) rows() []row {
 	rows := []row{
-		{what: "export (job) vs pg_dump -Fc -Z1", ours: []string{sideExportJob}, ref: []string{sideDumpZ1}},
-		{what: "export (job) vs pg_dump -Fd -j 2 -Z1", ours: []string{sideExportJob}, ref: []string{sideDumpDir}, refMark: " ‡"},
-		{what: "export (CLI) vs pg_dump -Fc -Z1", ours: []string{sideExport}, ref: []string{sideDumpZ1}},
-		{what: "import, anonymizers off (job) vs pg_restore", ours: []string{sideKeptJob}, ref: []string{sideRestore}},
-		{what: "import, anonymizers off (CLI) vs pg_restore", ours: []string{sideKeptCLI}, ref: []string{sideRestore}},
-		{what: "import, default (job) vs pg_restore †", ours: []string{sideImportJob}, ref: []string{sideRestore}},
-		{what: "import, default (CLI) vs pg_restore †", ours: []string{sideImportCLI}, ref: []string{sideRestore}},
+		{what: "export (job) vs pg_dump -Fc -Z1", ours: []string{sideExportJob}, ref: []string{sideDumpZ1}, floor: exportFloor},
+		{what: "export (job) vs pg_dump -Fd -j 2 -Z1", ours: []string{sideExportJob}, ref: []string{sideDumpDir}, floor: exportFloor, refMark: " ‡"},
+		{what: "export (CLI) vs pg_dump -Fc -Z1", ours: []string{sideExport}, ref: []string{sideDumpZ1}, floor: exportFloor},
+		{what: "import, anonymizers off (job) vs pg_restore", ours: []string{sideKeptJob}, ref: []string{sideRestore}, floor: rawFloor},
+		{what: "import, anonymizers off (CLI) vs pg_restore", ours: []string{sideKeptCLI}, ref: []string{sideRestore}, floor: rawFloor},
+		{what: "import, default (job) vs pg_restore †", ours: []string{sideImportJob}, ref: []string{sideRestore}, floor: defaultFloor},
+		{what: "import, default (CLI) vs pg_restore †", ours: []string{sideImportCLI}, ref: []string{sideRestore}, floor: defaultFloor},
 		{what: "refresh: export + default import (jobs) vs pg_dump -Fc -Z1 + pg_restore †",
-			ours: []string{sideExportJob, sideImportJob}, ref: []string{sideDumpZ1, sideRestore}},
+			ours: []string{sideExportJob, sideImportJob}, ref: []string{sideDumpZ1, sideRestore}, floor: refreshFloor},
 		{what: "refresh: export + default import (CLI) vs pg_dump -Fc -Z1 + pg_restore †",
-			ours: []string{sideExport, sideImportCLI}, ref: []string{sideDumpZ1, sideRestore}},
+			ours: []string{sideExport, sideImportCLI}, ref: []string{sideDumpZ1, sideRestore}, floor: refreshFloor},
 	}
 	if r.pgDumpDefault {
-		rows = append(rows, row{what: "export (job) vs pg_dump -Fc, default gzip level 6 §", ours: []string{sideExportJob}, ref: []string{sideDumpDefault}})
+		rows = append(rows, row{what: "export (job) vs pg_dump -Fc, default gzip level 6 §", ours: []string{sideExportJob}, ref: []string{sideDumpDefault},
+			floor: exportFloor})
 	}
 	if r.keys != nil {
 		rows = append(rows, sealedRows()...)
 	}
 	if r.baseline != "" {
-		rows = append(rows, row{what: "import, default (job) vs baseline " + r.baselineRev + "'s", ours: []string{sideImportJob}, ref: []string{sideBaselineJob}},
-			row{what: "import, default (CLI) vs baseline " + r.baselineRev + "'s", ours: []string{sideImportCLI}, ref: []string{sideBaselineCLI}})
+		rows = append(rows, row{what: "import, default (job) vs baseline " + r.baselineRev + "'s", ours: []string{sideImportJob}, ref: []string{sideBaselineJob},
+			floor: defaultFloor},
+			row{what: "import, default (CLI) vs baseline " + r.baselineRev + "'s", ours: []string{sideImportCLI}, ref: []string{sideBaselineCLI},
+				floor: defaultFloor})
 	}
 	return rows
 }
@@ -58,21 +71,33 @@ func (r *runner) table(t *tally) []string {
 }
 
 // cells works out one row: each side's range over the rounds both ran in, the
-// ratio of every such round, and each side's largest peak RSS.
+// ratio of every such round, the same against the floor, and each side's
+// largest peak RSS.
 func (t *tally) cells(rw row) []string {
 	ours, oursRSS := t.series(rw.ours)
 	ref, refRSS := t.series(rw.ref)
 	n := min(len(ours), len(ref))
-	ours, ref = ours[:n], ref[:n]
-	ratios := make([]float64, n)
-	for i := range n {
-		ratios[i] = ref[i] / ours[i]
-	}
 	if n == 0 {
-		return []string{rw.what, "–", "–", "–", "–", "–", "–"}
+		return []string{rw.what, "–", "–", "–", "–", "–", "–", "–", "–", "–"}
 	}
-	return []string{rw.what, span(ours, secs), span(ref, secs), span(ratios, times), times(median(ratios)),
+	refRatio, refMedian := ratios(ref[:n], ours[:n])
+	floorSpan, floorRatio, floorMedian := "–", "–", "–"
+	if floor, _ := t.series(rw.floor); len(floor) > 0 {
+		m := min(len(ours), len(floor))
+		floorSpan = span(floor[:m], secs)
+		floorRatio, floorMedian = ratios(ours[:m], floor[:m])
+	}
+	return []string{rw.what, span(ours[:n], secs), span(ref[:n], secs), refRatio, refMedian, floorSpan, floorRatio, floorMedian,
 		fmt.Sprintf("%.0f MB", oursRSS), fmt.Sprintf("%.0f MB%s", refRSS, rw.refMark)}
+}
+
+// ratios works out a ÷ b round by round: their range and their median.
+func ratios(a, b []float64) (string, string) {
+	r := make([]float64, len(a))
+	for i := range a {
+		r[i] = a[i] / b[i]
+	}
+	return span(r, times), times(median(r))
 }
 
 // series sums the sides' seconds round by round, over the rounds all of them ran
@@ -109,7 +134,10 @@ func (r *runner) notes(t *tally) []string {
 		"dump sizes: " + strings.Join(sizes, "; "),
 		fmt.Sprintf("rounds: %d, interleaved, each phase's order reversed every other round; ranges are min–max over the rounds.", r.rounds),
 		"reference ÷ ours is worked out round by round, above 1× ours is faster; the median is of those ratios.",
-		"job: the job's own duration_seconds (the export's file written into storage, as pg_dump writes its file; the import from storage); CLI: `worker export|import --inline`'s wall time, which adds the copy of the file out of storage (export) or into it (import); one process, one peak RSS.",
+		"job: the job's own duration_seconds (the export's file written into storage, as pg_dump writes its file; the import of the file); CLI: `worker export|import --inline`'s wall time, one process, one peak RSS: the export adds saving --out (a link to the stored file, on one filesystem here), the import reads the file where it lies (nothing is copied into storage).",
+		"floor: timed in the same rounds, ours ÷ floor worked out round by round. Export: one connection reading, in one snapshot, every table the export writes with the export's own COPY … TO STDOUT (transfer.CopyTables: its order, columns and formats) into nothing. " +
+			"Load: one transaction loading, into the emptied tables of pg_restore's database, binary COPY files of exactly the rows this build's import left (anonymizers off; default), made once after the first round's import; no triggers fire, as with pg_restore --disable-triggers. Refresh: the export floor plus the default load floor.",
+		r.floorLine(t),
 		"pg_restore --single-transaction --data-only --disable-triggers of the -Z1 dump into truncated tables; it skips the foreign keys, every import of ours checks them.",
 		"refresh: the whole default refresh, times summed round by round; peak RSS is the larger of the two processes'.",
 		"† not like for like: the default import anonymizes every row (attachments become 1×1 PNGs).",
@@ -121,6 +149,22 @@ func (r *runner) notes(t *tally) []string {
 			"there \"reference ÷ ours\" is encrypted ÷ plain time, 1.05× meaning 5% slower encrypted; the peak RSS columns are plain, then encrypted.")
 	}
 	return notes
+}
+
+// floorLine gives each floor's range of seconds and what it moved.
+func (r *runner) floorLine(t *tally) string {
+	secsOf := func(side string) string {
+		v, _ := t.series([]string{side})
+		if len(v) == 0 {
+			return "–"
+		}
+		return span(v, secs) + " s"
+	}
+	mb := func(side string) float64 { return float64(t.bytes[side]) / 1e6 }
+	return fmt.Sprintf("floors: export %s (%.1f MB from PostgreSQL); load, anonymizers off %s (%.1f MB of binary COPY); load, default %s (%.1f MB); "+
+		"inflate %s (the %.1f MB dump to %.1f MB by the import's reader, dump.Inflate, on one core, not parsed).",
+		secsOf(sideExportFloor), mb(sideExportFloor), secsOf(sideRawFloor), mb(sideRawFloor), secsOf(sideDefaultFloor), mb(sideDefaultFloor),
+		secsOf(sideInflate), mb(sideExport), mb(sideInflate))
 }
 
 func plain(rows [][]string) []string {
