@@ -64,6 +64,7 @@ func (in *instance) exportTo(t *testing.T, out string) string {
 // (KEEP_IMPORTED_DUMPS), and the file is never deleted or changed: not by an
 // import, a dry run, or an import interrupted half-way (which deletes an upload).
 func TestInlineImportReadsTheFileWhereItLies(t *testing.T) {
+	t.Parallel()
 	prod, staging := newInstance(t, false), newInstance(t, true)
 	staging.env["KEEP_IMPORTED_DUMPS"] = "true"
 	dumpFile := filepath.Join(t.TempDir(), "prod.json.gz")
@@ -111,6 +112,7 @@ func TestInlineImportReadsTheFileWhereItLies(t *testing.T) {
 // FILE as a link to it where the storage folder is on its filesystem: the upload
 // waiting for the worker is the file itself, not a copy.
 func TestImportLinksTheFileIntoStorage(t *testing.T) {
+	t.Parallel()
 	prod, staging := newInstance(t, false), newInstance(t, true)
 	dumpFile := filepath.Join(t.TempDir(), "prod.json.gz")
 	prod.exportTo(t, dumpFile)
@@ -139,6 +141,7 @@ func TestImportLinksTheFileIntoStorage(t *testing.T) {
 // the export as a link to the stored file, to a FILE or into a directory: one
 // file on disk, not two.
 func TestExportOutLinksTheStoredFile(t *testing.T) {
+	t.Parallel()
 	prod := newInstance(t, false)
 	dir := t.TempDir()
 	for _, out := range []string{filepath.Join(dir, "prod.json.gz"), dir} {

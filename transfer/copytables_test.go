@@ -13,6 +13,7 @@ import (
 // export writes, binary values in binary COPY format, and none of them when
 // attachments are left out.
 func TestCopyTablesReadsWhatTheExportReads(t *testing.T) {
+	t.Parallel()
 	pool := pgtest.NewPool(t, pgtest.NewDB(t))
 	seed(t, pool)
 	ctx := context.Background()

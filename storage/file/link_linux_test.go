@@ -31,6 +31,7 @@ func tmpfs(t *testing.T, options string) string {
 // TestLinkAcrossFilesystems: between two filesystems nothing is linked, nothing
 // is left behind, and the error says to copy instead.
 func TestLinkAcrossFilesystems(t *testing.T) {
+	t.Parallel()
 	other := tmpfs(t, "size=1m")
 	ctx := t.Context()
 	store := newStore(t, t.TempDir())

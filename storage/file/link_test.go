@@ -24,6 +24,7 @@ func newStore(t *testing.T, root string) *file.Store {
 // TestLinkInSharesTheFile: LinkIn makes a file the object without a copy, and
 // deleting the object leaves the file.
 func TestLinkInSharesTheFile(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	store := newStore(t, t.TempDir())
 	src := filepath.Join(t.TempDir(), "dump.json.gz")
@@ -60,6 +61,7 @@ func TestLinkInSharesTheFile(t *testing.T) {
 // TestLinkOutSharesTheObject: LinkOut replaces a file with a name of the object,
 // which outlives the object.
 func TestLinkOutSharesTheObject(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	store := newStore(t, t.TempDir())
 	if _, err := store.Put(ctx, "exports/1/e.json.gz", strings.NewReader("the export")); err != nil {
