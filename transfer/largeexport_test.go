@@ -27,7 +27,6 @@ var largeSizes = []int64{999, 1000, 1001, 2999, 3000, 3001, 10_000, 65_537}
 // while the export runs: the dump is byte for byte the one an export with every
 // value inside its row wrote before the change, and it imports exactly.
 func TestLargeValuesExportExactly(t *testing.T) {
-	t.Parallel()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	seed(t, src)
 	ctx := context.Background()

@@ -107,7 +107,6 @@ func sameRows(t *testing.T, want, got []dumpTable) {
 // dump holds the same tables, columns and rows, and the ones written in parts
 // import into exactly the source's data.
 func TestExportOnSeveralConnectionsWritesTheSameRows(t *testing.T) {
-	t.Parallel()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	demo(t, src, 100)
 	parts := transfer.LowerSplit(t, 0)
@@ -308,7 +307,6 @@ func (w *writes) markers(t *testing.T, tables []dumpTable) (map[string]string, i
 // committed before some point, each row once; some transactions committed
 // before the snapshot (in the dump) and some during the export (not in it).
 func TestExportOnSeveralConnectionsIsOneSnapshot(t *testing.T) {
-	t.Parallel()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	demo(t, src, 100)
 	parts := transfer.LowerSplit(t, 0)
@@ -388,7 +386,6 @@ func (g *gate) Open() { g.open.Do(func() { close(g.opened) }) }
 // part: the export fails with the reader's error, stops its own COPY, and
 // leaves no connection behind.
 func TestExportFailsWhenAReaderFails(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	seed(t, src)
