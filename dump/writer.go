@@ -3,7 +3,6 @@ package dump
 import (
 	"bufio"
 	"bytes"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -278,14 +277,10 @@ func (t *TableWriter) bytea(b, f []byte) ([]byte, error) {
 		if err != nil {
 			return b, fmt.Errorf("bytea hex: %w", err)
 		}
-		b = base64.StdEncoding.AppendEncode(b, raw[:m])
-		hx = hx[n:]
-		if len(b) >= flushAt {
-			if _, err := t.w.bw.Write(b); err != nil {
-				return b, err
-			}
-			b = b[:0]
+		if b, err = t.appendBase64(b, raw[:m]); err != nil {
+			return b, err
 		}
+		hx = hx[n:]
 	}
 	return append(b, '"'), nil
 }
@@ -302,7 +297,14 @@ var needsCare = func() (t [256]bool) {
 
 // appendCopyAsJSON appends a COPY text field (with COPY's backslash escapes) as a
 // JSON string.
-func appendCopyAsJSON(b, f []byte) []byte {
+func appendCopyAsJSON(b, f []byte) []byte { return appendQuoted(b, f, true) }
+
+// appendJSONString appends s (raw bytes) as a JSON string.
+func appendJSONString(b, s []byte) []byte { return appendQuoted(b, s, false) }
+
+// appendQuoted appends f as a JSON string, its COPY backslash escapes decoded
+// first when copyEscapes is set.
+func appendQuoted(b, f []byte, copyEscapes bool) []byte {
 	b = append(b, '"')
 	for i := 0; i < len(f); {
 		start := i
@@ -315,7 +317,7 @@ func appendCopyAsJSON(b, f []byte) []byte {
 		}
 		c := f[i]
 		i++
-		if c == '\\' && i < len(f) {
+		if copyEscapes && c == '\\' && i < len(f) {
 			c, i = copyUnescape(f, i)
 		}
 		b = appendJSONByte(b, c)
@@ -380,43 +382,15 @@ func unhex(c byte) int {
 
 const hexDigits = "0123456789abcdef"
 
+// jsonEscapes is the letter of each byte JSON writes as a two-byte escape.
+var jsonEscapes = [256]byte{'"': '"', '\\': '\\', '\n': 'n', '\r': 'r', '\t': 't', '\b': 'b', '\f': 'f'}
+
 func appendJSONByte(b []byte, c byte) []byte {
-	switch c {
-	case '"':
-		return append(b, '\\', '"')
-	case '\\':
-		return append(b, '\\', '\\')
-	case '\n':
-		return append(b, '\\', 'n')
-	case '\r':
-		return append(b, '\\', 'r')
-	case '\t':
-		return append(b, '\\', 't')
-	case '\b':
-		return append(b, '\\', 'b')
-	case '\f':
-		return append(b, '\\', 'f')
+	if e := jsonEscapes[c]; e != 0 {
+		return append(b, '\\', e)
 	}
 	if c < 0x20 {
 		return append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 	}
 	return append(b, c)
-}
-
-// appendJSONString appends s (raw bytes) as a JSON string.
-func appendJSONString(b, s []byte) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		start := i
-		for i < len(s) && !needsCare[s[i]] {
-			i++
-		}
-		b = append(b, s[start:i]...)
-		if i >= len(s) {
-			break
-		}
-		b = appendJSONByte(b, s[i])
-		i++
-	}
-	return append(b, '"')
 }

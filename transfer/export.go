@@ -84,7 +84,7 @@ func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions
 	var written atomic.Int64
 	prog := &progressTracker{fn: opts.Progress, bytes: &written}
 	prog.state.RowsTotal = estimate
-	enc, err := opts.Recipients.Encrypt(countingWriter{w: w, n: &written})
+	enc, err := opts.Recipients.Encrypt(countingWriter{w: w, tally: tally{&written}})
 	if err != nil {
 		return nil, err
 	}

@@ -157,7 +157,7 @@ func open(ctx context.Context, src Source, dec *sealed.Decrypter, n *atomic.Int6
 	}
 	var in io.Reader = rc
 	if n != nil {
-		in = countingReader{r: rc, n: n}
+		in = countingReader{r: rc, tally: tally{n}}
 	}
 	if in, err = dec.Plain(in); err != nil {
 		rc.Close()
@@ -255,39 +255,50 @@ func (imp *importer) truncate(ctx context.Context, _ *dump.Reader) error {
 
 // addForeignKeys adds the foreign keys back, which checks every loaded row.
 func (imp *importer) addForeignKeys(ctx context.Context, _ *dump.Reader) error {
-	imp.prog.phase(wippidu.PhaseForeignKeys, "")
-	for _, t := range imp.cat.Tables {
-		imp.prog.state.Steps += len(t.ForeignKeys)
-	}
+	var steps []step
 	for _, t := range imp.cat.Tables {
 		for _, fk := range t.ForeignKeys {
-			imp.prog.phase(wippidu.PhaseForeignKeys, t.Name)
-			if _, err := imp.tx.Exec(ctx, fk.AddSQL()); err != nil {
+			steps = append(steps, step{table: t.Name, sql: fk.AddSQL(), fail: func(err error) error {
 				return pgDataError(fmt.Errorf("foreign key %q of table %q does not hold for the dump's rows: %w", fk.Name, t.Name, err))
-			}
-			imp.prog.state.Step++
+			}})
 		}
 	}
-	imp.prog.report(true)
-	return nil
+	return imp.runSteps(ctx, wippidu.PhaseForeignKeys, steps)
 }
 
 // resetSequences moves every sequence past the largest id loaded.
 func (imp *importer) resetSequences(ctx context.Context, _ *dump.Reader) error {
-	imp.prog.phase(wippidu.PhaseSequences, "")
-	for _, t := range imp.cat.Tables {
-		imp.prog.state.Steps += len(t.Sequences)
-	}
+	var steps []step
 	for _, t := range imp.cat.Tables {
 		for _, s := range t.Sequences {
 			sql := "SELECT setval($1::regclass, COALESCE((SELECT MAX(" + pgx.Identifier{s.Column}.Sanitize() + ") FROM " +
 				pgx.Identifier{t.Name}.Sanitize() + "), 0) + 1, false)"
-			if _, err := imp.tx.Exec(ctx, sql, pgx.Identifier{s.Schema, s.Name}.Sanitize()); err != nil {
-				return fmt.Errorf("reset sequence %q: %w", s.Name, err)
-			}
-			imp.prog.state.Step++
-			imp.prog.report(false)
+			steps = append(steps, step{table: t.Name, sql: sql, args: []any{pgx.Identifier{s.Schema, s.Name}.Sanitize()},
+				fail: func(err error) error { return fmt.Errorf("reset sequence %q: %w", s.Name, err) }})
 		}
+	}
+	return imp.runSteps(ctx, wippidu.PhaseSequences, steps)
+}
+
+// step is one statement of a phase that runs a statement per table object, and
+// the error it fails with.
+type step struct {
+	table string
+	sql   string
+	args  []any
+	fail  func(error) error
+}
+
+// runSteps runs a phase's statements in order, one progress step each.
+func (imp *importer) runSteps(ctx context.Context, phase wippidu.Phase, steps []step) error {
+	imp.prog.phase(phase, "")
+	imp.prog.state.Steps += len(steps)
+	for _, st := range steps {
+		imp.prog.phase(phase, st.table)
+		if _, err := imp.tx.Exec(ctx, st.sql, st.args...); err != nil {
+			return st.fail(err)
+		}
+		imp.prog.state.Step++
 	}
 	imp.prog.report(true)
 	return nil

@@ -4,6 +4,7 @@
 package transfer
 
 import (
+	"io"
 	"sync/atomic"
 	"time"
 
@@ -45,26 +46,27 @@ func (p *progressTracker) phase(phase wippidu.Phase, table string) {
 	p.report(true)
 }
 
-// countingWriter counts bytes written through it.
-type countingWriter struct {
-	w interface{ Write([]byte) (int, error) }
-	n *atomic.Int64
+// tally adds the bytes a Read or a Write moved to n, which progress reads from
+// another goroutine.
+type tally struct{ n *atomic.Int64 }
+
+func (t tally) add(k int, err error) (int, error) {
+	t.n.Add(int64(k))
+	return k, err
 }
 
-func (c countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n.Add(int64(n))
-	return n, err
+// countingWriter counts bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	tally
 }
+
+func (c countingWriter) Write(p []byte) (int, error) { return c.add(c.w.Write(p)) }
 
 // countingReader counts bytes read through it.
 type countingReader struct {
-	r interface{ Read([]byte) (int, error) }
-	n *atomic.Int64
+	r io.Reader
+	tally
 }
 
-func (c countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n.Add(int64(n))
-	return n, err
-}
+func (c countingReader) Read(p []byte) (int, error) { return c.add(c.r.Read(p)) }
