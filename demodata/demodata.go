@@ -206,7 +206,7 @@ func load(ctx context.Context, conn *pgx.Conn, cfg Config, logger *slog.Logger) 
 	hashCtx, cancelHash := context.WithCancel(ctx)
 	defer cancelHash()
 	go func() {
-		h, err := hashPasswords(hashCtx, cfg.Seed, cfg.Users, cfg.AdminPassword)
+		h, err := hashPasswords(hashCtx, cfg.Users, cfg.AdminPassword)
 		hashed <- hashResult{h, err}
 	}()
 

@@ -12,12 +12,31 @@ import (
 
 // maxPasswordPool is how many distinct password hashes the users share at most. A
 // bcrypt hash costs tens of milliseconds, so hashing one per user would take hours.
-const maxPasswordPool = 32
+const maxPasswordPool = 16
 
 // hashed remembers, for the life of the process, the hash made of each password
-// (string → string): another run with the same seed (the tests, the bench)
-// reuses its pool instead of paying bcrypt's cost again.
+// (string → *hashOnce): another run (the tests, the bench), even one running at
+// the same time, reuses the pool instead of paying bcrypt's cost again.
 var hashed sync.Map
+
+// hashOnce is one password's hash, made by the first run that needs it; the
+// others wait for it.
+type hashOnce struct {
+	once sync.Once
+	hash string
+	err  error
+}
+
+// hash returns the bcrypt hash of pw, made once per process.
+func hash(pw string) (string, error) {
+	v, _ := hashed.LoadOrStore(pw, &hashOnce{})
+	h := v.(*hashOnce)
+	h.once.Do(func() {
+		b, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+		h.hash, h.err = string(b), err
+	})
+	return h.hash, h.err
+}
 
 // passwordPoolSize is the pool for a number of users: small databases need fewer.
 func passwordPoolSize(users int) int { return min(maxPasswordPool, (users+7)/8) }
@@ -29,8 +48,10 @@ type passwordHashes struct {
 }
 
 // hashPasswords hashes the admin password and a pool of random ones on all cores.
-func hashPasswords(ctx context.Context, seed uint64, users int, adminPassword string) (*passwordHashes, error) {
-	r := newRand(seed, streamPasswords)
+// The pool's passwords are the same for every seed: nobody ever types them, and
+// every run in a process then shares their hashes.
+func hashPasswords(ctx context.Context, users int, adminPassword string) (*passwordHashes, error) {
+	r := newRand(0, streamPasswords)
 	const alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789!$%&?"
 	plain := make([]string, passwordPoolSize(users)+1)
 	plain[0] = adminPassword
@@ -50,16 +71,11 @@ func hashPasswords(ctx context.Context, seed uint64, users int, adminPassword st
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if h, ok := hashed.Load(pw); ok {
-				hashes[i] = h.(string)
-				return nil
-			}
-			h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+			h, err := hash(pw)
 			if err != nil {
 				return fmt.Errorf("hash password: %w", err)
 			}
-			hashes[i] = string(h)
-			hashed.Store(pw, hashes[i])
+			hashes[i] = h
 			return nil
 		})
 	}

@@ -22,7 +22,8 @@ type copyPipe struct {
 	full   chan pipeItem
 	closed bool
 	free   chan []byte
-	cur    []byte
+	made   int    // batches allocated so far, at most pipeBatches
+	cur    []byte // the batch being filled; nil until the next write
 	done   chan struct{}
 
 	mu  sync.Mutex
@@ -42,10 +43,6 @@ const (
 // newCopyPipe starts the encoding goroutine; Close must be called.
 func newCopyPipe(dst io.Writer) *copyPipe {
 	p := &copyPipe{dst: dst, full: make(chan pipeItem, pipeBatches), free: make(chan []byte, pipeBatches), done: make(chan struct{})}
-	for range pipeBatches {
-		p.free <- make([]byte, 0, pipeBatchBytes)
-	}
-	p.cur = <-p.free
 	go p.run(p.full)
 	return p
 }
@@ -105,18 +102,36 @@ func (p *copyPipe) Write(b []byte) (int, error) {
 	if len(p.cur)+len(b) > pipeBatchBytes {
 		p.flush()
 	}
+	if p.cur == nil {
+		p.cur = p.take()
+	}
 	p.cur = append(p.cur, b...)
 	return len(b), nil
 }
 
-// flush hands the current batch to the encoder and takes a free one, waiting
-// for the encoder when all are in flight.
+// flush hands the current batch to the encoder.
 func (p *copyPipe) flush() {
 	if len(p.cur) == 0 {
 		return
 	}
 	p.full <- pipeItem{b: p.cur}
-	p.cur = <-p.free
+	p.cur = nil
+}
+
+// take returns a free batch: one the encoder is done with, a new one while fewer
+// than pipeBatches exist (a short table never needs them all), or else the next
+// one the encoder frees.
+func (p *copyPipe) take() []byte {
+	select {
+	case b := <-p.free:
+		return b
+	default:
+	}
+	if p.made < pipeBatches {
+		p.made++
+		return make([]byte, 0, pipeBatchBytes)
+	}
+	return <-p.free
 }
 
 // Close writes what is queued, stops the encoder and returns its error.

@@ -25,7 +25,7 @@ func TestImportLeavesCountsThatAgree(t *testing.T) {
 	ctx := context.Background()
 	prod := newInstance(t, instanceOpts{})
 	staging := newInstance(t, instanceOpts{allowImport: true})
-	if _, err := demodata.Generate(ctx, prod.pool, demodata.Config{Users: 20000, AttachmentKB: 1, Seed: 5},
+	if _, err := demodata.Generate(ctx, prod.pool, demodata.Config{Users: 1000, AttachmentKB: 1, Seed: 5},
 		slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,9 @@ func TestImportLeavesCountsThatAgree(t *testing.T) {
 	if st := staging.wait(t, s.JobID); !st.Succeeded {
 		t.Fatalf("import: %s", st.Error)
 	}
-	r, err := browse.New(browse.Config{DB: staging.pool})
+	// Counting stops at a few hundred rows here, so that most tables of this
+	// small school go by the planner's estimates.
+	r, err := browse.New(browse.Config{DB: staging.pool, ExactCountLimit: 300})
 	if err != nil {
 		t.Fatal(err)
 	}

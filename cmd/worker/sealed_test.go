@@ -74,19 +74,19 @@ func TestCommandLineEncryptedRefresh(t *testing.T) {
 
 // sealedBigBytes is the size of the dump TestEncryptedImportStreams imports;
 // WIPPIDU_SEALED_BIG_BYTES changes it.
-const sealedBigBytes = 1 << 30
+const sealedBigBytes = 384 << 20
 
 // maxImportRSS is the most the importing process may hold resident.
 const maxImportRSS = 100 << 20
 
-// TestEncryptedImportStreams encrypts a generated 1 GiB dump as a stream and has
+// TestEncryptedImportStreams encrypts a generated 384 MiB dump as a stream and has
 // the worker binary import it (upload to storage, then the job, in one process):
 // the file is decrypted as it is read, so the process's peak RSS stays far below
 // the dump's size.
 func TestEncryptedImportStreams(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
-		t.Skip("encrypts and imports 1 GiB; skipped with -short")
+		t.Skip("encrypts and imports 384 MiB; skipped with -short")
 	}
 	size := int64(sealedBigBytes)
 	if v := os.Getenv("WIPPIDU_SEALED_BIG_BYTES"); v != "" {
