@@ -5,7 +5,9 @@ GO          ?= go
 BIN         := $(CURDIR)/.bin
 VERSITYGW   := $(BIN)/versitygw
 STATICCHECK := $(BIN)/staticcheck
-TEST_FLAGS  ?= -race -timeout 20m -parallel 4
+# Four test binaries at once, four tests each: most tests wait on PostgreSQL, on
+# processes they started or on a browser, so two cores keep up with more than two.
+TEST_FLAGS  ?= -race -timeout 20m -p 4 -parallel 4
 
 export PATH := $(BIN):$(PATH)
 

@@ -18,6 +18,7 @@ import (
 	"github.com/wippidu/wippidu/internal/testdb"
 	"github.com/wippidu/wippidu/internal/webclient"
 	"github.com/wippidu/wippidu/jobs"
+	"github.com/wippidu/wippidu/transfer"
 )
 
 // TestPostgresRestartDuringImport restarts PostgreSQL (pg_ctl restart -m fast) on a
@@ -168,10 +169,10 @@ func TestPostgresRestartDuringImport(t *testing.T) {
 }
 
 // expectFirstAttemptRolledBack waits for the job's first attempt to be recorded as
-// failed and proves staging as it was before the import, unless the retry has
-// already locked the tables to replace them (then it only says so: River's backoff
-// and scheduler leave a window of seconds, and the retry reads the dump's people
-// before it truncates, so this is rare).
+// failed, then compares staging with its state before the import. It holds the
+// import lock while it compares, so that no retry can change staging meanwhile;
+// when the retry already holds the lock or has already run, there is nothing
+// between the attempts left to compare, and it says so.
 func expectFirstAttemptRolledBack(ctx context.Context, t *testing.T, pool *pgxpool.Pool, jobID int64, before map[string]string) {
 	t.Helper()
 	poll.Until(t, "the first attempt's error", time.Minute, func() bool {
@@ -179,14 +180,30 @@ func expectFirstAttemptRolledBack(ctx context.Context, t *testing.T, pool *pgxpo
 		err := pool.QueryRow(ctx, `SELECT coalesce(array_length(errors, 1), 0) > 0 AND state <> 'running' FROM river_job WHERE id = $1`, jobID).Scan(&failed)
 		return err == nil && failed
 	})
-	var retrying bool
-	if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-		WHERE l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-		  AND c.relname = 'messages' AND l.mode = 'AccessExclusiveLock')`).Scan(&retrying); err != nil {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if retrying {
-		t.Log("the retry had already locked staging's tables; staging between the attempts not compared")
+	defer conn.Release()
+	var locked bool
+	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", transfer.ImportLockKey).Scan(&locked); err != nil {
+		t.Fatal(err)
+	}
+	if !locked {
+		t.Log("the retry already holds the import lock; staging between the attempts not compared")
+		return
+	}
+	defer func() {
+		if _, err := conn.Exec(ctx, "SELECT pg_advisory_unlock($1)", transfer.ImportLockKey); err != nil {
+			t.Error(err)
+		}
+	}()
+	var attempt int
+	if err := conn.QueryRow(ctx, "SELECT attempt FROM river_job WHERE id = $1", jobID).Scan(&attempt); err != nil {
+		t.Fatal(err)
+	}
+	if attempt > 1 {
+		t.Logf("the retry (attempt %d) has already run; staging between the attempts not compared", attempt)
 		return
 	}
 	pgtest.ExpectUnchanged(t, pool, before, "the attempt the restart cut short", "import_export_audits", "web_sessions", "login_networks", "login_failures")

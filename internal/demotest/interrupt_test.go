@@ -247,6 +247,7 @@ func TestDemoStopsCleanly(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // each demo has its own directory, ports and PostgreSQL
 			d := startDemo(t, root, tt.reader)
 			d.waitFor(t, tt.at, 5*time.Minute)
 			if tt.proc != "" {
