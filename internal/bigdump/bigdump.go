@@ -2,13 +2,15 @@
 // that must go past 2 GiB without holding anything in memory or on disk.
 //
 // The dump is stored gzip (no compression), so its size on the wire is what was
-// asked for, and it costs no more CPU to make than copying bytes. Its rows are a
+// asked for, and it costs no more CPU to make than copying bytes: the gzip member
+// of an attachment's value is made once and repeated. Its rows are a
 // consistent little school: one admin, one message, and as many attachments of
 // MiB-sized zero bytes as the size needs. Every foreign key holds.
 package bigdump
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -53,35 +55,62 @@ const header = `{"schema_version":1,"app":"wippidu","source_host":"big.wippidu.n
 func (d *Dump) write(w io.Writer, size int64) error {
 	cw := &counter{w: w, n: &d.written}
 	bw := bufio.NewWriterSize(cw, 1<<20)
-	zw, err := gzip.NewWriterLevel(bw, gzip.NoCompression)
+	// Every attachment's value is the same, so its gzip member is made once and
+	// written as it is each time: a gzip file may hold many members, and the dump
+	// reader reads them as one stream.
+	// Base64 of zero bytes is all 'A's, with padding for the last one (2^20 = 3k+1).
+	data, err := member(strings.Repeat("A", AttachmentBytes/3*4) + `AA=="]`)
 	if err != nil {
 		return err
 	}
-	if _, err := io.WriteString(zw, header); err != nil {
+	if err := writeMember(bw, header); err != nil {
 		return err
 	}
-	// Base64 of zero bytes is all 'A's, with padding for the last one (2^20 = 3k+1).
-	data := strings.Repeat("A", AttachmentBytes/3*4) + "AA=="
 	for d.written < size {
 		d.attachments++
 		sep := ","
 		if d.attachments == 1 {
 			sep = ""
 		}
-		if _, err := fmt.Fprintf(zw, `%s[%d,1,"anhang-%d.bin","application/octet-stream",%d,"%s"]`, sep, d.attachments, d.attachments, AttachmentBytes, data); err != nil {
+		if err := writeMember(bw, fmt.Sprintf(`%s[%d,1,"anhang-%d.bin","application/octet-stream",%d,"`, sep, d.attachments, d.attachments, AttachmentBytes)); err != nil {
+			return err
+		}
+		if _, err := bw.Write(data); err != nil {
 			return err
 		}
 		if err := bw.Flush(); err != nil {
 			return err
 		}
 	}
-	if _, err := io.WriteString(zw, "]}]}"); err != nil {
-		return err
-	}
-	if err := zw.Close(); err != nil {
+	if err := writeMember(bw, "]}]}"); err != nil {
 		return err
 	}
 	return bw.Flush()
+}
+
+// member is s as one gzip member, stored without compression.
+func member(s string) ([]byte, error) {
+	var b bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&b, gzip.NoCompression)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.WriteString(zw, s); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func writeMember(w io.Writer, s string) error {
+	b, err := member(s)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
 }
 
 type counter struct {
