@@ -62,7 +62,7 @@ func TestRejectedDataLeavesNoValueAnywhere(t *testing.T) {
 		{"check", paula, `"no-such-role","LOCALE-MARK-4711"`, []string{"no-such-role", "LOCALE-MARK-4711"}, `constraint "users_role_check"`},
 		{"not null", paula, `null,"LOCALE-MARK-4711"`, []string{"LOCALE-MARK-4711"}, `column "role"`},
 		{"foreign key", `,3,1,"mother"`, `,3,987654321,"mother"`, []string{"987654321", "mother"}, `key (student_id) is not present in table "students"`},
-		{"duplicate key", `[5,"2024-05-06`, `[3,"2024-05-06`, []string{"(3)", "Brien"}, `key (id) is duplicated`},
+		{"duplicate key", `[5,"2024-05-06`, `[3,"2024-05-06`, []string{"(3)", "Brien"}, `key (id) already exists`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if !bytes.Contains(doc, []byte(tc.old)) {

@@ -269,7 +269,7 @@ func (c *corpus) keys() error {
 	mutate("duplicate-primary-key", func(d *doc) string {
 		t := d.table("users")
 		t.row(1)[t.col("id")] = t.row(0)[t.col("id")]
-		return `primary key "users_pkey" of table "users" does not hold for the dump's rows: could not create unique index "users_pkey" (SQLSTATE 23505); key (id) is duplicated, table "users", constraint "users_pkey"`
+		return `duplicate key value violates unique constraint "users_pkey" (SQLSTATE 23505); key (id) already exists, table "users", row 2, constraint "users_pkey"`
 	})
 	c.setValue("foreign-key-nowhere", "students", "school_class_id", 0, `999`, `foreign key "students_school_class_id_fkey" of table "students" does not hold for the dump's rows`)
 	mutate("table-twice", func(d *doc) string {
