@@ -48,6 +48,7 @@ var phaseLabels = map[Phase]string{
 	PhasePeople:      "Reading the people",
 	PhasePreparing:   "Preparing",
 	PhaseLoading:     "Loading",
+	PhaseIndexes:     "Building indexes",
 	PhaseForeignKeys: "Checking foreign keys",
 	PhaseSequences:   "Resetting sequences",
 	PhaseLeakCheck:   "Checking for leaks",
@@ -66,12 +67,14 @@ func PhaseLabel(phase Phase) string {
 }
 
 // Share of the whole import, in percent, at which each phase begins. Loading takes
-// most of the time; checking foreign keys reads every loaded row once more.
+// most of the time; building the indexes and checking foreign keys read every
+// loaded row once more.
 var importPhaseStart = map[Phase]float64{
 	PhaseReading:     0,
 	PhasePreparing:   0.5,
 	PhasePeople:      1,
 	PhaseLoading:     3,
+	PhaseIndexes:     78,
 	PhaseForeignKeys: 85,
 	PhaseSequences:   95,
 	PhaseLeakCheck:   96,

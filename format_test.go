@@ -31,7 +31,7 @@ func TestFormatBytes(t *testing.T) {
 
 func TestPhaseLabelsNameEveryPhase(t *testing.T) {
 	t.Parallel()
-	for _, p := range []Phase{PhaseExporting, PhaseReading, PhasePeople, PhasePreparing, PhaseLoading,
+	for _, p := range []Phase{PhaseExporting, PhaseReading, PhasePeople, PhasePreparing, PhaseLoading, PhaseIndexes,
 		PhaseForeignKeys, PhaseSequences, PhaseLeakCheck, PhaseCommitting, PhaseSampling, PhaseRecording, PhaseDone} {
 		if got := PhaseLabel(p); got == string(p) || got == "" {
 			t.Errorf("PhaseLabel(%q) = %q, want a name for people", p, got)
@@ -56,6 +56,8 @@ func TestPercentMovesWithTheWork(t *testing.T) {
 		{Phase: PhaseLoading, RowsDone: 225_000, BytesDone: 30, RowsTotal: rowsTotal},
 		{Phase: PhaseLoading, RowsDone: 480_000, BytesDone: 100, RowsTotal: rowsTotal},
 		{Phase: PhaseLoading, RowsDone: 500_000, BytesDone: 1000, RowsTotal: rowsTotal},
+		{Phase: PhaseIndexes, Steps: 20},
+		{Phase: PhaseIndexes, Step: 20, Steps: 20},
 		{Phase: PhaseForeignKeys, Steps: 10},
 		{Phase: PhaseForeignKeys, Step: 5, Steps: 10},
 		{Phase: PhaseForeignKeys, Step: 10, Steps: 10},

@@ -25,6 +25,7 @@ const (
 	PhasePeople      Phase = "reading_people"
 	PhasePreparing   Phase = "preparing"
 	PhaseLoading     Phase = "loading"
+	PhaseIndexes     Phase = "building_indexes"
 	PhaseForeignKeys Phase = "checking_foreign_keys"
 	PhaseSequences   Phase = "resetting_sequences"
 	PhaseLeakCheck   Phase = "checking_for_leaks"

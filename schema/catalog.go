@@ -34,6 +34,10 @@ type Table struct {
 	Columns     []Column
 	ForeignKeys []ForeignKey // constraints declared on this table
 	Sequences   []Sequence   // sequences owned by this table's columns (serial/identity)
+	// Indexes are the indexes a bulk load may drop and build again: the primary
+	// key first, whose duplicates would break other unique indexes too, then by
+	// name.
+	Indexes []Index
 }
 
 // Column is one column of an app table, in attnum order.
@@ -184,6 +188,16 @@ func LoadCatalog(ctx context.Context, q Querier) (*Catalog, error) {
 		if t := cat.byName[tname]; t != nil {
 			fk.Table = tname
 			t.ForeignKeys = append(t.ForeignKeys, fk)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var ix indexRow
+	err = forEachRow(ctx, q, "indexes", catalogIndexesSQL, ix.scans(&tname), func() error {
+		if t := cat.byName[tname]; t != nil {
+			t.Indexes = append(t.Indexes, ix.index(tname))
 		}
 		return nil
 	})

@@ -65,13 +65,20 @@ func TestMigrateConcurrentAndIdempotent(t *testing.T) {
 	}
 }
 
-func TestCatalogExcludesLocalTablesAndOrdersByDependency(t *testing.T) {
-	t.Parallel()
+// catalog is the catalog of a freshly migrated database.
+func catalog(t *testing.T) *schema.Catalog {
+	t.Helper()
 	pool := pgtest.NewPool(t, pgtest.NewDB(t))
 	cat, err := schema.LoadCatalog(context.Background(), pool)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cat
+}
+
+func TestCatalogExcludesLocalTablesAndOrdersByDependency(t *testing.T) {
+	t.Parallel()
+	cat := catalog(t)
 	pos := map[string]int{}
 	for i, tb := range cat.Tables {
 		pos[tb.Name] = i
@@ -98,5 +105,50 @@ func TestCatalogExcludesLocalTablesAndOrdersByDependency(t *testing.T) {
 	}
 	if c := users.Column("preferences"); c == nil || c.Type != "jsonb" {
 		t.Errorf("users.preferences: got %+v, want jsonb", c)
+	}
+}
+
+// TestCatalogIndexes reads the app tables' indexes with what each enforces and
+// the statements that drop and build it again.
+func TestCatalogIndexes(t *testing.T) {
+	t.Parallel()
+	cat := catalog(t)
+	got := map[string]schema.Index{}
+	for _, tb := range cat.Tables {
+		for _, ix := range tb.Indexes {
+			if ix.Table != tb.Name {
+				t.Errorf("index %s of table %s says table %s", ix.Name, tb.Name, ix.Table)
+			}
+			got[ix.Name] = ix
+		}
+	}
+	for _, c := range []struct {
+		name       string
+		kind       schema.IndexKind
+		drop, make string
+	}{
+		{"users_pkey", schema.PrimaryKey, `ALTER TABLE "users" DROP CONSTRAINT "users_pkey"`,
+			`SET LOCAL default_tablespace = ''; ALTER TABLE "users" ADD CONSTRAINT "users_pkey" PRIMARY KEY (id)`},
+		{"users_email_key", schema.UniqueIndex, `DROP INDEX "users_email_key"`,
+			`SET LOCAL default_tablespace = ''; CREATE UNIQUE INDEX users_email_key ON public.users USING btree (lower(email)) WHERE (deleted_at IS NULL)`},
+		{"users_deleted_at_idx", schema.PlainIndex, `DROP INDEX "users_deleted_at_idx"`,
+			`SET LOCAL default_tablespace = ''; CREATE INDEX users_deleted_at_idx ON public.users USING btree (deleted_at)`},
+		{"letter_acknowledgements_parental_letter_id_student_id_key", schema.UniqueConstraint,
+			`ALTER TABLE "letter_acknowledgements" DROP CONSTRAINT "letter_acknowledgements_parental_letter_id_student_id_key"`,
+			`SET LOCAL default_tablespace = ''; ALTER TABLE "letter_acknowledgements" ADD CONSTRAINT "letter_acknowledgements_parental_letter_id_student_id_key" UNIQUE (parental_letter_id, student_id)`},
+	} {
+		ix, ok := got[c.name]
+		if !ok {
+			t.Errorf("catalog lacks index %s", c.name)
+			continue
+		}
+		if ix.Kind != c.kind || ix.DropSQL() != c.drop || ix.CreateSQL() != c.make {
+			t.Errorf("index %s:\ngot  %s\n     %s\n     %s\nwant %s\n     %s\n     %s", c.name, ix.Kind, ix.DropSQL(), ix.CreateSQL(), c.kind, c.drop, c.make)
+		}
+	}
+	for name, ix := range got {
+		if schema.IsLocal(ix.Table) {
+			t.Errorf("index %s of local table %s in the catalog", name, ix.Table)
+		}
 	}
 }

@@ -120,12 +120,14 @@ func contextOf(err error, pg *pgconn.PgError) string {
 }
 
 var (
-	keyDetailRE   = regexp.MustCompile(`^Key \((.*?)\)=\(.*\) (already exists|is not present in table "[^"]*"|is still referenced from table "[^"]*")\.$`)
+	keyDetailRE   = regexp.MustCompile(`^Key \((.*?)\)=\(.*\) (already exists|is duplicated|is not present in table "[^"]*"|is still referenced from table "[^"]*")\.$`)
 	copyContextRE = regexp.MustCompile(`^COPY ([^,]+), line (\d+)(?:, column ([^:]+))?`)
 )
 
 // keyDetail keeps the columns of a key violation's detail and drops the values:
-// "Key (email)=(…) already exists." becomes "key (email) already exists".
+// "Key (email)=(…) already exists." becomes "key (email) already exists", and
+// a unique index built over duplicates, "Key (id)=(…) is duplicated.", "key (id)
+// is duplicated".
 func keyDetail(detail string) string {
 	m := keyDetailRE.FindStringSubmatch(strings.ReplaceAll(detail, "\n", " "))
 	if m == nil {

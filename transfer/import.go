@@ -74,7 +74,8 @@ type importer struct {
 // Import replaces every app table's rows with the dump's, in one transaction on
 // conn: any error leaves the database exactly as it was. It reads the dump's people
 // first, so that the free-text replacement knows all of them before the first text
-// is written; then foreign keys are dropped for the load and added back, which
+// is written; then foreign keys and indexes are dropped for the load, the indexes
+// are built again from the loaded rows and the foreign keys added back, which
 // checks every row; sequences end past MAX(id); and before it commits, the leak
 // check says whether any production value is left.
 func Import(ctx context.Context, conn *pgx.Conn, src Source, opts ImportOptions) (*wippidu.ImportResult, error) {
@@ -113,7 +114,8 @@ func Import(ctx context.Context, conn *pgx.Conn, src Source, opts ImportOptions)
 		}
 		defer closeMain()
 		for _, phase := range []func(context.Context, *dump.Reader) error{
-			imp.dropForeignKeys, imp.truncate, imp.load, imp.addForeignKeys, imp.resetSequences, imp.checkLeaks,
+			imp.dropForeignKeys, imp.truncate, imp.dropIndexes, imp.load, imp.buildIndexes, imp.addForeignKeys,
+			imp.resetSequences, imp.checkLeaks,
 		} {
 			if err := phase(ctx, r); err != nil {
 				return err
@@ -255,29 +257,37 @@ func (imp *importer) truncate(ctx context.Context, _ *dump.Reader) error {
 
 // addForeignKeys adds the foreign keys back, which checks every loaded row.
 func (imp *importer) addForeignKeys(ctx context.Context, _ *dump.Reader) error {
-	var steps []step
-	for _, t := range imp.cat.Tables {
-		for _, fk := range t.ForeignKeys {
-			steps = append(steps, step{table: t.Name, sql: fk.AddSQL(), fail: func(err error) error {
+	steps := perTable(imp.cat, func(t *schema.Table) []schema.ForeignKey { return t.ForeignKeys },
+		func(t *schema.Table, fk schema.ForeignKey) step {
+			return step{table: t.Name, sql: fk.AddSQL(), fail: func(err error) error {
 				return pgDataError(fmt.Errorf("foreign key %q of table %q does not hold for the dump's rows: %w", fk.Name, t.Name, err))
-			}})
-		}
-	}
+			}}
+		})
 	return imp.runSteps(ctx, wippidu.PhaseForeignKeys, steps)
 }
 
 // resetSequences moves every sequence past the largest id loaded.
 func (imp *importer) resetSequences(ctx context.Context, _ *dump.Reader) error {
-	var steps []step
-	for _, t := range imp.cat.Tables {
-		for _, s := range t.Sequences {
+	steps := perTable(imp.cat, func(t *schema.Table) []schema.Sequence { return t.Sequences },
+		func(t *schema.Table, s schema.Sequence) step {
 			sql := "SELECT setval($1::regclass, COALESCE((SELECT MAX(" + pgx.Identifier{s.Column}.Sanitize() + ") FROM " +
 				pgx.Identifier{t.Name}.Sanitize() + "), 0) + 1, false)"
-			steps = append(steps, step{table: t.Name, sql: sql, args: []any{pgx.Identifier{s.Schema, s.Name}.Sanitize()},
-				fail: func(err error) error { return fmt.Errorf("reset sequence %q: %w", s.Name, err) }})
+			return step{table: t.Name, sql: sql, args: []any{pgx.Identifier{s.Schema, s.Name}.Sanitize()},
+				fail: func(err error) error { return fmt.Errorf("reset sequence %q: %w", s.Name, err) }}
+		})
+	return imp.runSteps(ctx, wippidu.PhaseSequences, steps)
+}
+
+// perTable makes a step of each of every app table's objects (its foreign keys,
+// indexes, sequences), the tables in the catalog's order.
+func perTable[T any](cat *schema.Catalog, objects func(*schema.Table) []T, stepOf func(*schema.Table, T) step) []step {
+	var steps []step
+	for _, t := range cat.Tables {
+		for _, o := range objects(t) {
+			steps = append(steps, stepOf(t, o))
 		}
 	}
-	return imp.runSteps(ctx, wippidu.PhaseSequences, steps)
+	return steps
 }
 
 // step is one statement of a phase that runs a statement per table object, and

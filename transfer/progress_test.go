@@ -13,8 +13,8 @@ import (
 
 // TestProgressCountsTheWholeImport follows the progress an export and an import
 // report: the dump carries PostgreSQL's row estimate, the import's bar moves with
-// rows and bytes, counts the foreign keys and sequences it works through, never
-// goes back, and ends at 100%.
+// rows and bytes, counts the indexes, foreign keys and sequences it works
+// through, never goes back, and ends at 100%.
 func TestProgressCountsTheWholeImport(t *testing.T) {
 	t.Parallel()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
@@ -75,6 +75,9 @@ func TestProgressCountsTheWholeImport(t *testing.T) {
 	}
 	if maxStep[wippidu.PhaseSequences] == 0 {
 		t.Errorf("no sequence steps counted: %v", maxStep)
+	}
+	if maxStep[wippidu.PhaseIndexes] == 0 {
+		t.Errorf("no index builds counted: %v", maxStep)
 	}
 	if maxStep[wippidu.PhaseForeignKeys] == 0 {
 		t.Errorf("no foreign key steps counted: %v", maxStep)
