@@ -16,21 +16,12 @@ import (
 // validating a foreign key with one join at the end is several times faster, so
 // the load drops the secondary indexes and foreign keys of the tables it fills
 // and restores them before committing (inside the same transaction, so the schema
-// is never seen without them). Unique indexes stay: they also guard the data.
-
-// secondaryIndexesSQL lists the non-unique indexes of the given tables.
-const secondaryIndexesSQL = `
-SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
-FROM pg_index i
-JOIN pg_class t ON t.oid = i.indrelid
-WHERE t.relnamespace = current_schema()::regnamespace
-  AND t.relname = ANY ($1)
-  AND NOT i.indisunique
-ORDER BY 1`
+// is never seen without them). Unique indexes and constraints stay: they also
+// guard the data. The catalog (schema.Index) says how to build each index again.
 
 // deferredDDL is what the load dropped and must restore.
 type deferredDDL struct {
-	indexes     []string // CREATE INDEX statements
+	indexes     []schema.Index
 	foreignKeys []schema.ForeignKey
 }
 
@@ -46,25 +37,16 @@ func dropForLoad(ctx context.Context, tx pgx.Tx, cat *schema.Catalog, tables []s
 		}
 	}
 
-	rows, err := tx.Query(ctx, secondaryIndexesSQL, tables)
-	if err != nil {
-		return nil, fmt.Errorf("list indexes: %w", err)
-	}
-	type index struct{ name, def string }
-	idx, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (index, error) {
-		var i index
-		err := row.Scan(&i.name, &i.def)
-		return i, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list indexes: %w", err)
-	}
-	for _, i := range idx {
-		// The name comes from regclass output, which quotes it where needed.
-		if _, err := tx.Exec(ctx, "DROP INDEX "+i.name); err != nil {
-			return nil, fmt.Errorf("drop index %s for the load: %w", i.name, err)
+	for _, name := range tables {
+		for _, ix := range cat.Table(name).Indexes {
+			if ix.Kind != schema.PlainIndex {
+				continue
+			}
+			if _, err := tx.Exec(ctx, ix.DropSQL()); err != nil {
+				return nil, fmt.Errorf("drop index %q for the load: %w", ix.Name, err)
+			}
+			d.indexes = append(d.indexes, ix)
 		}
-		d.indexes = append(d.indexes, i.def)
 	}
 	return d, nil
 }
@@ -77,9 +59,9 @@ func (d *deferredDDL) restore(ctx context.Context, tx pgx.Tx, logger *slog.Logge
 	if _, err := tx.Exec(ctx, "SET LOCAL maintenance_work_mem = '256MB'"); err != nil {
 		return fmt.Errorf("set maintenance_work_mem: %w", err)
 	}
-	for _, def := range d.indexes {
-		if _, err := tx.Exec(ctx, def); err != nil {
-			return fmt.Errorf("restore index: %s: %w", def, err)
+	for _, ix := range d.indexes {
+		if _, err := tx.Exec(ctx, ix.CreateSQL()); err != nil {
+			return fmt.Errorf("restore index %q of %q: %w", ix.Name, ix.Table, err)
 		}
 	}
 	logger.InfoContext(ctx, "indexes built", slog.Int("indexes", len(d.indexes)), slog.Duration("elapsed", time.Since(start)))
