@@ -4,22 +4,16 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
 
-// IsLocal reports whether a table belongs to this instance alone: its import/export
-// history, its web sessions and login limits, its migration bookkeeping and River's
-// queue. Local tables are never exported, never imported and never truncated by an
-// import.
-func IsLocal(table string) bool {
-	switch table {
-	case "import_export_audits", "schema_migrations", "web_sessions", "login_networks", "login_failures":
-		return true
-	}
-	return strings.HasPrefix(table, "river_")
-}
+// LocalMark begins the comment of every table that belongs to this instance alone
+// (COMMENT ON TABLE … IS 'local: …'), set by the migration of the package that owns
+// it: its import/export history, its web sessions, its login limits. Local tables,
+// River's queue and the migration bookkeeping are never in the catalog, so they are
+// never exported, never imported and never truncated by an import.
+const LocalMark = "local:"
 
 // Catalog is the set of app tables this instance has, read from PostgreSQL's catalog.
 // Only names found here are ever used in SQL built by an export or import.
@@ -128,6 +122,8 @@ JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_attribute a ON a.attrelid = c.oid
 WHERE n.nspname = current_schema()
   AND c.relkind IN ('r', 'p')
+  AND c.relname <> 'schema_migrations' AND c.relname NOT LIKE 'river\_%'
+  AND coalesce(obj_description(c.oid, 'pg_class'), '') NOT LIKE '` + LocalMark + `%'
   AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
 ORDER BY c.relname, a.attnum`
 
@@ -168,9 +164,6 @@ func LoadCatalog(ctx context.Context, q Querier) (*Catalog, error) {
 	var tname string
 	var col Column
 	err := forEachRow(ctx, q, "columns", catalogColumnsSQL, []any{&tname, &col.Name, &col.Type, &col.NotNull, &col.HasDefault}, func() error {
-		if IsLocal(tname) {
-			return nil
-		}
 		t := cat.byName[tname]
 		if t == nil {
 			t = &Table{Name: tname}

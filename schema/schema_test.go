@@ -5,8 +5,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/wippidu/wippidu/internal/pgtest"
 	"github.com/wippidu/wippidu/schema"
@@ -65,6 +69,16 @@ func TestMigrateConcurrentAndIdempotent(t *testing.T) {
 	}
 }
 
+// isLocal reports whether a table is one of this instance's own: River's, the
+// migration bookkeeping and the tables the migrations mark local.
+func isLocal(table string) bool {
+	switch table {
+	case "schema_migrations", "import_export_audits", "web_sessions", "login_networks", "login_failures":
+		return true
+	}
+	return strings.HasPrefix(table, "river_")
+}
+
 // catalog is the catalog of a freshly migrated database.
 func catalog(t *testing.T) *schema.Catalog {
 	t.Helper()
@@ -82,7 +96,7 @@ func TestCatalogExcludesLocalTablesAndOrdersByDependency(t *testing.T) {
 	pos := map[string]int{}
 	for i, tb := range cat.Tables {
 		pos[tb.Name] = i
-		if schema.IsLocal(tb.Name) {
+		if isLocal(tb.Name) {
 			t.Errorf("local table %q in catalog", tb.Name)
 		}
 	}
@@ -147,8 +161,51 @@ func TestCatalogIndexes(t *testing.T) {
 		}
 	}
 	for name, ix := range got {
-		if schema.IsLocal(ix.Table) {
+		if isLocal(ix.Table) {
 			t.Errorf("index %s of local table %s in the catalog", name, ix.Table)
 		}
+	}
+}
+
+// TestCatalogLeavesOutTablesMarkedLocal: a table is left out of the catalog by its
+// comment alone, whatever its name, and every table the migrations create for this
+// instance alone carries the mark.
+func TestCatalogLeavesOutTablesMarkedLocal(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.NewPool(t, pgtest.NewDB(t))
+	for _, sql := range []string{
+		`CREATE TABLE kept_here (id bigint PRIMARY KEY, note text)`,
+		`COMMENT ON TABLE kept_here IS '` + schema.LocalMark + ` a table of this instance alone'`,
+		`CREATE TABLE shared_too (id bigint PRIMARY KEY, note text)`,
+		`COMMENT ON TABLE shared_too IS 'an app table with a comment of its own'`,
+	} {
+		if _, err := pool.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cat, err := schema.LoadCatalog(ctx, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cat.Table("kept_here") != nil {
+		t.Error("a table marked local is in the catalog")
+	}
+	if cat.Table("shared_too") == nil {
+		t.Error("an app table with another comment is not in the catalog")
+	}
+
+	rows, err := pool.Query(ctx, `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = current_schema() AND c.relkind = 'r'
+		  AND obj_description(c.oid, 'pg_class') LIKE $1 || '%' AND c.relname <> 'kept_here' ORDER BY 1`, schema.LocalMark)
+	if err != nil {
+		t.Fatal(err)
+	}
+	marked, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"import_export_audits", "login_failures", "login_networks", "web_sessions"}; !slices.Equal(marked, want) {
+		t.Errorf("tables marked local by the migrations: got %v, want %v", marked, want)
 	}
 }

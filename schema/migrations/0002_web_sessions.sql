@@ -1,4 +1,4 @@
--- Server-side sessions of the web tier. Local to this instance (schema.IsLocal):
+-- Server-side sessions of the web tier. Local to this instance (schema.LocalMark):
 -- never exported, imported or truncated. A session carries the user's email and role
 -- so that authenticating a request never reads users, which an import holds locked
 -- (ACCESS EXCLUSIVE) for its whole duration. user_id has no foreign key for the same

@@ -1,5 +1,5 @@
 -- Login limits that every web replica shares (package logins), and whether a
--- session may do data work. Both are local to this instance (schema.IsLocal).
+-- session may do data work. Both are local to this instance (schema.LocalMark).
 --
 -- login_networks: one token bucket per client network (an IPv4 address, an IPv6
 -- /64, all of loopback): LOGIN_ATTEMPTS_PER_MINUTE attempts, whatever the emails.
