@@ -202,6 +202,8 @@ func Previewed(ctx context.Context, db DB, id int64, result *wippidu.ImportResul
 // End records how an attempt ended without success: status is failed or cancelled
 // when the job will not run again, queued when it will be retried. The error's
 // message is kept in full (messages name tables, columns and rows, never values).
+// A succeeded row is never changed: no late report of an attempt undoes the
+// record of committed work.
 func End(ctx context.Context, db DB, id int64, status Status, cause error) error {
 	msg := ""
 	if cause != nil {
@@ -210,7 +212,7 @@ func End(ctx context.Context, db DB, id int64, status Status, cause error) error
 	_, err := db.Exec(ctx, `UPDATE import_export_audits
 		SET status = $2, error_message = NULLIF($3, ''), updated_at = now(),
 		    finished_at = CASE WHEN $2 IN ('failed', 'cancelled') THEN clock_timestamp() ELSE NULL END
-		WHERE id = $1`, id, status, msg)
+		WHERE id = $1 AND status <> 'succeeded'`, id, status, msg)
 	if err != nil {
 		return fmt.Errorf("mark audit %d %s: %w", id, status, err)
 	}

@@ -159,6 +159,56 @@ func TestLivenessRescuesOnlyJobsWithoutTheirSession(t *testing.T) {
 	}
 }
 
+// TestLivenessCompletesJobsWhoseWorkSucceeded: a job whose session is gone but
+// whose audit row says succeeded (its worker died after the commit, or returned a
+// moment ago and River has not marked it yet) is completed, never handed back to
+// run a second time, and its audit row stays succeeded.
+func TestLivenessCompletesJobsWhoseWorkSucceeded(t *testing.T) {
+	t.Parallel()
+	staging := newInstance(t, instanceOpts{allowImport: true})
+	ctx := context.Background()
+	if err := staging.client.Stop(ctx); err != nil { // nothing may pick the job up
+		t.Fatal(err)
+	}
+	var auditID int64
+	if err := staging.pool.QueryRow(ctx, `INSERT INTO import_export_audits (kind, status, requested_by) VALUES ('import', 'running', 'x') RETURNING id`).Scan(&auditID); err != nil {
+		t.Fatal(err)
+	}
+	if err := audit.Succeed(ctx, staging.pool, audit.Success{ID: auditID, Result: map[string]int{"rows": 1}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := staging.client.Insert(ctx, jobs.ImportArgs{AuditID: auditID, ObjectKey: "imports/x.json.gz"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := staging.pool.Exec(ctx, `UPDATE river_job SET state = 'running', attempt = 1,
+		attempted_at = now() - interval '10 minutes' WHERE id = $1`, res.Job.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	n, err := worker.RescueLostJobs(ctx, staging.deps, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("rescued: got %d, want 0", n)
+	}
+	j, err := staging.client.JobGet(ctx, res.Job.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.State != rivertype.JobStateCompleted || len(j.Errors) != 0 {
+		t.Errorf("job whose work succeeded: got %s with errors %+v, want completed without errors", j.State, j.Errors)
+	}
+	// A late report of a failed attempt does not undo the record either.
+	if err := audit.End(ctx, staging.pool, auditID, audit.StatusQueued, errors.New("worker lost")); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := audit.Get(ctx, staging.pool, auditID); a.Status != audit.StatusSucceeded || a.ErrorMessage != nil {
+		t.Errorf("audit of the succeeded job: got %s %v, want succeeded without error", a.Status, a.ErrorMessage)
+	}
+}
+
 func TestCancelledImportRollsBack(t *testing.T) {
 	t.Parallel()
 	prod := newInstance(t, instanceOpts{})
