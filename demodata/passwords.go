@@ -3,20 +3,18 @@ package demodata
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"sync"
 
 	"golang.org/x/crypto/bcrypt"
-	"golang.org/x/sync/errgroup"
 )
 
 // maxPasswordPool is how many distinct password hashes the users share at most. A
 // bcrypt hash costs tens of milliseconds, so hashing one per user would take hours.
 const maxPasswordPool = 16
 
-// hashed remembers, for the life of the process, the hash made of each password
-// (string → *hashOnce): another run (the tests, the bench), even one running at
-// the same time, reuses the pool instead of paying bcrypt's cost again.
+// hashed remembers, for the life of the process, the hash made of each admin
+// password (string → *hashOnce): another run (the tests, the bench), even one
+// running at the same time, reuses it instead of paying bcrypt's cost again.
 var hashed sync.Map
 
 // hashOnce is one password's hash, made by the first run that needs it; the
@@ -47,40 +45,33 @@ type passwordHashes struct {
 	pool  []string
 }
 
-// hashPasswords hashes the admin password and a pool of random ones on all cores.
-// The pool's passwords are the same for every seed: nobody ever types them, and
-// every run in a process then shares their hashes.
-func hashPasswords(ctx context.Context, users int, adminPassword string) (*passwordHashes, error) {
+// poolPasswords are the passwords behind poolHashes: random, the same for every
+// seed, and never typed by anybody.
+func poolPasswords() []string {
 	r := newRand(0, streamPasswords)
 	const alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789!$%&?"
-	plain := make([]string, passwordPoolSize(users)+1)
-	plain[0] = adminPassword
-	for i := 1; i < len(plain); i++ {
+	plain := make([]string, maxPasswordPool)
+	for i := range plain {
 		b := make([]byte, 10+r.IntN(8))
 		for j := range b {
 			b[j] = alphabet[r.IntN(len(alphabet))]
 		}
 		plain[i] = string(b)
 	}
+	return plain
+}
 
-	hashes := make([]string, len(plain))
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, pw := range plain {
-		g.Go(func() error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			h, err := hash(pw)
-			if err != nil {
-				return fmt.Errorf("hash password: %w", err)
-			}
-			hashes[i] = h
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+// hashPasswords hashes the admin password and takes the users' pool from
+// poolHashes, which were hashed once when the pool was chosen: the pool's
+// passwords are the same for every seed, so hashing them again on every run (16
+// bcrypt hashes at cost 10) would only cost time.
+func hashPasswords(ctx context.Context, users int, adminPassword string) (*passwordHashes, error) {
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return &passwordHashes{admin: hashes[0], pool: hashes[1:]}, nil
+	admin, err := hash(adminPassword)
+	if err != nil {
+		return nil, fmt.Errorf("hash password: %w", err)
+	}
+	return &passwordHashes{admin: admin, pool: poolHashes[:passwordPoolSize(users)]}, nil
 }
