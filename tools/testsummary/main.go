@@ -5,7 +5,12 @@
 //
 //	testsummary go test -json -race ./...
 //
-// It exits 1 when a test or a build failed or the command failed, 2 on a usage
+// Several commands, separated by "---", run at the same time and are summed up
+// as one run; the packages of a command without -race are named so:
+//
+//	testsummary go test -json -race -skip 'TestBig$' ./... --- go test -json -run 'TestBig$' ./...
+//
+// It exits 1 when a test or a build failed or a command failed, 2 on a usage
 // error.
 package main
 
@@ -16,37 +21,78 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
 func main() {
-	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: testsummary go test -json [flags] [packages]")
+	cmds := commands(os.Args[1:])
+	if len(cmds) == 0 {
+		fmt.Fprintln(os.Stderr, "usage: testsummary go test -json [flags] [packages] [--- go test -json …]")
 		os.Exit(2)
 	}
 	start := time.Now()
-	cmd := exec.Command(os.Args[1], os.Args[2:]...)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		fail(err)
-	}
-	if err := cmd.Start(); err != nil {
-		fail(err)
-	}
 	r := newRun(os.Stdout)
-	if err := r.read(out); err != nil {
-		fail(err)
-	}
-	runErr := cmd.Wait()
-	r.summary(time.Since(start))
-	if runErr != nil || r.failed() {
-		if runErr != nil && !r.failed() {
-			fmt.Fprintf(os.Stderr, "testsummary: %s: %v\n", strings.Join(os.Args[1:], " "), runErr)
+	var mu sync.Mutex // r takes the events of every command in turn
+	errs := make([]error, len(cmds))
+	var wg sync.WaitGroup
+	for i, args := range cmds {
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Stderr = os.Stderr
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			fail(err)
 		}
+		if err := cmd.Start(); err != nil {
+			fail(err)
+		}
+		label := ""
+		if len(cmds) > 1 && !slices.Contains(args, "-race") {
+			label = "without -race"
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := r.readLocked(out, label, &mu); err != nil {
+				fail(err)
+			}
+			if err := cmd.Wait(); err != nil {
+				errs[i] = fmt.Errorf("%s: %w", strings.Join(args, " "), err)
+			}
+		}()
+	}
+	wg.Wait()
+	r.summary(time.Since(start))
+	failed := false
+	for _, err := range errs {
+		if err != nil {
+			failed = true
+			if !r.failed() {
+				fmt.Fprintln(os.Stderr, "testsummary:", err)
+			}
+		}
+	}
+	if failed || r.failed() {
 		os.Exit(1)
 	}
+}
+
+// commands splits the arguments into commands at each "---".
+func commands(args []string) [][]string {
+	var out [][]string
+	for len(args) > 0 {
+		i := slices.Index(args, "---")
+		if i < 0 {
+			i = len(args)
+		}
+		if i > 0 {
+			out = append(out, args[:i])
+		}
+		args = args[min(i+1, len(args)):]
+	}
+	return out
 }
 
 func fail(err error) {
@@ -100,16 +146,26 @@ func newRun(w io.Writer) *run {
 
 // read consumes the stream, printing each package's line as it ends. A line that
 // is no JSON event is passed through as it is.
-func (r *run) read(in io.Reader) error {
+func (r *run) read(in io.Reader) error { return r.readLocked(in, "", &sync.Mutex{}) }
+
+// readLocked reads one of several streams read at once: each event is added
+// under mu, and the packages of a stream with a label are named with it.
+func (r *run) readLocked(in io.Reader, label string, mu *sync.Mutex) error {
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for sc.Scan() {
 		var e event
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil || e.Action == "" {
+		err := json.Unmarshal(sc.Bytes(), &e)
+		mu.Lock()
+		if err != nil || e.Action == "" {
 			fmt.Fprintln(r.w, sc.Text())
-			continue
+		} else {
+			if label != "" && e.Package != "" {
+				e.Package += " (" + label + ")"
+			}
+			r.add(e)
 		}
-		r.add(e)
+		mu.Unlock()
 	}
 	return sc.Err()
 }

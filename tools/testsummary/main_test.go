@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -56,6 +57,44 @@ func TestSummary(t *testing.T) {
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the summary lacks %q; got:\n%s", want, got)
+		}
+	}
+	if !r.failed() {
+		t.Error("failed() = false, want true")
+	}
+}
+
+// TestTwoCommands: the arguments split into commands at "---", and the packages of
+// a stream read with a label are counted apart from the same packages unlabelled.
+func TestTwoCommands(t *testing.T) {
+	t.Parallel()
+	got := commands(strings.Fields("go test -json -race -skip X ./... --- go test -json -run X ./a ./b"))
+	if len(got) != 2 || strings.Join(got[0], " ") != "go test -json -race -skip X ./..." || strings.Join(got[1], " ") != "go test -json -run X ./a ./b" {
+		t.Errorf("commands: got %q", got)
+	}
+	const one = `{"Action":"pass","Package":"github.com/wippidu/wippidu/storage","Test":"TestFile","Elapsed":0.1}
+{"Action":"pass","Package":"github.com/wippidu/wippidu/storage","Elapsed":1.5}
+`
+	const other = `{"Action":"fail","Package":"github.com/wippidu/wippidu/storage","Test":"TestBig","Elapsed":3}
+{"Action":"fail","Package":"github.com/wippidu/wippidu/storage","Elapsed":4}
+`
+	var out bytes.Buffer
+	r := newRun(&out)
+	var mu sync.Mutex
+	if err := r.readLocked(strings.NewReader(one), "", &mu); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.readLocked(strings.NewReader(other), "without -race", &mu); err != nil {
+		t.Fatal(err)
+	}
+	r.summary(time.Minute)
+	for _, want := range []string{
+		"ok    storage  1.5s  1 tests\n",
+		"FAIL  storage (without -race)  4.0s\n",
+		"==> summary: 2 packages (1 ok, 1 failed, 0 without tests); 2 tests and 0 subtests: 1 passed, 1 failed, 0 skipped; 1m0s\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the summary lacks %q; got:\n%s", want, out.String())
 		}
 	}
 	if !r.failed() {
