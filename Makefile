@@ -8,6 +8,14 @@ STATICCHECK := $(BIN)/staticcheck
 # Four test binaries at once, four tests each: most tests wait on PostgreSQL, on
 # processes they started or on a browser, so two cores keep up with more than two.
 TEST_FLAGS  ?= -race -timeout 20m -p 4 -parallel 4
+# Tests whose subject is volume (a dump over 2 GiB through the web tier, 80 MiB
+# values through export and import) run at the same time in test binaries built
+# without the race detector: it slows every byte copied by several times, and
+# the code they stream through runs under it in the other tests. Every test runs
+# once, in one of the two.
+VOLUME_TESTS ?= ^(TestUploadLargerThan2GiB|TestLargeValuesStream)$$
+VOLUME_PKGS  ?= ./cmd/web ./cmd/worker
+VOLUME_FLAGS ?= -timeout 20m -p 2
 
 export PATH := $(BIN):$(PATH)
 
@@ -49,12 +57,14 @@ lint: vet $(STATICCHECK)
 	@scripts/step.sh "staticcheck" $(STATICCHECK) ./...
 
 # Uses TEST_DATABASE_URL when given; otherwise starts a private PostgreSQL cluster
-# from the machine's PostgreSQL binaries for the run. tools/testsummary prints a
-# line per package as it finishes and ends with the counts, every skipped test
-# with its reason, and the time taken.
+# from the machine's PostgreSQL binaries for the run. tools/testsummary runs both
+# go test commands at once, prints a line per package as it finishes and ends
+# with the counts, every skipped test with its reason, and the time taken.
 test: tools lint
-	@echo "==> go test $(TEST_FLAGS) ./... (the first run compiles every package with the race detector for a few minutes)"
-	@VERSITYGW=$(VERSITYGW) scripts/with-postgres.sh $(GO) run ./tools/testsummary $(GO) test -json $(TEST_FLAGS) ./...
+	@echo "==> go test $(TEST_FLAGS) ./..., and $(VOLUME_TESTS) without -race (the first run compiles every package with the race detector for a few minutes)"
+	@VERSITYGW=$(VERSITYGW) scripts/with-postgres.sh $(GO) run ./tools/testsummary \
+	  $(GO) test -json $(TEST_FLAGS) -skip '$(VOLUME_TESTS)' ./... --- \
+	  $(GO) test -json $(VOLUME_FLAGS) -run '$(VOLUME_TESTS)' $(VOLUME_PKGS)
 
 # One refresh on the embedded defaults: private PostgreSQL, file storage, demo
 # production data, an export, an anonymized import into a second database.
