@@ -8,6 +8,9 @@ STATICCHECK := $(BIN)/staticcheck
 # Four test binaries at once, four tests each: most tests wait on PostgreSQL, on
 # processes they started or on a browser, so two cores keep up with more than two.
 TEST_FLAGS  ?= -race -timeout 20m -p 4 -parallel 4
+# go test starts packages in the order given: the longest first, so that none of
+# them starts last and runs on alone.
+TEST_PKGS   ?= ./worker ./transfer ./web ./anonymizer ./cmd/worker ./cmd/web ./internal/demotest ./demodata ./...
 # Tests whose subject is volume (a dump over 2 GiB through the web tier, 80 MiB
 # values through export and import) run at the same time in test binaries built
 # without the race detector: it slows every byte copied by several times, and
@@ -63,7 +66,7 @@ lint: vet $(STATICCHECK)
 test: tools lint
 	@echo "==> go test $(TEST_FLAGS) ./..., and $(VOLUME_TESTS) without -race (the first run compiles every package with the race detector for a few minutes)"
 	@VERSITYGW=$(VERSITYGW) scripts/with-postgres.sh $(GO) run ./tools/testsummary \
-	  $(GO) test -json $(TEST_FLAGS) -skip '$(VOLUME_TESTS)' ./... --- \
+	  $(GO) test -json $(TEST_FLAGS) -skip '$(VOLUME_TESTS)' $(TEST_PKGS) --- \
 	  $(GO) test -json $(VOLUME_FLAGS) -run '$(VOLUME_TESTS)' $(VOLUME_PKGS)
 
 # One refresh on the embedded defaults: private PostgreSQL, file storage, demo

@@ -133,7 +133,7 @@ func kill(t *testing.T, w *exec.Cmd) {
 func (p *pendingImport) waitSessionGone(t *testing.T) {
 	t.Helper()
 	poll.Until(t, "the killed import's session to end", time.Minute, func() bool {
-		return count(t, p.staging.pool, fmt.Sprintf(`SELECT count(*) FROM pg_stat_activity WHERE application_name = '%s'`, p.sessionAttempt1)) == 0
+		return count(t, p.staging.pool, fmt.Sprintf(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = '%s'`, p.sessionAttempt1)) == 0
 	})
 }
 
@@ -238,7 +238,7 @@ func (b *blocker) release(t *testing.T) {
 func (p *pendingImport) waitBlocked(t *testing.T, b *blocker, phase, lockWhere, query string) {
 	t.Helper()
 	q := fmt.Sprintf(`SELECT count(*) FROM pg_stat_activity a
-		WHERE a.application_name = '%s' AND a.wait_event_type = 'Lock' AND %d = ANY(pg_blocking_pids(a.pid))
+		WHERE a.datname = current_database() AND a.application_name = '%s' AND a.wait_event_type = 'Lock' AND %d = ANY(pg_blocking_pids(a.pid))
 		  AND strpos(a.query, '%s') > 0
 		  AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND NOT l.granted AND %s)`,
 		p.sessionAttempt1, b.pid, query, lockWhere)
