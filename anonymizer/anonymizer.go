@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -109,8 +110,9 @@ type Anonymizer struct {
 }
 
 // New prepares an import's anonymizer. off lists the anonymizers switched off (the
-// caller has checked the risk acknowledgement). The staging password is hashed here,
-// once per import. A salt CheckSalt refuses is refused here too.
+// caller has checked the risk acknowledgement). The staging password's hash is made
+// by the first import of the process and shared by the later ones (see
+// stagingPasswordHash). A salt CheckSalt refuses is refused here too.
 func New(policy *Policy, off []string, salt string) (*Anonymizer, error) {
 	if err := CheckSalt(salt); err != nil {
 		return nil, err
@@ -126,7 +128,7 @@ func New(policy *Policy, off []string, salt string) (*Anonymizer, error) {
 		a.off[k] = true
 	}
 	if !a.off[Passwords] {
-		h, err := bcrypt.GenerateFromPassword([]byte(StagingPassword), bcrypt.DefaultCost)
+		h, err := stagingPasswordHash()
 		if err != nil {
 			return nil, fmt.Errorf("hash staging password: %w", err)
 		}
@@ -134,6 +136,14 @@ func New(policy *Policy, off []string, salt string) (*Anonymizer, error) {
 	}
 	return a, nil
 }
+
+// stagingPasswordHash is the bcrypt hash of StagingPassword, made once per process:
+// the password is the same for every import and known to everyone on staging, so
+// a salt of its own per import protects nothing, and a worker would pay bcrypt's
+// cost on every import.
+var stagingPasswordHash = sync.OnceValues(func() ([]byte, error) {
+	return bcrypt.GenerateFromPassword([]byte(StagingPassword), bcrypt.DefaultCost)
+})
 
 // Policy is the data policy the anonymizer applies.
 func (a *Anonymizer) Policy() *Policy { return a.policy }
