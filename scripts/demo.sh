@@ -35,7 +35,11 @@ say() { printf '%s\n' "$*"; }
 # redirection is in force (`step … >/dev/null`). Children do not get them.
 exec {out}>&1 {err}>&2
 
+# on_signal stops the demo at the first signal. Later ones are ignored: make passes
+# a SIGTERM on to this script once more, and a second `exit` from here while the
+# EXIT trap starts would end the script before cleanup stops anything.
 on_signal() {
+  [ -z "$caught" ] || return 0
   caught=$1
   exit 130
 }
