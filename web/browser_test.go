@@ -47,7 +47,7 @@ func TestBrowserRefreshStagingFromProduction(t *testing.T) {
 	// The two instances answer at the names the demo and the README use; Chromium
 	// resolves every *.localhost name to this machine by itself.
 	prod := newEnv(t, envOpts{work: true, fixture: true, hostname: "app.localhost", plainHTTP: true})
-	testdb.BulkMessages(t, prod.pool, 20000)
+	testdb.BulkMessages(t, prod.pool, 4000)
 	staging := newEnv(t, envOpts{work: true, allowImport: true, hostname: "staging.localhost", plainHTTP: true})
 	testdb.SlowInserts(t, staging.pool, "messages") // long enough to see progress
 	prodSrv := httptest.NewServer(prod.handler)

@@ -58,7 +58,7 @@ func TestTwoWorkersNeverRunTwoImportsAtOnce(t *testing.T) {
 	t.Parallel()
 	prod := newInstance(t, instanceOpts{})
 	testdb.Fixture(t, prod.pool)
-	testdb.BulkMessages(t, prod.pool, 30000)
+	testdb.BulkMessages(t, prod.pool, 6000)
 	key, _ := prod.exportFile(t)
 
 	// Two worker clients on the same staging database, as two processes would be.

@@ -33,7 +33,7 @@ func TestTerminatedConnectionRollsBackThenRetrySucceeds(t *testing.T) {
 	t.Parallel()
 	prod := newInstance(t, instanceOpts{})
 	testdb.Fixture(t, prod.pool)
-	testdb.BulkMessages(t, prod.pool, 20000)
+	testdb.BulkMessages(t, prod.pool, 4000)
 	staging := newInstance(t, instanceOpts{allowImport: true, retry: fixedRetry(4 * time.Second)})
 	testdb.Fixture(t, staging.pool)
 	testdb.SlowInserts(t, staging.pool, "messages") // still loading when its session is terminated
@@ -81,8 +81,8 @@ func TestTerminatedConnectionRollsBackThenRetrySucceeds(t *testing.T) {
 	if err := staging.pool.QueryRow(ctx, "SELECT count(*) FROM messages").Scan(&msgs); err != nil {
 		t.Fatal(err)
 	}
-	if msgs != 20004 {
-		t.Errorf("messages after import: got %d, want 20004", msgs)
+	if msgs != 4004 {
+		t.Errorf("messages after import: got %d, want 4004", msgs)
 	}
 }
 
@@ -213,7 +213,7 @@ func TestCancelledImportRollsBack(t *testing.T) {
 	t.Parallel()
 	prod := newInstance(t, instanceOpts{})
 	testdb.Fixture(t, prod.pool)
-	testdb.BulkMessages(t, prod.pool, 50000)
+	testdb.BulkMessages(t, prod.pool, 10000)
 	staging := newInstance(t, instanceOpts{allowImport: true})
 	testdb.Fixture(t, staging.pool)
 	testdb.SlowInserts(t, staging.pool, "messages")

@@ -24,7 +24,7 @@ func TestExportDuringImportIsOneSnapshot(t *testing.T) {
 	t.Parallel()
 	prod := newInstance(t, instanceOpts{})
 	testdb.Fixture(t, prod.pool)
-	testdb.BulkMessages(t, prod.pool, 30000)
+	testdb.BulkMessages(t, prod.pool, 6000)
 	key, _ := prod.exportFile(t)
 
 	staging := newInstance(t, instanceOpts{allowImport: true})

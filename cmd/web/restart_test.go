@@ -54,7 +54,7 @@ func TestPostgresRestartDuringImport(t *testing.T) {
 		pools[db] = pool
 		testdb.Fixture(t, pool)
 	}
-	testdb.BulkMessages(t, pools["prod"], 50000)
+	testdb.BulkMessages(t, pools["prod"], 10000)
 	testdb.SlowInserts(t, pools["staging"], "messages") // still loading when PostgreSQL restarts
 	dir := t.TempDir()
 	if out, err := workerCmd(map[string]string{"DATABASE_URL": cluster.URL("prod"), "STORAGE_URL": "file://" + t.TempDir()},

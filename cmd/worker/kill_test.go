@@ -250,7 +250,7 @@ func (p *pendingImport) waitBlocked(t *testing.T, b *blocker, phase, lockWhere, 
 
 func TestWorkerKilledMidImportRetriesOnAnotherWorker(t *testing.T) {
 	t.Parallel()
-	p := enqueueImport(t, 100000, true)
+	p := enqueueImport(t, 20000, true)
 	first := startWorker(t, p.staging, "first")
 	p.waitLoading(t, 2000)
 	kill(t, first)
@@ -307,7 +307,7 @@ func TestWorkerKilledJustBeforeCommit(t *testing.T) {
 // drain: the process exits promptly, the import rolls back and is retried.
 func TestWorkerDrainsThenCancelsOnSIGTERM(t *testing.T) {
 	t.Parallel()
-	p := enqueueImport(t, 100000, true)
+	p := enqueueImport(t, 20000, true)
 	first := startWorker(t, p.staging, "first", "--drain", "1s")
 	p.waitLoading(t, 2000)
 	termAt := time.Now()
