@@ -7,9 +7,9 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -74,8 +74,11 @@ func short(s string) string {
 // text in a code block; with -update it writes it there.
 func CheckReadme(t *testing.T, name, text string) {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	path := filepath.Join(filepath.Dir(file), "..", "..", "README.md")
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(root, "README.md")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -99,4 +102,24 @@ func CheckReadme(t *testing.T, name, text string) {
 		return
 	}
 	t.Errorf("README.md's command block for %s is not the help's synopsis; run the test with -update. Got:\n%s\nwant:\n%s", name, readme[i:j], want)
+}
+
+// moduleRoot is the directory of go.mod above the working directory, which go
+// test sets to the package's own: the test binary may be built with -trimpath, so
+// its source file names say nothing about where the checkout is.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod above the working directory")
+		}
+		dir = parent
+	}
 }
