@@ -33,13 +33,14 @@ build:
 
 # Tools the tests need, installed into .bin with the Go toolchain: each says what
 # it installs and how long it took (the first time they compile for a while).
+# scripts/gotool.sh builds each version once per machine and copies it from there.
 $(VERSITYGW):
 	@scripts/step.sh "installing versitygw v1.8.0 into .bin (the S3 server of the storage tests) with go install" \
-	  env GOBIN=$(BIN) GOFLAGS= $(GO) install github.com/versity/versitygw/cmd/versitygw@v1.8.0
+	  scripts/gotool.sh versitygw github.com/versity/versitygw/cmd/versitygw@v1.8.0 $@
 
 $(STATICCHECK):
 	@scripts/step.sh "installing staticcheck v0.8.2 into .bin with go install" \
-	  env GOBIN=$(BIN) GOFLAGS= $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+	  scripts/gotool.sh staticcheck honnef.co/go/tools/cmd/staticcheck@v0.8.2 $@
 
 tools: $(VERSITYGW) $(STATICCHECK) chromium
 
@@ -56,7 +57,7 @@ chromium:
 vet:
 	@scripts/step.sh "gofmt and go vet" sh -c '\
 	  files=$$(gofmt -l $$(git ls-files "*.go")); [ -z "$$files" ] || { echo "gofmt needed:"; echo "$$files"; exit 1; }; \
-	  $(GO) vet ./...'
+	  $(GO) vet -trimpath ./...'
 
 lint: vet $(STATICCHECK)
 	@scripts/step.sh "staticcheck" $(STATICCHECK) ./...
