@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wippidu/wippidu/cli"
+	"github.com/wippidu/wippidu/internal/repo"
 )
 
 var update = flag.Bool("update", false, "rewrite the README's command blocks from the programs' help")
@@ -74,9 +74,9 @@ func short(s string) string {
 // text in a code block; with -update it writes it there.
 func CheckReadme(t *testing.T, name, text string) {
 	t.Helper()
-	root, err := moduleRoot()
-	if err != nil {
-		t.Fatal(err)
+	root, ok := repo.Root()
+	if !ok {
+		t.Fatal("no go.mod at or above the working directory")
 	}
 	path := filepath.Join(root, "README.md")
 	b, err := os.ReadFile(path)
@@ -102,24 +102,4 @@ func CheckReadme(t *testing.T, name, text string) {
 		return
 	}
 	t.Errorf("README.md's command block for %s is not the help's synopsis; run the test with -update. Got:\n%s\nwant:\n%s", name, readme[i:j], want)
-}
-
-// moduleRoot is the directory of go.mod above the working directory, which go
-// test sets to the package's own: the test binary may be built with -trimpath, so
-// its source file names say nothing about where the checkout is.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/wippidu/wippidu/internal/repo"
 )
 
 // Version is the versitygw release the Makefile installs ("make tools") and the
@@ -60,7 +62,7 @@ func findBinary() (string, error) {
 		return path, nil
 	}
 	looked := []string{"$VERSITYGW is unset", "no versitygw on $PATH"}
-	if root, ok := moduleRoot(); ok {
+	if root, ok := repo.Root(); ok {
 		path := filepath.Join(root, ".bin", "versitygw")
 		if isExecutable(path) {
 			return path, nil
@@ -70,25 +72,6 @@ func findBinary() (string, error) {
 		looked = append(looked, "no go.mod at or above the working directory")
 	}
 	return "", fmt.Errorf("%w (%s)", errNotFound, strings.Join(looked, ", "))
-}
-
-// moduleRoot returns the nearest directory at or above the working directory
-// that holds a go.mod file.
-func moduleRoot() (string, bool) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", false
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, true
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
 }
 
 func isExecutable(path string) bool {

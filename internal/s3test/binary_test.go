@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wippidu/wippidu/internal/repo"
 )
 
 func TestFindBinary(t *testing.T) {
@@ -52,7 +54,7 @@ func TestFindBinary(t *testing.T) {
 // TestMakefileVersion keeps Version and the release "make tools" installs alike.
 func TestMakefileVersion(t *testing.T) {
 	t.Parallel()
-	root, ok := moduleRoot()
+	root, ok := repo.Root()
 	if !ok {
 		t.Fatal("no module root")
 	}
