@@ -59,8 +59,9 @@ vet:
 	  files=$$(gofmt -l $$(git ls-files "*.go")); [ -z "$$files" ] || { echo "gofmt needed:"; echo "$$files"; exit 1; }; \
 	  $(GO) vet -trimpath ./...'
 
+# staticcheck's own builds with -trimpath too: 1 s instead of 20–30 s in a fresh clone.
 lint: vet $(STATICCHECK)
-	@scripts/step.sh "staticcheck" $(STATICCHECK) ./...
+	@scripts/step.sh "staticcheck" env GOFLAGS=-trimpath $(STATICCHECK) ./...
 
 # Uses TEST_DATABASE_URL when given; otherwise starts a private PostgreSQL cluster
 # from the machine's PostgreSQL binaries for the run. tools/testsummary runs both
