@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -201,17 +200,36 @@ func (d *demoRun) checkNothingLeft(t *testing.T) {
 		t.Errorf("processes left behind:\n%s", strings.Join(left, "\n"))
 	}
 	for _, port := range []int{d.prodPort, d.stagingPort} {
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err != nil {
-			t.Errorf("port %d is still taken: %v", port, err)
-			continue
+		if listening(t, port) {
+			t.Errorf("a server still listens on port %d", port)
 		}
-		l.Close()
 	}
 	pid := filepath.Join(d.work, "pg", "data", "postmaster.pid")
 	if _, err := os.Stat(pid); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the demo's PostgreSQL still runs (%s: %v)", pid, err)
 	}
+}
+
+// listening reports whether a socket listens on port (any address), read from
+// /proc/net/tcp and tcp6. Binding the port to find out is not enough: another
+// test's outgoing connection may hold it as its local port, which is no server.
+func listening(t *testing.T, port int) bool {
+	t.Helper()
+	want := fmt.Sprintf(":%04X", port)
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			fields := strings.Fields(line)
+			// sl local_address rem_address st …; st 0A is LISTEN
+			if len(fields) > 3 && strings.HasSuffix(fields[1], want) && fields[3] == "0A" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // TestDemoStopsCleanly stops `make demo` while it builds, while it loads demo data
