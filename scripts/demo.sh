@@ -167,7 +167,7 @@ find "$work" -mindepth 1 -maxdepth 1 ! -name bin -exec rm -rf {} +
 mkdir -p "$work/logs"
 
 build build "worker, web, demodata (the first build compiles every dependency and takes a few minutes on $(nproc 2>/dev/null || echo 2) cores; later runs take seconds)" \
-  go build -o "$work/bin/" ./cmd/worker ./cmd/web ./cmd/demodata ./tools/pgcluster
+  go build -trimpath -o "$work/bin/" ./cmd/worker ./cmd/web ./cmd/demodata ./tools/pgcluster
 
 if [ -n "${DATABASE_URL:-}" ]; then
   server=$DATABASE_URL

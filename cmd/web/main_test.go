@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 	}
 	webBin, workerBin = filepath.Join(dir, "web"), filepath.Join(dir, "worker")
 	for bin, pkg := range map[string]string{webBin: ".", workerBin: "../worker"} {
-		if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+		if out, err := exec.Command("go", "build", "-trimpath", "-o", bin, pkg).CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, out)
 			os.Exit(1)
 		}

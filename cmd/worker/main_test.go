@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 	binDir = dir
 	workerBin, demodataBin = filepath.Join(dir, "worker"), filepath.Join(dir, "demodata")
 	for bin, pkg := range map[string]string{workerBin: ".", demodataBin: "../demodata"} {
-		if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+		if out, err := exec.Command("go", "build", "-trimpath", "-o", bin, pkg).CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, out)
 			os.Exit(1)
 		}

@@ -44,7 +44,7 @@ func demoWork(t *testing.T, root string) string {
 		if built.dir, built.err = os.MkdirTemp("", "demobin-"); built.err != nil {
 			return
 		}
-		cmd := exec.Command("go", "build", "-o", built.dir+"/", "./cmd/worker", "./cmd/web", "./cmd/demodata", "./tools/pgcluster")
+		cmd := exec.Command("go", "build", "-trimpath", "-o", built.dir+"/", "./cmd/worker", "./cmd/web", "./cmd/demodata", "./tools/pgcluster")
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			built.err = fmt.Errorf("go build: %v\n%s", err, out)

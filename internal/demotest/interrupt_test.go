@@ -257,7 +257,7 @@ func TestDemoStopsCleanly(t *testing.T) {
 		sig    syscall.Signal
 		reader string // what reads the output: "tee -i" outlives Ctrl-C, "" is this test
 	}{
-		{"ctrl-c while building", "==> building", "go build -o", syscall.SIGINT, "tee -i"},
+		{"ctrl-c while building", "==> building", "go build -trimpath -o", syscall.SIGINT, "tee -i"},
 		{"ctrl-c while loading demo data", "==> production: demo data", "demodata", syscall.SIGINT, "tee -i"},
 		{"ctrl-c while serving", "READY", "", syscall.SIGINT, "tee -i"},
 		{"ctrl-c while serving with tee ending first", "READY", "", syscall.SIGINT, "tee"},
