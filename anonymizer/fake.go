@@ -110,17 +110,25 @@ func fakeIBAN(dst, orig []byte, h [sha256.Size]byte) []byte {
 		}
 		chars = append(chars, c)
 	}
-	for i := 4; i < len(chars); i++ {
-		switch {
-		case isDigitByte(chars[i]):
-			chars[i] = byte('0' + s.next(10))
-		case isUpper(chars[i]):
-			chars[i] = byte('A' + s.next(26))
+	// The account part is drawn again while the check digits come out as the
+	// original's (1 in 97), so that no group of the original IBAN is kept.
+	origCheck := [2]byte{chars[2], chars[3]}
+	for range 20 {
+		for i := 4; i < len(chars); i++ {
+			switch {
+			case isDigitByte(chars[i]):
+				chars[i] = byte('0' + s.next(10))
+			case isUpper(chars[i]):
+				chars[i] = byte('A' + s.next(26))
+			}
+		}
+		chars[2], chars[3] = '0', '0'
+		check := 98 - ibanMod97(chars)
+		chars[2], chars[3] = byte('0'+check/10), byte('0'+check%10)
+		if [2]byte{chars[2], chars[3]} != origCheck {
+			break
 		}
 	}
-	chars[2], chars[3] = '0', '0'
-	check := 98 - ibanMod97(chars)
-	chars[2], chars[3] = byte('0'+check/10), byte('0'+check%10)
 	// Back into orig's grouping and case.
 	j := 0
 	for _, c := range orig {
