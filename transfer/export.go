@@ -83,6 +83,7 @@ func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions
 	}
 	var written atomic.Int64
 	prog := &progressTracker{fn: opts.Progress, bytes: &written}
+	defer prog.stop()
 	prog.state.RowsTotal = estimate
 	enc, err := opts.Recipients.Encrypt(countingWriter{w: w, tally: tally{&written}})
 	if err != nil {

@@ -88,6 +88,7 @@ func Import(ctx context.Context, conn *pgx.Conn, src Source, opts ImportOptions)
 		imp.log = slog.New(slog.DiscardHandler)
 	}
 	imp.prog = &progressTracker{fn: opts.Progress, bytes: &imp.read}
+	defer imp.prog.stop()
 	imp.prog.phase(wippidu.PhaseReading, "")
 	// The header is read before anything else: a file that is no dump, a newer
 	// one, or one encrypted to other keys is refused before the import takes its

@@ -5,6 +5,7 @@ package transfer
 
 import (
 	"io"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -14,27 +15,71 @@ import (
 // progressEvery is how often progress is reported at most.
 const progressEvery = 500 * time.Millisecond
 
-// progressTracker throttles progress callbacks.
+// progressTracker throttles progress callbacks. A report that comes too soon
+// after the last one is not dropped but held, and published when the interval is
+// over unless a newer one replaces it first: the last rows handed to a COPY that
+// PostgreSQL then works on for seconds still show while it does.
 type progressTracker struct {
 	fn    func(wippidu.Progress)
-	last  time.Time
-	state wippidu.Progress
+	state wippidu.Progress // changed by the goroutine doing the work only
 	bytes *atomic.Int64
+
+	mu      sync.Mutex
+	last    time.Time
+	held    *wippidu.Progress // a throttled report, published by timer
+	timer   *time.Timer
+	stopped bool
 }
 
 func (p *progressTracker) report(force bool) {
 	if p.fn == nil {
 		return
 	}
-	now := time.Now()
-	if !force && now.Sub(p.last) < progressEvery {
-		return
-	}
-	p.last = now
 	if p.bytes != nil {
 		p.state.BytesDone = p.bytes.Load()
 	}
-	p.fn(p.state)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopped {
+		return
+	}
+	now := time.Now()
+	if wait := progressEvery - now.Sub(p.last); !force && wait > 0 {
+		held := p.state
+		p.held = &held
+		if p.timer == nil {
+			p.timer = time.AfterFunc(wait, p.publishHeld)
+		}
+		return
+	}
+	p.publish(now, p.state)
+}
+
+// publish hands s to the callback; p.mu is held.
+func (p *progressTracker) publish(now time.Time, s wippidu.Progress) {
+	p.last, p.held = now, nil
+	p.fn(s)
+}
+
+// publishHeld publishes the report held back by the throttle, if any is left.
+func (p *progressTracker) publishHeld() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.timer = nil
+	if p.held != nil && !p.stopped {
+		p.publish(time.Now(), *p.held)
+	}
+}
+
+// stop ends reporting: a held report is dropped, and once stop returns the
+// callback is not called again.
+func (p *progressTracker) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stopped = true
+	if p.timer != nil {
+		p.timer.Stop()
+	}
 }
 
 // phase switches to a new phase and reports it at once.
