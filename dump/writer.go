@@ -25,7 +25,7 @@ const flushAt = 256 << 10
 // Writer writes a dump. Call BeginTable for each table, feed the table's COPY text
 // output to the returned TableWriter, close it, and Close the Writer at the end.
 type Writer struct {
-	zw     *gzip.Writer
+	zw     *gzipWriter
 	bw     *bufio.Writer
 	tables int
 	open   *TableWriter
@@ -33,12 +33,13 @@ type Writer struct {
 }
 
 // NewWriter writes the gzip stream and the header to out. level is a gzip level
-// (0 means DefaultLevel).
+// (0 means DefaultLevel). The dump is compressed on GOMAXPROCS goroutines of its
+// own (gzipWriter); Close or Abort stops them.
 func NewWriter(out io.Writer, h Header, level int) (*Writer, error) {
 	if level == 0 {
 		level = DefaultLevel
 	}
-	zw, err := gzip.NewWriterLevel(out, level)
+	zw, err := newGzipWriter(out, level, 0)
 	if err != nil {
 		return nil, fmt.Errorf("gzip writer: %w", err)
 	}
@@ -60,6 +61,7 @@ func NewWriter(out io.Writer, h Header, level int) (*Writer, error) {
 	}
 	b = append(b, ",\"tables\":[\n"...)
 	if _, err := w.bw.Write(b); err != nil {
+		zw.Abort()
 		return nil, fmt.Errorf("write header: %w", err)
 	}
 	return w, nil
@@ -103,8 +105,20 @@ func (w *Writer) BeginTable(name string, cols []Column) (*TableWriter, error) {
 }
 
 // Close ends the JSON object and the gzip stream (it does not close the underlying
-// writer).
+// writer). The compressing goroutines stop whatever it returns.
 func (w *Writer) Close() error {
+	if err := w.finish(); err != nil {
+		w.zw.Abort()
+		return err
+	}
+	if err := w.zw.Close(); err != nil {
+		return fmt.Errorf("close gzip: %w", err)
+	}
+	return nil
+}
+
+// finish writes the end of the JSON object into the compressor.
+func (w *Writer) finish() error {
 	if w.err != nil {
 		return w.err
 	}
@@ -117,10 +131,13 @@ func (w *Writer) Close() error {
 	if err := w.bw.Flush(); err != nil {
 		return fmt.Errorf("flush: %w", err)
 	}
-	if err := w.zw.Close(); err != nil {
-		return fmt.Errorf("close gzip: %w", err)
-	}
 	return nil
+}
+
+// Abort gives the dump up: it stops the compressing goroutines and writes nothing
+// more. It does nothing after Close.
+func (w *Writer) Abort() {
+	w.zw.Abort()
 }
 
 // TableWriter receives one table's rows as PostgreSQL COPY text format (the output

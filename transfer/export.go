@@ -100,6 +100,7 @@ func Export(ctx context.Context, conn *pgx.Conn, w io.Writer, opts ExportOptions
 	if err != nil {
 		return nil, err
 	}
+	defer dw.Abort() // after Close, nothing
 	if err := writeCommonTokens(dw, common); err != nil {
 		return nil, err
 	}
