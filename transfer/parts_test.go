@@ -108,7 +108,7 @@ func sameRows(t *testing.T, want, got []dumpTable) {
 // import into exactly the source's data.
 func TestExportOnSeveralConnectionsWritesTheSameRows(t *testing.T) {
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
-	demo(t, src, 100)
+	demo(t, src, 70)
 	parts := transfer.LowerSplit(t, 0)
 	transfer.LowerLargeValues(t, 4000, 999)
 	want := appChecksums(t, src)
