@@ -24,10 +24,13 @@ func CopyTables(ctx context.Context, conn *pgx.Conn, includeAttachments bool, w 
 		return 0, err
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	chunked := includeAttachments && catalogHasBytea(cat)
+	var largeValue int64 // what the export leaves out of the rows to fetch in chunks
+	if includeAttachments && catalogHasBytea(cat) {
+		largeValue = defaultLimits().largeValue
+	}
 	var rows int64
 	for _, t := range anonymizer.DefaultPolicy().PeopleFirst(cat) {
-		c := copyOf(t, nil, includeAttachments, chunked)
+		c := copyOf(t, nil, includeAttachments, largeValue)
 		if len(c.cols) == 0 {
 			continue
 		}

@@ -33,6 +33,8 @@ type ExportOptions struct {
 	// Connections is how many connections read the tables at once (parts.go):
 	// the export's own and Connections-1 more in its snapshot. 0 means 1.
 	Connections int
+
+	limits *exportLimits // nil: defaultLimits()
 }
 
 // LockedPassword is what an export writes instead of the password hash of one of

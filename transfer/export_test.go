@@ -1,27 +1,30 @@
 package transfer
 
-import "testing"
+// Limits lowers the sizes at which the exports given Apply read tables in parts
+// and values in chunks, so that small test data takes the paths of big tables and
+// huge attachments; it counts what those exports did. Each test has its own, so
+// tests that lower them run in parallel with every other.
+type Limits struct{ l *exportLimits }
 
-// LowerLargeValues has the exports of the rest of the test fetch every bytea
-// value over size bytes in chunks of chunk bytes, so that small rows take the
-// path of huge attachments. It returns a count of the chunk queries run since.
-func LowerLargeValues(t testing.TB, size, chunk int64) func() int64 {
-	t.Helper()
-	oldSize, oldChunk := largeValueBytes, largeChunkBytes
-	largeValueBytes, largeChunkBytes = size, chunk
-	t.Cleanup(func() { largeValueBytes, largeChunkBytes = oldSize, oldChunk })
-	start := largeChunksRead.Load()
-	return func() int64 { return largeChunksRead.Load() - start }
+// NewLimits starts from the defaults.
+func NewLimits() *Limits { return &Limits{defaultLimits()} }
+
+// Split has tables of at least size bytes read in parts, when an export has more
+// than one connection.
+func (l *Limits) Split(size int64) *Limits { l.l.split = size; return l }
+
+// LargeValues has every bytea value over size bytes fetched in chunks of chunk
+// bytes.
+func (l *Limits) LargeValues(size, chunk int64) *Limits {
+	l.l.largeValue, l.l.largeChunk = size, chunk
+	return l
 }
 
-// LowerSplit has the exports of the rest of the test read every table of at
-// least size bytes in parts, when they have more than one connection. It
-// returns a count of the COPYs of parts run since.
-func LowerSplit(t testing.TB, size int64) func() int64 {
-	t.Helper()
-	old := splitBytes
-	splitBytes = size
-	t.Cleanup(func() { splitBytes = old })
-	start := partsCopied.Load()
-	return func() int64 { return partsCopied.Load() - start }
-}
+// Apply returns opts with these limits.
+func (l *Limits) Apply(opts ExportOptions) ExportOptions { opts.limits = l.l; return opts }
+
+// Parts is how many COPYs of parts the exports with these limits ran.
+func (l *Limits) Parts() int64 { return l.l.parts.Load() }
+
+// Chunks is how many chunk queries the exports with these limits ran.
+func (l *Limits) Chunks() int64 { return l.l.chunks.Load() }

@@ -15,7 +15,7 @@ import (
 	"github.com/wippidu/wippidu/schema"
 )
 
-// A bytea value over largeValueBytes is left out of its binary COPY row
+// A bytea value over exportLimits.largeValue is left out of its binary COPY row
 // (dump.BinaryExportSelect) and read here, a chunk at a time, so that the
 // export's memory does not grow with the largest attachment. The chunks are read
 // on a connection of their own: the ones reading the table are inside their
@@ -24,22 +24,34 @@ import (
 // sees exactly the rows the COPY sends. Tables exported in COPY text format (no bytea column, or a column type
 // binary COPY is not used for) still get every value whole inside its row.
 
-var (
-	// largeValueBytes is the size over which a value is fetched in chunks;
-	// tests lower it (export_test.go).
-	largeValueBytes int64 = dump.LargeValueBytes
-	// largeChunkBytes is how much of a value one query reads: a multiple of 3,
-	// so that every chunk is whole base64 groups in the dump, and large enough
-	// that a 64 MiB value takes a couple of dozen queries. pgconn receives each
-	// chunk into a pooled buffer that the next chunk reuses.
-	largeChunkBytes int64 = 3 << 20
-	// largeChunksRead counts the chunk queries run, for the tests.
-	largeChunksRead atomic.Int64
-)
+// exportLimits are the sizes at which an export reads a table in parts and a
+// value in chunks, with counts of both. Every export has its own, so that tests
+// can lower them for one export only (export_test.go).
+type exportLimits struct {
+	// split is the size (pg_table_size: the table with its TOAST) from which an
+	// export on several connections reads a table in parts: below it, starting
+	// the parts costs more than it saves.
+	split int64
+	// largeValue is the size over which a value is fetched in chunks.
+	largeValue int64
+	// largeChunk is how much of a value one query reads: a multiple of 3, so
+	// that every chunk is whole base64 groups in the dump, and large enough that
+	// a 64 MiB value takes a couple of dozen queries. pgconn receives each chunk
+	// into a pooled buffer that the next chunk reuses.
+	largeChunk int64
+
+	parts  atomic.Int64 // COPYs of parts run
+	chunks atomic.Int64 // chunk queries run
+}
+
+func defaultLimits() *exportLimits {
+	return &exportLimits{split: 16 << 20, largeValue: dump.LargeValueBytes, largeChunk: 3 << 20}
+}
 
 // largeValues reads the large values of one export.
 type largeValues struct {
 	shared *sharedSnapshot
+	limits *exportLimits
 	conn   *pgx.Conn // opened at the first large value
 }
 
@@ -99,7 +111,7 @@ func (l *largeValues) fetch(ctx context.Context, table string, cols []dump.Colum
 		var from, size [4]byte
 		params := [][]byte{ctid, from[:], size[:]}
 		for off := int64(0); off < n; {
-			want := min(largeChunkBytes, n-off)
+			want := min(l.limits.largeChunk, n-off)
 			binary.BigEndian.PutUint32(from[:], uint32(off+1)) // substring counts from 1
 			binary.BigEndian.PutUint32(size[:], uint32(want))
 			got, err := l.chunk(ctx, pc, sql, params, n, emit)
@@ -118,7 +130,7 @@ func (l *largeValues) fetch(ctx context.Context, table string, cols []dump.Colum
 // chunk runs one chunk query and hands the chunk to emit straight from pgconn's
 // buffer; it returns the chunk's length.
 func (l *largeValues) chunk(ctx context.Context, pc *pgconn.PgConn, sql string, params [][]byte, n int64, emit func([]byte) error) (int64, error) {
-	largeChunksRead.Add(1)
+	l.limits.chunks.Add(1)
 	rr := pc.ExecParams(ctx, sql, params, chunkParamOIDs, chunkParamFormats, chunkResults)
 	var got int64
 	var err error

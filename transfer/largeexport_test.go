@@ -27,6 +27,7 @@ var largeSizes = []int64{999, 1000, 1001, 2999, 3000, 3001, 10_000, 65_537}
 // while the export runs: the dump is byte for byte the one an export with every
 // value inside its row wrote before the change, and it imports exactly.
 func TestLargeValuesExportExactly(t *testing.T) {
+	t.Parallel()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	seed(t, src)
 	ctx := context.Background()
@@ -58,10 +59,10 @@ func exportLarge(t *testing.T, src *pgxpool.Pool, chunk int64) {
 	ctx := context.Background()
 	reference := dumpBody(t, export(t, src, true))
 	want := appChecksums(t, src)
-	read := transfer.LowerLargeValues(t, largeLimit, chunk)
+	lim := transfer.NewLimits().LargeValues(largeLimit, chunk)
 	changed := false
 	var buf bytes.Buffer
-	_, err := transfer.Export(ctx, conn(t, src), &buf, transfer.ExportOptions{SourceHost: "app.wippidu.net", IncludeAttachments: true,
+	_, err := transfer.Export(ctx, conn(t, src), &buf, lim.Apply(transfer.ExportOptions{SourceHost: "app.wippidu.net", IncludeAttachments: true,
 		Progress: func(p wippidu.Progress) {
 			// Under way, before the attachments: another session changes and
 			// deletes values the export will fetch.
@@ -72,7 +73,7 @@ func exportLarge(t *testing.T, src *pgxpool.Pool, chunk int64) {
 					t.Error(err)
 				}
 			}
-		}})
+		}}))
 	if err != nil {
 		t.Fatalf("export: %v", err)
 	}
@@ -93,7 +94,7 @@ func exportLarge(t *testing.T, src *pgxpool.Pool, chunk int64) {
 			queries += (n + chunk - 1) / chunk
 		}
 	}
-	if n := read(); n != queries {
+	if n := lim.Chunks(); n != queries {
 		t.Errorf("%d chunk queries, want %d", n, queries)
 	}
 

@@ -27,21 +27,14 @@ import (
 // turns writing whole rows into the table's one "rows" array (dump.Part), so
 // the dump is the one a single connection would write, rows in another order.
 
-// splitBytes is the size (pg_table_size: the table with its TOAST) from which
-// an export on several connections reads a table in parts: below it, starting
-// the parts costs more than it saves. Tests lower it (export_test.go).
-var splitBytes int64 = 16 << 20
-
-// partsCopied counts the COPYs of parts run, for the tests.
-var partsCopied atomic.Int64
-
 // tableSizeSQL is a table's size with its TOAST, and the pages of its own.
 const tableSizeSQL = `SELECT pg_table_size(c.oid), pg_relation_size(c.oid) / current_setting('block_size')::bigint
 FROM pg_class c WHERE c.oid = $1::regclass`
 
 // partsPlan returns, for every table worth reading in parts on n connections,
-// the conditions that split it into n ranges of its pages.
-func partsPlan(ctx context.Context, tx pgx.Tx, cat *schema.Catalog, n int) (map[string][]string, error) {
+// the conditions that split it into n ranges of its pages: every table of at
+// least split bytes.
+func partsPlan(ctx context.Context, tx pgx.Tx, cat *schema.Catalog, n int, split int64) (map[string][]string, error) {
 	if n < 2 {
 		return nil, nil
 	}
@@ -51,7 +44,7 @@ func partsPlan(ctx context.Context, tx pgx.Tx, cat *schema.Catalog, n int) (map[
 		if err := tx.QueryRow(ctx, tableSizeSQL, pgx.Identifier{t.Name}.Sanitize()).Scan(&size, &pages); err != nil {
 			return nil, fmt.Errorf("size of table %q: %w", t.Name, err)
 		}
-		if size >= splitBytes && pages >= int64(n) {
+		if size >= split && pages >= int64(n) {
 			plan[t.Name] = pageRanges(pages, n)
 		}
 	}
@@ -112,7 +105,7 @@ func (r *readers) close(ctx context.Context) {
 
 // copyParts copies a table into tw in parts, the COPY sqls[i] on conns[i] at
 // once. The first error stops every part: the others' contexts are cancelled.
-func copyParts(ctx context.Context, conns []*pgconn.PgConn, tw *dump.TableWriter, sqls []string, sink *progressWriter) error {
+func copyParts(ctx context.Context, conns []*pgconn.PgConn, tw *dump.TableWriter, sqls []string, sink *progressWriter, count *atomic.Int64) error {
 	g, ctx := errgroup.WithContext(ctx)
 	var mu sync.Mutex
 	parts := make([]*dump.Part, len(sqls))
@@ -124,7 +117,7 @@ func copyParts(ctx context.Context, conns []*pgconn.PgConn, tw *dump.TableWriter
 		w := *sink
 		w.w = part
 		g.Go(func() error {
-			partsCopied.Add(1)
+			count.Add(1)
 			if err := copyOut(ctx, conns[i], lockedWriter{mu: &mu, w: &w}, sql); err != nil {
 				return err
 			}

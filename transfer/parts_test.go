@@ -107,10 +107,11 @@ func sameRows(t *testing.T, want, got []dumpTable) {
 // dump holds the same tables, columns and rows, and the ones written in parts
 // import into exactly the source's data.
 func TestExportOnSeveralConnectionsWritesTheSameRows(t *testing.T) {
+	t.Parallel()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	demo(t, src, 70)
-	parts := transfer.LowerSplit(t, 0)
-	transfer.LowerLargeValues(t, 4000, 999)
+	lim := transfer.NewLimits().Split(0).LargeValues(4000, 999)
+	parts := lim.Parts
 	want := appChecksums(t, src)
 	for _, tc := range []struct {
 		name      string
@@ -122,13 +123,13 @@ func TestExportOnSeveralConnectionsWritesTheSameRows(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := parts()
-			one := dumpTables(t, exportOn(t, src, 1, tc.opts))
+			one := dumpTables(t, exportOn(t, src, 1, lim.Apply(tc.opts)))
 			if n := parts() - before; n != 0 {
 				t.Fatalf("an export on one connection ran %d COPYs of parts", n)
 			}
 			for _, n := range []int{2, 3} {
 				before := parts()
-				file := exportOn(t, src, n, tc.opts)
+				file := exportOn(t, src, n, lim.Apply(tc.opts))
 				// users, students, messages, letters, acknowledgements … in n parts each
 				if got := parts() - before; got < int64(5*n) || got%int64(n) != 0 {
 					t.Errorf("%d connections: %d COPYs of parts, want at least 5 tables in %d parts", n, got, n)
@@ -307,21 +308,23 @@ func (w *writes) markers(t *testing.T, tables []dumpTable) (map[string]string, i
 // committed before some point, each row once; some transactions committed
 // before the snapshot (in the dump) and some during the export (not in it).
 func TestExportOnSeveralConnectionsIsOneSnapshot(t *testing.T) {
+	t.Parallel()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	demo(t, src, 100)
-	parts := transfer.LowerSplit(t, 0)
+	lim := transfer.NewLimits().Split(0)
+	parts := lim.Parts
 	for _, n := range []int{2, 3} {
 		t.Run(fmt.Sprintf("%d connections", n), func(t *testing.T) {
 			before := parts()
 			w := startWrites(t, src)
 			w.await(t, 3)
 			table := ""
-			file := exportOn(t, src, n, transfer.ExportOptions{Progress: func(p wippidu.Progress) {
+			file := exportOn(t, src, n, lim.Apply(transfer.ExportOptions{Progress: func(p wippidu.Progress) {
 				if p.Phase == wippidu.PhaseExporting && p.Table != table {
 					table = p.Table
 					w.await(t, 2)
 				}
-			}})
+			}}))
 			ended := w.committed.Load() // committed before the export returned
 			w.end(t)
 			if parts() == before {
@@ -386,6 +389,7 @@ func (g *gate) Open() { g.open.Do(func() { close(g.opened) }) }
 // part: the export fails with the reader's error, stops its own COPY, and
 // leaves no connection behind.
 func TestExportFailsWhenAReaderFails(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	src := pgtest.NewPool(t, pgtest.NewDB(t))
 	seed(t, src)
@@ -395,7 +399,7 @@ func TestExportFailsWhenAReaderFails(t *testing.T) {
 		INSERT INTO bulk SELECT g, repeat(md5(g::text), 32) FROM generate_series(1, 80000) g`); err != nil {
 		t.Fatal(err)
 	}
-	transfer.LowerSplit(t, 1<<20)
+	lim := transfer.NewLimits().Split(1 << 20)
 	own := conn(t, src)
 	backends := func() []string {
 		return queryStrings(t, src, `SELECT pid::text FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() ORDER BY 1`)
@@ -404,11 +408,11 @@ func TestExportFailsWhenAReaderFails(t *testing.T) {
 	g := newGate(t)
 	done := make(chan error, 1)
 	go func() {
-		_, err := transfer.Export(ctx, own, g, transfer.ExportOptions{Connections: 2, Progress: func(p wippidu.Progress) {
+		_, err := transfer.Export(ctx, own, g, lim.Apply(transfer.ExportOptions{Connections: 2, Progress: func(p wippidu.Progress) {
 			if p.Table == "bulk" {
 				g.stopped.Store(true)
 			}
-		}})
+		}}))
 		done <- err
 	}()
 	var reader int64
@@ -443,5 +447,5 @@ func TestExportFailsWhenAReaderFails(t *testing.T) {
 		return true
 	})
 	// Nothing is left in a bad state: an export on a fresh connection works.
-	exportOn(t, src, 2, transfer.ExportOptions{})
+	exportOn(t, src, 2, lim.Apply(transfer.ExportOptions{}))
 }

@@ -26,6 +26,7 @@ func hasBytea(cols []dump.Column) bool {
 // that reads large values in chunks (nil when the dump holds no bytea), and the
 // readers of the tables read in parts (parts.go).
 type source struct {
+	limits  *exportLimits
 	tx      pgx.Tx
 	large   *largeValues
 	readers *readers
@@ -35,9 +36,12 @@ type source struct {
 // openSource shares the export's snapshot when more connections are to read in
 // it, and plans the tables read in parts. It must run before the first COPY.
 func openSource(ctx context.Context, tx pgx.Tx, conn *pgx.Conn, cat *schema.Catalog, opts ExportOptions) (*source, error) {
-	src := &source{tx: tx}
+	src := &source{tx: tx, limits: opts.limits}
+	if src.limits == nil {
+		src.limits = defaultLimits()
+	}
 	var err error
-	if src.parts, err = partsPlan(ctx, tx, cat, opts.Connections); err != nil {
+	if src.parts, err = partsPlan(ctx, tx, cat, opts.Connections, src.limits.split); err != nil {
 		return nil, err
 	}
 	large := opts.IncludeAttachments && catalogHasBytea(cat)
@@ -49,7 +53,7 @@ func openSource(ctx context.Context, tx pgx.Tx, conn *pgx.Conn, cat *schema.Cata
 		return nil, err
 	}
 	if large {
-		src.large = &largeValues{shared: shared}
+		src.large = &largeValues{shared: shared, limits: src.limits}
 	}
 	src.readers = &readers{shared: shared, n: opts.Connections - 1}
 	return src, nil
@@ -92,8 +96,9 @@ func (c *tableCopy) sql(where string) string {
 
 // copyOf is how table t is read. Without attachments, binary columns are left
 // out of the dump. swap holds SQL expressions exported instead of some columns
-// (lockPasswords).
-func copyOf(t *schema.Table, swap map[string]string, attachments, large bool) *tableCopy {
+// (lockPasswords). Values over largeValue bytes are left out of the rows, to be
+// fetched in chunks; 0 leaves every value in its row.
+func copyOf(t *schema.Table, swap map[string]string, attachments bool, largeValue int64) *tableCopy {
 	c := &tableCopy{table: t.Name, swapped: len(swap) > 0}
 	for _, col := range t.Columns {
 		if !attachments && dump.KindOf(col.Type) == dump.KindBytea {
@@ -110,8 +115,8 @@ func copyOf(t *schema.Table, swap map[string]string, attachments, large bool) *t
 	// A table of binary values is read in binary COPY format (dump/copyout.go),
 	// its largest values in chunks beside the COPY (large.go). In COPY text
 	// format every value, however large, comes whole inside its row.
-	if hasBytea(c.cols) && large {
-		if sel := dump.BinaryExportSelect(c.cols, c.list, largeValueBytes); sel != nil {
+	if hasBytea(c.cols) && largeValue > 0 {
+		if sel := dump.BinaryExportSelect(c.cols, c.list, largeValue); sel != nil {
 			c.list, c.binary = sel, true
 		}
 	}
@@ -120,7 +125,11 @@ func copyOf(t *schema.Table, swap map[string]string, attachments, large bool) *t
 
 // exportTable writes one table through sink and returns its number of rows.
 func (s *source) exportTable(ctx context.Context, dw *dump.Writer, t *schema.Table, swap map[string]string, sink *progressWriter) (int64, error) {
-	c := copyOf(t, swap, sink.attachments, s.large != nil)
+	var largeValue int64
+	if s.large != nil {
+		largeValue = s.limits.largeValue
+	}
+	c := copyOf(t, swap, sink.attachments, largeValue)
 	open := dw.BeginTable
 	if c.binary {
 		open = dw.BeginBinaryTable
@@ -162,5 +171,5 @@ func (s *source) copyTable(ctx context.Context, tw *dump.TableWriter, c *tableCo
 		conns = append(conns, r.PgConn())
 		sqls = append(sqls, c.sql(where[i+1]))
 	}
-	return copyParts(ctx, conns, tw, sqls, sink)
+	return copyParts(ctx, conns, tw, sqls, sink, &s.limits.parts)
 }
