@@ -16,12 +16,14 @@ TEST_FLAGS  ?= -race -trimpath -vet=off -timeout 20m -p 4 -parallel 4
 TEST_PKGS   ?= ./worker ./transfer ./web ./anonymizer ./cmd/worker ./cmd/web ./internal/demotest ./demodata \
                ./ops ./storage/s3 ./dump ./internal/procmem ./browse ./...
 # Tests whose subject is volume (a dump over 2 GiB through the web tier, 80 MiB
-# values through export and import) run at the same time in test binaries built
-# without the race detector: it slows every byte copied by several times, and
-# the code they stream through runs under it in the other tests. Every test runs
-# once, in one of the two.
-VOLUME_TESTS ?= ^(TestUploadLargerThan2GiB|TestLargeValuesStream)$$
-VOLUME_PKGS  ?= ./cmd/web ./cmd/worker
+# values through export and import, the 50 files of the bad-dump corpus, a whole
+# school's text through the allow-list), none of them running code concurrently
+# beyond what other tests do, run at the same time in test binaries built
+# without the race detector: it slows every byte parsed or copied by several
+# times, and the code they stream through runs under it in the other tests.
+# Every test runs once, in one of the two.
+VOLUME_TESTS ?= ^(TestUploadLargerThan2GiB|TestLargeValuesStream|TestBadDumpCorpus|TestDemoDataStaysReadable)$$
+VOLUME_PKGS  ?= ./cmd/web ./cmd/worker ./transfer
 VOLUME_FLAGS ?= -trimpath -vet=off -timeout 20m -p 2
 
 export PATH := $(BIN):$(PATH)
