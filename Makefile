@@ -68,12 +68,14 @@ lint: vet $(STATICCHECK)
 	@scripts/step.sh "staticcheck" env GOFLAGS=-trimpath $(STATICCHECK) ./...
 
 # Uses TEST_DATABASE_URL when given; otherwise starts a private PostgreSQL cluster
-# from the machine's PostgreSQL binaries for the run. tools/testsummary runs both
+# from the machine's PostgreSQL binaries for the run. The commands that tests run
+# as processes are linked once for all test processes, into .tmp/testbin
+# (internal/testbin). tools/testsummary runs both
 # go test commands at once, prints a line per package as it finishes and ends
 # with the counts, every skipped test with its reason, and the time taken.
 test: tools lint
 	@echo "==> go test $(TEST_FLAGS) ./..., and $(VOLUME_TESTS) without -race (the first run compiles every package with the race detector for a few minutes)"
-	@VERSITYGW=$(VERSITYGW) scripts/with-postgres.sh $(GO) run ./tools/testsummary \
+	@VERSITYGW=$(VERSITYGW) WIPPIDU_TEST_BIN=$(CURDIR)/.tmp/testbin scripts/with-postgres.sh $(GO) run ./tools/testsummary \
 	  $(GO) test -json $(TEST_FLAGS) -skip '$(VOLUME_TESTS)' $(TEST_PKGS) --- \
 	  $(GO) test -json $(VOLUME_FLAGS) -run '$(VOLUME_TESTS)' $(VOLUME_PKGS)
 

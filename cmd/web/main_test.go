@@ -7,14 +7,13 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/wippidu/wippidu/config"
 	"github.com/wippidu/wippidu/dump"
 	"github.com/wippidu/wippidu/internal/pgtest"
+	"github.com/wippidu/wippidu/internal/testbin"
 	"github.com/wippidu/wippidu/web"
 )
 
@@ -23,19 +22,14 @@ import (
 var webBin, workerBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "wippidu-web-bin-")
+	dir, cleanup, err := testbin.Build("./cmd/web", "./cmd/worker")
 	if err != nil {
-		panic(err)
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
-	webBin, workerBin = filepath.Join(dir, "web"), filepath.Join(dir, "worker")
-	for bin, pkg := range map[string]string{webBin: ".", workerBin: "../worker"} {
-		if out, err := exec.Command("go", "build", "-trimpath", "-o", bin, pkg).CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, out)
-			os.Exit(1)
-		}
-	}
+	webBin, workerBin = testbin.Path(dir, "web"), testbin.Path(dir, "worker")
 	code := pgtest.Main(m)
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }
 

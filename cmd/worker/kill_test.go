@@ -48,7 +48,7 @@ func prodDump(t *testing.T, bulk int) string {
 	if bulk > 0 {
 		testdb.BulkMessages(t, prod.pool, bulk)
 	}
-	f := filepath.Join(binDir, fmt.Sprintf("prod-%d.json.gz", bulk))
+	f := filepath.Join(dumpDir, fmt.Sprintf("prod-%d.json.gz", bulk))
 	if code, _, stderr := prod.run(t, "export", "--inline", "--out", f); code != 0 {
 		t.Fatalf("export: exit %d\n%s", code, stderr)
 	}

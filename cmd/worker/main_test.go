@@ -18,29 +18,29 @@ import (
 	"github.com/wippidu/wippidu/anonymizer"
 	"github.com/wippidu/wippidu/config"
 	"github.com/wippidu/wippidu/internal/pgtest"
+	"github.com/wippidu/wippidu/internal/testbin"
 	"github.com/wippidu/wippidu/internal/testdb"
 	"github.com/wippidu/wippidu/internal/testsalt"
 	"github.com/wippidu/wippidu/jobs"
 )
 
-// workerBin and demodataBin are built once, without the race detector, as they ship.
-var workerBin, demodataBin, binDir string
+// workerBin and demodataBin are built once, without the race detector, as they
+// ship (internal/testbin); dumpDir holds the dumps the tests share.
+var workerBin, demodataBin, dumpDir string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "wippidu-worker-bin-")
+	dir, cleanup, err := testbin.Build("./cmd/worker", "./cmd/demodata")
 	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	workerBin, demodataBin = testbin.Path(dir, "worker"), testbin.Path(dir, "demodata")
+	if dumpDir, err = os.MkdirTemp("", "wippidu-worker-dumps-"); err != nil {
 		panic(err)
 	}
-	binDir = dir
-	workerBin, demodataBin = filepath.Join(dir, "worker"), filepath.Join(dir, "demodata")
-	for bin, pkg := range map[string]string{workerBin: ".", demodataBin: "../demodata"} {
-		if out, err := exec.Command("go", "build", "-trimpath", "-o", bin, pkg).CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, out)
-			os.Exit(1)
-		}
-	}
 	code := pgtest.Main(m)
-	os.RemoveAll(dir)
+	cleanup()
+	os.RemoveAll(dumpDir)
 	os.Exit(code)
 }
 

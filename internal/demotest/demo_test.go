@@ -17,46 +17,50 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wippidu/wippidu/internal/testbin"
 	"github.com/wippidu/wippidu/internal/webclient"
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if built.dir != "" {
-		os.RemoveAll(built.dir)
+	if built.cleanup != nil {
+		built.cleanup()
 	}
 	os.Exit(code)
 }
 
-// built holds the demo's four binaries, built once for the whole package.
+// demoBinaries are the demo's four commands, as scripts/demo.sh builds them.
+var demoBinaries = []string{"./cmd/worker", "./cmd/web", "./cmd/demodata", "./tools/pgcluster"}
+
+// built holds the demo's four binaries, built once for the whole package
+// (internal/testbin).
 var built struct {
-	once sync.Once
-	dir  string
-	err  error
+	once    sync.Once
+	dir     string
+	cleanup func()
+	err     error
 }
 
 // demoWork returns a fresh DEMO_WORK directory whose bin/ already holds the
-// demo's binaries, built once by the same go build as the demo's: the demo finds
+// demo's binaries, built by the same go build as the demo's: the demo finds
 // them up to date instead of linking all four again in every run.
-func demoWork(t *testing.T, root string) string {
+func demoWork(t *testing.T) string {
 	t.Helper()
-	built.once.Do(func() {
-		if built.dir, built.err = os.MkdirTemp("", "demobin-"); built.err != nil {
-			return
-		}
-		cmd := exec.Command("go", "build", "-trimpath", "-o", built.dir+"/", "./cmd/worker", "./cmd/web", "./cmd/demodata", "./tools/pgcluster")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			built.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
+	built.once.Do(func() { built.dir, built.cleanup, built.err = testbin.Build(demoBinaries...) })
 	if built.err != nil {
 		t.Fatal(built.err)
 	}
 	work := t.TempDir()
 	bin := filepath.Join(work, "bin")
-	if err := os.CopyFS(bin, os.DirFS(built.dir)); err != nil {
+	if err := os.Mkdir(bin, 0o755); err != nil {
 		t.Fatal(err)
+	}
+	// Linked, not copied: the demo's go build finds them up to date and leaves
+	// them as they are (and go build removes a file before writing one anew).
+	for _, pkg := range demoBinaries {
+		if err := os.Link(testbin.Path(built.dir, pkg), testbin.Path(bin, pkg)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return work
 }
@@ -115,7 +119,7 @@ func TestDemoRefreshOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	work := demoWork(t, root)
+	work := demoWork(t)
 	prodPort, stagingPort := freePort(t), freePort(t)
 	cmd := exec.Command(filepath.Join(root, "scripts", "demo.sh"))
 	cmd.Env = append(os.Environ(), "DEMO_WORK="+work, "DEMO_USERS=300",

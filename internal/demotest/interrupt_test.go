@@ -31,7 +31,7 @@ type demoRun struct {
 // PostgreSQL: neither DATABASE_URL nor TEST_DATABASE_URL reaches it.
 func startDemo(t *testing.T, root, reader string) *demoRun {
 	t.Helper()
-	d := &demoRun{work: demoWork(t, root), prodPort: freePort(t), stagingPort: freePort(t), lines: make(chan string, 1000)}
+	d := &demoRun{work: demoWork(t), prodPort: freePort(t), stagingPort: freePort(t), lines: make(chan string, 1000)}
 	pipeline := "make demo 2>&1"
 	if reader != "" {
 		pipeline += " | " + reader + " '" + filepath.Join(t.TempDir(), "demo-output.log") + "'"
