@@ -55,16 +55,21 @@ type gzipBlock struct {
 const (
 	gzipBlockBytes  = 256 << 10
 	gzipWindowBytes = 32 << 10
+	// maxCompressors bounds the compressing goroutines on a big machine: one
+	// encoding goroutine feeds them all, and each holds a deflater and up to
+	// two blocks, so that more would add memory, not speed.
+	maxCompressors = 4
 )
 
 // newGzipWriter writes the gzip header to out and starts compressors goroutines
-// (GOMAXPROCS when compressors < 1) and one that writes their output in order.
+// (GOMAXPROCS, at most maxCompressors, when compressors < 1) and one that writes
+// their output in order.
 func newGzipWriter(out io.Writer, level, compressors int) (*gzipWriter, error) {
 	if level < flate.HuffmanOnly || level > flate.BestCompression {
 		return nil, errors.New("gzip: invalid compression level")
 	}
 	if compressors < 1 {
-		compressors = runtime.GOMAXPROCS(0)
+		compressors = min(runtime.GOMAXPROCS(0), maxCompressors)
 	}
 	inFlight := 2 * compressors
 	z := &gzipWriter{out: out, level: level,

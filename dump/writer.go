@@ -34,7 +34,7 @@ type Writer struct {
 
 // NewWriter writes the gzip stream and the header to out. level is a gzip level
 // (0 means DefaultLevel). The dump is compressed on GOMAXPROCS goroutines of its
-// own (gzipWriter); Close or Abort stops them.
+// own, at most 4 (gzipWriter); Close or Abort stops them.
 func NewWriter(out io.Writer, h Header, level int) (*Writer, error) {
 	if level == 0 {
 		level = DefaultLevel
