@@ -16,7 +16,7 @@ TEST_FLAGS  ?= -race -trimpath -vet=off -timeout 20m -p 4 -parallel 4
 TEST_PKGS   ?= ./worker ./transfer ./web ./anonymizer ./cmd/worker ./cmd/web ./internal/demotest ./demodata \
                ./ops ./storage/s3 ./dump ./internal/procmem ./browse ./...
 # Tests whose subject is volume (a dump over 2 GiB through the web tier, 80 MiB
-# values through export and import, the 50 files of the bad-dump corpus, a whole
+# values through export and import, every file of the bad-dump corpus, a whole
 # school's text through the allow-list), none of them running code concurrently
 # beyond what other tests do, run at the same time in test binaries built
 # without the race detector: it slows every byte parsed or copied by several
