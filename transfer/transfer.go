@@ -26,7 +26,8 @@ type progressTracker struct {
 
 	mu      sync.Mutex
 	last    time.Time
-	held    *wippidu.Progress // a throttled report, published by timer
+	held    wippidu.Progress // a throttled report, published by timer…
+	holding bool             // …while this is set
 	timer   *time.Timer
 	stopped bool
 }
@@ -45,8 +46,9 @@ func (p *progressTracker) report(force bool) {
 	}
 	now := time.Now()
 	if wait := progressEvery - now.Sub(p.last); !force && wait > 0 {
-		held := p.state
-		p.held = &held
+		// Copied, not pointed to: this runs for every row, and a pointer would
+		// make the copy escape to the heap.
+		p.held, p.holding = p.state, true
 		if p.timer == nil {
 			p.timer = time.AfterFunc(wait, p.publishHeld)
 		}
@@ -57,7 +59,7 @@ func (p *progressTracker) report(force bool) {
 
 // publish hands s to the callback; p.mu is held.
 func (p *progressTracker) publish(now time.Time, s wippidu.Progress) {
-	p.last, p.held = now, nil
+	p.last, p.holding = now, false
 	p.fn(s)
 }
 
@@ -66,8 +68,8 @@ func (p *progressTracker) publishHeld() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.timer = nil
-	if p.held != nil && !p.stopped {
-		p.publish(time.Now(), *p.held)
+	if p.holding && !p.stopped {
+		p.publish(time.Now(), p.held)
 	}
 }
 
