@@ -198,3 +198,41 @@ func TestGzipWriterStopsAtError(t *testing.T) {
 		t.Errorf("%d goroutines after Close and Abort, %d before", n, before)
 	}
 }
+
+// readCounter counts the reads of a file.
+type readCounter struct {
+	r     io.Reader
+	reads int
+}
+
+func (c *readCounter) Read(p []byte) (int, error) {
+	c.reads++
+	return c.r.Read(p)
+}
+
+// Inflate reads a file given as a plain io.Reader in large blocks: gzip alone
+// reads 4 KiB at a time, a system call each.
+func TestInflateReadsInLargeBlocks(t *testing.T) {
+	t.Parallel()
+	var zipped bytes.Buffer
+	zw, _ := kgzip.NewWriterLevel(&zipped, kgzip.NoCompression)
+	in := gzipInput(8<<20, 3)
+	if _, err := zw.Write(in); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	src := &readCounter{r: bytes.NewReader(zipped.Bytes())}
+	r, err := Inflate(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(r)
+	if err != nil || !bytes.Equal(out, in) {
+		t.Fatalf("inflated %d bytes (%v), want the %d written", len(out), err, len(in))
+	}
+	if max := zipped.Len()/(128<<10) + 2; src.reads > max {
+		t.Fatalf("%d reads of a %d-byte file, want at most %d (blocks of 128 KiB or more)", src.reads, zipped.Len(), max)
+	}
+}

@@ -32,11 +32,17 @@ func NewDecrypter(identity string) (*Decrypter, error) {
 	return &Decrypter{ids: ids}, nil
 }
 
+// plainReadSize is how much of the file one read asks for.
+const plainReadSize = 256 << 10
+
 // Plain returns the dump src holds, in the clear: an age file is decrypted as it
 // is read (see Unwrap), anything else is read as it is. Which it is, the first
 // bytes say, not the file's name.
 func (d *Decrypter) Plain(src io.Reader) (io.Reader, error) {
-	br := bufio.NewReader(src)
+	// The buffer is what the gzip reader reads the file through (a bufio.Reader
+	// is an io.ByteReader: it adds none of its own): 4 KiB reads of a file of
+	// gigabytes cost a tenth of the inflating's time in system calls.
+	br := bufio.NewReaderSize(src, plainReadSize)
 	head, err := br.Peek(len(Magic))
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, err

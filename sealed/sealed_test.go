@@ -76,6 +76,36 @@ func TestPlainDumpsPassThrough(t *testing.T) {
 	}
 }
 
+// countReads counts the reads of a file.
+type countReads struct {
+	r     io.Reader
+	reads int
+}
+
+func (c *countReads) Read(p []byte) (int, error) {
+	c.reads++
+	return c.r.Read(p)
+}
+
+// A plain dump is read from its storage in large blocks, whatever sizes its
+// reader asks for: gzip reads 4 KiB at a time, a system call each on a file.
+func TestPlainReadsTheFileInLargeBlocks(t *testing.T) {
+	t.Parallel()
+	const size = 8 << 20
+	src := &countReads{r: bytes.NewReader(append([]byte("\x1f\x8b\x08"), randomBytes(size)...))}
+	r, err := (*sealed.Decrypter)(nil).Plain(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := io.CopyBuffer(io.Discard, struct{ io.Reader }{r}, make([]byte, 4096))
+	if err != nil || n != size+3 {
+		t.Fatalf("read %d bytes, %v; want %d", n, err, size+3)
+	}
+	if max := size/(128<<10) + 2; src.reads > max {
+		t.Fatalf("%d reads of the file for %d MiB, want at most %d (blocks of 128 KiB or more)", src.reads, size>>20, max)
+	}
+}
+
 func TestNilRecipientsWriteThrough(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer

@@ -11,7 +11,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -19,6 +18,7 @@ import (
 	"github.com/wippidu/wippidu"
 	"github.com/wippidu/wippidu/anonymizer"
 	"github.com/wippidu/wippidu/dump"
+	"github.com/wippidu/wippidu/internal/readahead"
 	"github.com/wippidu/wippidu/schema"
 )
 
@@ -216,13 +216,15 @@ func (imp *importer) copyTable(ctx context.Context, r *dump.Reader, dt *dump.Tab
 		if binary {
 			sql += " (FORMAT binary)"
 		}
-		_, err = imp.tx.Conn().PgConn().CopyFrom(ctx, rs, sql)
-		// On a failed COPY, pgconn may return while its reading goroutine is still in
-		// Read: stop the source before looking at it.
-		rs.mu.Lock()
-		rs.closed = true
+		// The rows are read, anonymized and encoded on a goroutine of their own, up
+		// to copyAheadChunks ahead of what pgconn sends: this work and PostgreSQL's
+		// run at once instead of taking turns.
+		ahead := readahead.New(rs, copyAheadChunks, copyAheadSize)
+		_, err = imp.tx.Conn().PgConn().CopyFrom(ctx, ahead, sql)
+		// Whether the COPY ended or failed, the source is read no more once Stop
+		// returns: its counts and the dump reader are this goroutine's again.
+		ahead.Stop()
 		rows, rerr, next := rs.rows, rs.err, rs.textFrom
-		rs.mu.Unlock()
 		if rerr != nil {
 			return rows, rerr
 		}
@@ -256,8 +258,6 @@ func binaryPlan(plan []colPlan) bool {
 // rowSource is the COPY FROM input of one table: it pulls rows from the dump,
 // anonymizes them and encodes them as COPY text.
 type rowSource struct {
-	mu      sync.Mutex
-	closed  bool
 	r       *dump.Reader
 	table   string
 	cols    []dump.Column // the dump's columns
@@ -280,7 +280,11 @@ type rowSource struct {
 	textFrom []dump.Value // the row that ended this binary COPY: the rest goes in text
 }
 
-const copyBatch = 64 << 10
+const (
+	copyBatch       = 64 << 10 // rows encoded at a time
+	copyAheadChunks = 4        // chunks of encoded rows held ahead of the COPY
+	copyAheadSize   = 256 << 10
+)
 
 // largePart is a large value (dump.Large) that goes into COPY at offset at of the
 // encoded batch, read from the dump reader's temporary file.
@@ -290,12 +294,7 @@ type largePart struct {
 }
 
 func (s *rowSource) Read(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	for {
-		if s.closed {
-			return 0, io.EOF
-		}
 		if s.err != nil {
 			return 0, s.err
 		}
@@ -486,14 +485,35 @@ func (s *rowSource) largeValue(b []byte, p *colPlan, l *dump.Large) ([]byte, err
 
 // hexReader hex-encodes what it reads, for a bytea value in COPY text format.
 type hexReader struct {
-	r   io.Reader
-	raw []byte
+	r    io.Reader
+	raw  []byte
+	odd  [2]byte // one byte's two digits, read for a p of one byte
+	rest []byte  // what of odd is left to hand out
+	err  error   // r's error, returned once rest is handed out
 }
 
 func (h *hexReader) Read(p []byte) (int, error) {
+	if len(h.rest) > 0 {
+		n := copy(p, h.rest)
+		h.rest = h.rest[n:]
+		return n, nil
+	}
+	if h.err != nil {
+		return 0, h.err
+	}
 	n := len(p) / 2
 	if n == 0 {
-		return 0, io.ErrShortBuffer
+		if len(p) == 0 {
+			return 0, nil
+		}
+		var one [1]byte
+		m, err := h.r.Read(one[:])
+		if m == 0 {
+			return 0, err
+		}
+		hex.Encode(h.odd[:], one[:])
+		p[0], h.rest, h.err = h.odd[0], h.odd[1:], err
+		return 1, nil
 	}
 	if cap(h.raw) < n {
 		h.raw = make([]byte, n)
