@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/riverqueue/river"
 	"github.com/spf13/cobra"
 
 	"github.com/wippidu/wippidu"
@@ -65,6 +66,7 @@ func (a *app) export(ctx context.Context, f exportFlags) error {
 	}
 	req := jobs.ExportRequest{RequestedBy: a.requestedBy(), IncludeAttachments: !f.noAttachments, SourceHost: a.cfg.Hostname}
 	var tee *teeStore
+	var ended <-chan *river.Event // nil: the job runs on a worker
 	if f.inline {
 		deps := a.deps
 		if _, ok := a.storage.(storage.Linker); !ok {
@@ -76,11 +78,12 @@ func (a *app) export(ctx context.Context, f exportFlags) error {
 			d.Storage = tee
 			deps = &d
 		}
-		var stop func()
-		if client, req.Queue, stop, err = a.inline(ctx, deps); err != nil {
+		run, err := a.inline(ctx, deps)
+		if err != nil {
 			return err
 		}
-		defer stop()
+		defer run.stop()
+		client, req.Queue, ended = run.client, run.queue, run.ended
 	}
 	sub := &jobs.Submitter{Pool: a.pool, Client: client, Config: a.cfg}
 	s, err := sub.Export(ctx, req)
@@ -88,7 +91,7 @@ func (a *app) export(ctx context.Context, f exportFlags) error {
 		return userError(err)
 	}
 	fmt.Fprintf(a.env.Stderr, "export #%d queued (River job %d)\n", s.AuditID, s.JobID)
-	st, err := a.wait(ctx, client, s.JobID)
+	st, err := a.wait(ctx, client, s.JobID, ended)
 	if err != nil {
 		return err
 	}

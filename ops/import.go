@@ -141,17 +141,19 @@ func (a *app) importFile(ctx context.Context, f *importFlags, path string) error
 		Preview: f.dryRun}
 	// discard deletes the stored dump once no job will read it.
 	discard := func() { _ = a.storage.Delete(context.WithoutCancel(ctx), key) }
+	var ended <-chan *river.Event // nil: the job runs on a worker
 	if f.inline {
 		// The job runs here: it reads the file where it lies, nothing is stored.
 		deps := *a.deps
 		deps.Storage = inPlace{Storage: a.storage, key: key, path: path}
 		discard = func() {}
 		fmt.Fprintf(a.env.Stderr, "reading %s (%s) where it lies\n", filepath.Base(path), wippidu.FormatBytes(size))
-		var stop func()
-		if client, req.Queue, stop, err = a.inline(ctx, &deps); err != nil {
+		run, err := a.inline(ctx, &deps)
+		if err != nil {
 			return err
 		}
-		defer stop()
+		defer run.stop()
+		client, req.Queue, ended = run.client, run.queue, run.ended
 		sub.Client = client
 	} else if err := a.upload(ctx, path, key, size); err != nil {
 		return err
@@ -162,7 +164,7 @@ func (a *app) importFile(ctx context.Context, f *importFlags, path string) error
 		return refused(err)
 	}
 	fmt.Fprintf(a.env.Stderr, "import #%d queued (River job %d)\n", s.AuditID, s.JobID)
-	st, err := a.wait(ctx, client, s.JobID)
+	st, err := a.wait(ctx, client, s.JobID, ended)
 	if f.dryRun {
 		// The command line has no second step that would import the previewed
 		// upload: it goes.

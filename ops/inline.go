@@ -22,24 +22,35 @@ import (
 // River has no call that deletes one queue.
 const deleteQueueSQL = `DELETE FROM river_queue WHERE name = $1`
 
+// inlineRun is a River client in this process that serves a queue of its own.
+type inlineRun struct {
+	client *river.Client[pgx.Tx]
+	queue  string
+	// ended has an event for each of the run's jobs that ends (or fails an
+	// attempt): wait looks at the job then, not at its next tick.
+	ended <-chan *river.Event
+	stop  func() // ends the client and removes the queue
+}
+
 // inline starts a River client in this process that serves a queue of its own, so
 // that the job runs here, through the same path as on a worker (--inline), with
-// deps (the app's, or the same with the storage the job sees replaced). The
-// returned stop ends the client and removes the queue.
-func (a *app) inline(ctx context.Context, deps *worker.Deps) (*river.Client[pgx.Tx], string, func(), error) {
+// deps (the app's, or the same with the storage the job sees replaced).
+func (a *app) inline(ctx context.Context, deps *worker.Deps) (*inlineRun, error) {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	queue := "inline_" + hex.EncodeToString(b)
 	client, err := worker.NewClient(deps, worker.ClientOptions{Queues: map[string]river.QueueConfig{queue: {MaxWorkers: 1}}})
 	if err != nil {
-		return nil, "", nil, err
+		return nil, err
 	}
+	ended, _ := client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled)
 	if err := client.Start(context.WithoutCancel(ctx)); err != nil {
-		return nil, "", nil, fmt.Errorf("start inline client: %w", err)
+		return nil, fmt.Errorf("start inline client: %w", err)
 	}
 	stop := func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
+		// Stopping the client also ends the subscription.
 		_ = client.StopAndCancel(sctx)
 		// A job the run leaves unfinished (the command was interrupted) would wait in a
 		// queue nobody serves, and hold off every later import: it is cancelled.
@@ -48,7 +59,7 @@ func (a *app) inline(ctx context.Context, deps *worker.Deps) (*river.Client[pgx.
 			a.logger.WarnContext(sctx, "remove inline queue", slog.String("queue", queue), slog.Any("error", err))
 		}
 	}
-	return client, queue, stop, nil
+	return &inlineRun{client: client, queue: queue, ended: ended, stop: stop}, nil
 }
 
 // cancelLeftOver cancels the jobs an inline run's queue still holds, and says so in

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -108,6 +109,41 @@ func TestInlineRunsLeaveNoQueueBehind(t *testing.T) {
 		}
 		if waiting != 0 || queued != 0 {
 			t.Errorf("%s: %d unfinished jobs and %d queued or running audit rows left, want none", tt.name, waiting, queued)
+		}
+	}
+}
+
+// TestInlineRunsEndWhenTheJobEnds: an --inline command learns that its job ended
+// from River, in this process, not at the next of its polls: with polls an hour
+// apart, an export and an import still end as soon as their jobs do. (Not
+// parallel: it changes the package's poll interval.)
+func TestInlineRunsEndWhenTheJobEnds(t *testing.T) {
+	defer ops.SetPollEvery(time.Hour)()
+	prod, staging := newInstance(t, false), newInstance(t, true)
+	dumpFile := filepath.Join(t.TempDir(), "prod.json.gz")
+	for _, c := range []struct {
+		env  map[string]string
+		args []string
+	}{
+		{prod.env, []string{"export", "--inline", "--out", dumpFile}},
+		{staging.env, []string{"import", "--inline", "--confirm-host", "staging.wippidu.net", dumpFile}},
+	} {
+		type result struct {
+			code   int
+			stderr string
+		}
+		done := make(chan result, 1)
+		go func() {
+			code, _, stderr := run(c.env, c.args...)
+			done <- result{code, stderr}
+		}()
+		select {
+		case r := <-done:
+			if r.code != 0 {
+				t.Fatalf("%s: exit %d\n%s", c.args[0], r.code, r.stderr)
+			}
+		case <-time.After(3 * time.Minute):
+			t.Fatalf("%s --inline: still waiting after 3 minutes for a job of a few seconds: it waits for its next poll", c.args[0])
 		}
 	}
 }

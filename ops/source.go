@@ -9,6 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/wippidu/wippidu"
 	"github.com/wippidu/wippidu/audit"
 	"github.com/wippidu/wippidu/jobs"
@@ -90,12 +92,14 @@ func (a *app) importFromSource(ctx context.Context, f *importFlags) error {
 	}
 	req := jobs.ImportRequest{ImportGate: gate, RequestedBy: a.requestedBy(), FileName: e.Name, ObjectKey: e.Key,
 		Size: e.Size, Source: jobs.SourceProduction, Preview: f.dryRun}
+	var ended <-chan *river.Event // nil: the job runs on a worker
 	if f.inline {
-		var stop func()
-		if client, req.Queue, stop, err = a.inline(ctx, a.deps); err != nil {
+		run, err := a.inline(ctx, a.deps)
+		if err != nil {
 			return err
 		}
-		defer stop()
+		defer run.stop()
+		client, req.Queue, ended = run.client, run.queue, run.ended
 		sub.Client = client
 	}
 	s, err := sub.Import(ctx, req)
@@ -104,7 +108,7 @@ func (a *app) importFromSource(ctx context.Context, f *importFlags) error {
 	}
 	fmt.Fprintf(a.env.Stderr, "import #%d of %s (%s, exported by %s) from production storage queued (River job %d)\n",
 		s.AuditID, e.Name, wippidu.FormatBytes(e.Size), e.SourceHost, s.JobID)
-	st, err := a.wait(ctx, client, s.JobID)
+	st, err := a.wait(ctx, client, s.JobID, ended)
 	if err != nil {
 		return err
 	}

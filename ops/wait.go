@@ -11,9 +11,13 @@ import (
 	"github.com/wippidu/wippidu/jobs"
 )
 
-// wait polls a job until it ends, printing progress to stderr.
-func (a *app) wait(ctx context.Context, client *river.Client[pgx.Tx], jobID int64) (*jobs.Status, error) {
-	tick := time.NewTicker(500 * time.Millisecond)
+// pollEvery is how often wait looks at a job's progress.
+var pollEvery = 500 * time.Millisecond
+
+// wait polls a job until it ends, printing progress to stderr. When the job runs
+// in this process (--inline), ended wakes it as soon as the job ends; nil otherwise.
+func (a *app) wait(ctx context.Context, client *river.Client[pgx.Tx], jobID int64, ended <-chan *river.Event) (*jobs.Status, error) {
+	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
 	last := ""
 	for {
@@ -37,6 +41,7 @@ func (a *app) wait(ctx context.Context, client *river.Client[pgx.Tx], jobID int6
 			return nil, fmt.Errorf("stopped waiting for %s #%d (River job %d; it goes on, see `worker jobs list`): %w",
 				st.Kind, st.AuditID, jobID, ctx.Err())
 		case <-tick.C:
+		case <-ended:
 		}
 	}
 }
