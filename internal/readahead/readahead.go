@@ -71,9 +71,14 @@ func (ra *Reader) run(src io.Reader) {
 	}
 }
 
-// Read hands out what the goroutine read, in order, then its error; ErrStopped
-// once the reader is stopped and nothing read is left.
+// Read hands out what the goroutine read, in order, then its error; once the
+// reader is stopped, ErrStopped (what was read and not handed out is dropped).
 func (ra *Reader) Read(p []byte) (int, error) {
+	select {
+	case <-ra.stop:
+		return 0, ErrStopped
+	default:
+	}
 	for len(ra.cur) == 0 {
 		if ra.held != nil {
 			ra.free <- ra.held[:cap(ra.held)]

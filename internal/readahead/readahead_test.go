@@ -54,12 +54,17 @@ func TestSourceErrorComesLast(t *testing.T) {
 // countingSource is an endless source that counts the bytes read from it and
 // can be made to wait inside Read.
 type countingSource struct {
-	n    atomic.Int64
-	gate chan struct{} // when set, Read waits on it
+	n       atomic.Int64
+	gate    chan struct{} // when set, Read says so on entered and waits on it
+	entered chan struct{}
 }
 
 func (s *countingSource) Read(p []byte) (int, error) {
 	if s.gate != nil {
+		select {
+		case s.entered <- struct{}{}:
+		default:
+		}
 		<-s.gate
 	}
 	s.n.Add(int64(len(p)))
@@ -94,8 +99,9 @@ func TestReadsAheadBoundedly(t *testing.T) {
 // source is the caller's alone. A Read after Stop does not block.
 func TestStopWaitsForTheReadUnderWay(t *testing.T) {
 	t.Parallel()
-	src := &countingSource{gate: make(chan struct{})}
+	src := &countingSource{gate: make(chan struct{}), entered: make(chan struct{}, 1)}
 	ra := New(src, 2, 100)
+	<-src.entered
 	stopped := make(chan struct{})
 	go func() { ra.Stop(); close(stopped) }()
 	select {
