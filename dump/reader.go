@@ -178,7 +178,8 @@ const (
 // costs at the least (the bench's floor of an import).
 func Inflate(src io.Reader) (io.Reader, error) {
 	// gzip reads through a bufio.Reader of 4 KiB unless src has one: a read system
-	// call for every 4 KiB of a file of gigabytes, a tenth of the inflating's time.
+	// call for every 4 KiB of a file of gigabytes (a 1.7 GB dump: 0.4 s of the 1.2 s
+	// its inflating took). A src that has a buffer keeps its own (sealed.Plain).
 	if _, ok := src.(io.ByteReader); !ok {
 		src = bufio.NewReaderSize(src, inflateReadSize)
 	}

@@ -40,8 +40,8 @@ const plainReadSize = 256 << 10
 // bytes say, not the file's name.
 func (d *Decrypter) Plain(src io.Reader) (io.Reader, error) {
 	// The buffer is what the gzip reader reads the file through (a bufio.Reader
-	// is an io.ByteReader: it adds none of its own): 4 KiB reads of a file of
-	// gigabytes cost a tenth of the inflating's time in system calls.
+	// is an io.ByteReader: dump.Inflate adds none of its own), so it reads in
+	// large blocks: 4 KiB reads of a dump of gigabytes are a system call each.
 	br := bufio.NewReaderSize(src, plainReadSize)
 	head, err := br.Peek(len(Magic))
 	if err != nil && !errors.Is(err, io.EOF) {

@@ -100,8 +100,8 @@ func (ra *Reader) Read(p []byte) (int, error) {
 }
 
 // Close stops the goroutine without waiting: it ends once its current read of the
-// source returns. For a source that may block (a network read), whose closing
-// ends that read.
+// source returns. It suits a source that may block (a network read) and that the
+// caller closes next, which ends that read.
 func (ra *Reader) Close() { ra.once.Do(func() { close(ra.stop) }) }
 
 // Stop stops the goroutine and waits until it has ended: after it, the source is
