@@ -1,7 +1,6 @@
 package transfer
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
@@ -212,9 +211,16 @@ func (imp *importer) copyTable(ctx context.Context, r *dump.Reader, dt *dump.Tab
 	for {
 		rs := &rowSource{r: r, table: st.Name, cols: dt.Columns, kinds: kinds, plan: plan, rc: rc, prog: imp.prog,
 			base: base, rows: loaded, held: held, binary: binary}
-		sql := into
+		// FREEZE: the table was emptied by this transaction's TRUNCATE, so its rows
+		// are written frozen and its pages all-visible. The index builds and foreign
+		// key checks that follow skip per-row visibility checks, and staging's first
+		// reads and vacuum do not rewrite every page to set hint bits and freeze
+		// what was just loaded. Should the import roll back, the rows go with the
+		// TRUNCATE's new files. (Like the TRUNCATE, not MVCC-safe for a snapshot
+		// older than the commit, which no staging reader holds across a refresh.)
+		sql := into + " (FREEZE)"
 		if binary {
-			sql += " (FORMAT binary)"
+			sql = into + " (FORMAT binary, FREEZE)"
 		}
 		// The rows are read, anonymized and encoded on a goroutine of their own, up
 		// to copyAheadChunks ahead of what pgconn sends: this work and PostgreSQL's
@@ -390,7 +396,7 @@ func (s *rowSource) checkTypes(row []dump.Value) error {
 		switch s.kinds[i] {
 		case dump.KindInt:
 			want = dump.Number
-			if v.Type == dump.Number && bytes.ContainsAny(v.Data, ".eE") {
+			if v.Type == dump.Number && !isInteger(v.Data) {
 				return fmt.Errorf("table %q row %d column %q (%s): want an integer, got a fraction or exponent", s.table, s.rows, s.cols[i].Name, s.cols[i].Type)
 			}
 		case dump.KindBool:
@@ -403,6 +409,18 @@ func (s *rowSource) checkTypes(row []dump.Value) error {
 		}
 	}
 	return nil
+}
+
+// isInteger reports whether a JSON number has no fraction and no exponent. A
+// loop: bytes.ContainsAny builds its set of three bytes for every number, which
+// was 0.08 of the row goroutine's 1.6 CPU-s in a 20,000-user import.
+func isInteger(num []byte) bool {
+	for _, c := range num {
+		if c == '.' || c == 'e' || c == 'E' {
+			return false
+		}
+	}
+	return true
 }
 
 // next is the held row first, then the dump's next.

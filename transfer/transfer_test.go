@@ -429,3 +429,35 @@ func TestExportIsOneConsistentSnapshot(t *testing.T) {
 		t.Errorf("acknowledgements in the dump: got %s, want 3 (the row committed later is not in the snapshot)", n[0])
 	}
 }
+
+// TestImportedRowsAreFrozen: the import loads with COPY FREEZE, so what it loads
+// is all-visible at once (ANALYZE counts the visibility map's pages); without
+// FREEZE no page is until a vacuum, which would then rewrite every one of them.
+func TestImportedRowsAreFrozen(t *testing.T) {
+	t.Parallel()
+	src := pgtest.NewPool(t, pgtest.NewDB(t))
+	seed(t, src)
+	file := export(t, src, true)
+	for name, a := range map[string]*anonymizer.Anonymizer{"default": anon(t), "anonymizers off": anon(t, anonymizer.Keys...)} {
+		t.Run(name, func(t *testing.T) {
+			dst := pgtest.NewPool(t, pgtest.NewDB(t))
+			if _, err := importDump(t, dst, file, a); err != nil {
+				t.Fatalf("import: %v", err)
+			}
+			tables := []string{"users", "students", "messages", "parental_letters", "attachments", "letter_acknowledgements"}
+			if _, err := dst.Exec(context.Background(), "ANALYZE "+strings.Join(tables, ", ")); err != nil {
+				t.Fatal(err)
+			}
+			for _, table := range tables {
+				var visible, pages int
+				if err := dst.QueryRow(context.Background(), "SELECT relallvisible, relpages FROM pg_class WHERE oid = $1::regclass", table).
+					Scan(&visible, &pages); err != nil {
+					t.Fatal(err)
+				}
+				if pages == 0 || visible != pages {
+					t.Errorf("%s: %d of %d pages all-visible after the import, want every one", table, visible, pages)
+				}
+			}
+		})
+	}
+}

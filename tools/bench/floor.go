@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -166,10 +167,19 @@ func copyOut(ctx context.Context, conn *pgx.Conn, f copyFile) (int64, error) {
 	return size(f.path)
 }
 
-// loadCopies loads the files in one transaction, without triggers.
+// loadCopies loads the files in one transaction, without triggers, with COPY
+// FREEZE as the import does: the tables, already empty, are truncated again in
+// the transaction (which FREEZE needs; nothing is left to remove).
 func loadCopies(ctx context.Context, conn *pgx.Conn, files []copyFile) error {
 	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SET LOCAL session_replication_role = replica"); err != nil {
+			return err
+		}
+		names := make([]string, len(files))
+		for i, f := range files {
+			names[i] = pgx.Identifier{f.table}.Sanitize()
+		}
+		if _, err := tx.Exec(ctx, "TRUNCATE "+strings.Join(names, ", ")); err != nil {
 			return err
 		}
 		for _, f := range files {
@@ -177,7 +187,7 @@ func loadCopies(ctx context.Context, conn *pgx.Conn, files []copyFile) error {
 			if err != nil {
 				return err
 			}
-			_, err = tx.Conn().PgConn().CopyFrom(ctx, in, "COPY "+pgx.Identifier{f.table}.Sanitize()+" FROM STDIN (FORMAT binary)")
+			_, err = tx.Conn().PgConn().CopyFrom(ctx, in, "COPY "+pgx.Identifier{f.table}.Sanitize()+" FROM STDIN (FORMAT binary, FREEZE)")
 			in.Close()
 			if err != nil {
 				return fmt.Errorf("copy %s in: %w", f.table, err)
