@@ -17,6 +17,7 @@ package anonymizer
 import (
 	"crypto/rand"
 	"fmt"
+	"hash"
 	"slices"
 	"strings"
 	"sync"
@@ -107,6 +108,10 @@ type Anonymizer struct {
 	tables map[string]*tableInfo // the instance's app tables, once prepared
 	leaks  *leakCheck
 	scrub  scrubber // reused from value to value; its context from row to row
+	// The keyed hashes of nameHash and valueHash and their buffers, reused (mac):
+	// like scrub, an Anonymizer serves one import's goroutine at a time.
+	nameMAC, valueMAC hash.Hash
+	macIn, macOut     []byte
 }
 
 // New prepares an import's anonymizer. off lists the anonymizers switched off (the
