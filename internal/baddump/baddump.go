@@ -242,6 +242,8 @@ func (c *corpus) rows() error {
 	}
 	c.setValue("value-string-in-bigint", "users", "id", 0, `"eins"`, `table "users" row 1 column "id" (bigint): want a number, got a string`)
 	c.setValue("value-fraction-in-bigint", "messages", "sender_id", 0, `2.5`, `table "messages" row 1 column "sender_id" (bigint): want an integer, got a fraction or exponent`)
+	c.setValue("value-exponent-in-bigint", "messages", "recipient_id", 0, `1e3`, `table "messages" row 1 column "recipient_id" (bigint): want an integer, got a fraction or exponent`)
+	c.setValue("value-exponent-upper-in-bigint", "messages", "sender_id", 1, `2E1`, `table "messages" row 2 column "sender_id" (bigint): want an integer, got a fraction or exponent`)
 	c.setValue("value-number-in-text", "messages", "subject", 0, `42`, `table "messages" row 1 column "subject" (text): want a string, got a number`)
 	c.setValue("value-string-in-boolean", "parental_letters", "requires_acknowledgement", 0, `"ja"`, `table "parental_letters" row 1 column "requires_acknowledgement" (boolean): want a boolean, got a string`)
 	c.setValue("value-number-in-bytea", "attachments", "data", 0, `12345`, `table "attachments" row 1 column "data" (bytea): want a string, got a number`)
