@@ -386,41 +386,56 @@ func (r *lexer) hex4() (rune, error) {
 }
 
 // skipString scans past a string whose opening quote was consumed. Skipped values
-// are mostly attachments' base64, so it looks for the closing quote with
-// bytes.IndexByte rather than byte by byte. A string longer than limit yields
-// errTooLong: it is not kept, but scanning it is not free either.
+// are mostly attachments' base64, so it looks for quotes with bytes.IndexByte, in
+// one pass: a quote ends the string unless an odd run of backslashes stands right
+// before it (a backslash escapes the next byte; \uXXXX digits are plain bytes).
+// Finding each backslash as well took a second pass over every byte. A string
+// longer than limit yields errTooLong: it is not kept, but scanning it is not
+// free either.
 func (r *lexer) skipString(limit int) error {
-	n := 0 // bytes scanned before r.pos
+	n := 0       // bytes scanned before r.pos
+	slashes := 0 // backslashes in a row right before r.pos
 	for {
-		if n > limit {
+		seg := r.buf[r.pos:r.end]
+		for from := 0; ; {
+			q := bytes.IndexByte(seg[from:], '"')
+			if q < 0 {
+				break
+			}
+			q += from
+			k := backslashesBefore(seg, q)
+			if k == q {
+				k += slashes // the run goes on from the bytes before seg
+			}
+			if k%2 == 0 {
+				if n+q > limit {
+					return errTooLong
+				}
+				r.pos += q + 1
+				return nil
+			}
+			from = q + 1
+		}
+		if k := backslashesBefore(seg, len(seg)); k == len(seg) {
+			slashes += k
+		} else {
+			slashes = k
+		}
+		if n += len(seg); n > limit {
 			return errTooLong
 		}
-		seg := r.buf[r.pos:r.end]
-		q := bytes.IndexByte(seg, '"')
-		upto := q
-		if q < 0 {
-			upto = len(seg)
-		}
-		if bs := bytes.IndexByte(seg[:upto], '\\'); bs >= 0 {
-			n += bs + 2
-			r.pos += bs + 1
-			if r.pos >= r.end && !r.fill() {
-				return r.formatErr("unexpected end of file inside a string")
-			}
-			r.pos++ // the escaped byte; \uXXXX digits are plain bytes
-			continue
-		}
-		if q >= 0 {
-			if n+q > limit {
-				return errTooLong
-			}
-			r.pos += q + 1
-			return nil
-		}
-		n += len(seg)
 		r.pos = r.end
 		if !r.fill() {
 			return r.formatErr("unexpected end of file inside a string")
 		}
 	}
+}
+
+// backslashesBefore counts the backslashes in a row that end b[:i].
+func backslashesBefore(b []byte, i int) int {
+	k := 0
+	for k < i && b[i-1-k] == '\\' {
+		k++
+	}
+	return k
 }
