@@ -89,6 +89,9 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 	return n, nil
 }
 
+// putBufferBytes is the most Put reads from its reader at a time.
+const putBufferBytes = 1 << 20
+
 // write copies r to a temporary file in the directory of dst and renames it to
 // dst once every byte is on disk. On any error the temporary file is removed.
 func (s *Store) write(ctx context.Context, dst string, r io.Reader) (n int64, err error) {
@@ -108,7 +111,12 @@ func (s *Store) write(ctx context.Context, dst string, r io.Reader) (n int64, er
 		}
 	}()
 
-	if n, err = io.Copy(f, object.ContextReader(ctx, r)); err != nil {
+	// io.Copy would hand the file's ReadFrom 32 KiB at a time: from the export's
+	// pipe, a read, a write and a wake of the exporting goroutine for every
+	// 32 KiB. Reads of up to putBufferBytes took a 20,000-user export job from
+	// 5.9–7.1 s to 5.4–6.5 s (medians 6.6 and 6.1 s, 11 interleaved rounds).
+	buf := make([]byte, putBufferBytes)
+	if n, err = io.CopyBuffer(struct{ io.Writer }{f}, object.ContextReader(ctx, r), buf); err != nil {
 		return 0, fmt.Errorf("copy: %w", err)
 	}
 	// Without Sync a full disk or an I/O error may only show up after the rename,

@@ -158,3 +158,37 @@ func TestLinksOutOfTheRootAreRefused(t *testing.T) {
 	}
 	r.Close()
 }
+
+// readSizes records the size of every read asked of it.
+type readSizes struct {
+	r    *strings.Reader
+	most int
+}
+
+func (s *readSizes) Read(p []byte) (int, error) {
+	s.most = max(s.most, len(p))
+	return s.r.Read(p)
+}
+
+// TestPutReadsInLargeBlocks: Put reads its source up to 1 MiB at a time, not
+// the 32 KiB of io.Copy into a file (each read from an export's pipe is a wake
+// of the exporting goroutine and a write of its own).
+func TestPutReadsInLargeBlocks(t *testing.T) {
+	t.Parallel()
+	store, err := file.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := strings.Repeat("wippidu ", 1<<18) // 2 MiB
+	src := &readSizes{r: strings.NewReader(content)}
+	if n, err := store.Put(t.Context(), "exports/a.json.gz", src); err != nil || n != int64(len(content)) {
+		t.Fatalf("Put: %d bytes, %v", n, err)
+	}
+	if src.most < 1<<20 {
+		t.Errorf("Put read at most %d bytes at a time, want 1 MiB", src.most)
+	}
+	got, err := os.ReadFile(filepath.Join(store.Root(), "exports", "a.json.gz"))
+	if err != nil || string(got) != content {
+		t.Fatalf("stored %d bytes, %v; want the 2 MiB put", len(got), err)
+	}
+}
