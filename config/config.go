@@ -56,6 +56,14 @@ type Config struct {
 	ExportConnections int
 }
 
+// DefaultExportConnections is EXPORT_CONNECTIONS unless set: one connection.
+// With the worker and PostgreSQL on 2 cores, a 20,000-user export
+// (transfer.Export into a file) took 4.4–5.2 s on 1 connection and 4.9–6.8 s on
+// 2 (medians 4.5 and 5.5 s, 6 interleaved rounds; make bench
+// -export-connections 2 times both as jobs): a second server process took CPU
+// from the export's own encoding and compressing.
+const DefaultExportConnections = 1
+
 // MaxExportConnections is the most connections EXPORT_CONNECTIONS may give an
 // export: each is a server process of its own, and more than the server's
 // cores only take turns.
@@ -107,7 +115,7 @@ var Vars = []Var{
 	{"REFRESH_SCHEDULE", "(off)", "staging", "Cron schedule (5 fields, or @daily, @every 6h) of the scheduled refresh: the newest export in SOURCE_STORAGE_URL not yet imported and younger than REFRESH_MAX_AGE is imported with every anonymizer on."},
 	{"REFRESH_MAX_AGE", "36h", "staging", "How old the newest export may be for a scheduled refresh to import it."},
 	{"EXPORT_SCHEDULE", "(off)", "production", "Cron schedule of scheduled exports (with attachments), requested by schedule."},
-	{"EXPORT_CONNECTIONS", "2", "production", "Connections an export reads on at once (1 to 16), all in the export's one snapshot: tables over 16 MiB are read in that many parts. 1 reads every table on the export's own connection. Each export holds this many database connections (one more while it reads an attachment over 1 MiB)."},
+	{"EXPORT_CONNECTIONS", strconv.Itoa(DefaultExportConnections), "production", "Connections an export reads on at once (1 to 16), all in the export's one snapshot: tables over 16 MiB are read in that many parts. 1 reads every table on the export's own connection, which was faster where the worker and PostgreSQL share 2 cores; more pay off when the database server has cores to spare. Each export holds this many database connections (one more while it reads an attachment over 1 MiB)."},
 }
 
 // defaultOf is the default of an environment variable, as Vars documents it; a

@@ -21,7 +21,7 @@ func TestParseDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.AllowProdImport || c.StorageURL != "file://./data/storage" || c.JobTimeout != 12*time.Hour ||
-		c.ExportRetention != 24*time.Hour || c.KeepImportedDumps || !c.SecureCookies || c.ListenAddr != ":8080" || c.ExportConnections != 2 {
+		c.ExportRetention != 24*time.Hour || c.KeepImportedDumps || !c.SecureCookies || c.ListenAddr != ":8080" || c.ExportConnections != 1 {
 		t.Errorf("defaults: %+v", c)
 	}
 }

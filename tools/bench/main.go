@@ -59,6 +59,7 @@ type options struct {
 	baselineRev     string
 	pgDumpDefault   bool
 	sealed          bool
+	otherConns      int // EXPORT_CONNECTIONS of a second export job, 0 for none
 }
 
 // runner is what every measurement needs: the flags, the server, the scratch
@@ -80,6 +81,7 @@ func main() {
 	flag.IntVar(&o.attachKB, "attachment-kb", 64, "average attachment size in KiB")
 	flag.IntVar(&o.rounds, "rounds", 3, "interleaved rounds of every timed side on the full database")
 	flag.BoolVar(&o.pgDumpDefault, "pgdump-default", true, "also time the default pg_dump -Fc (gzip level 6) once, in the first round, as a reference row")
+	flag.IntVar(&o.otherConns, "export-connections", 2, "also time the export job with EXPORT_CONNECTIONS set to this, against the default (0 for none)")
 	flag.BoolVar(&o.sealed, "sealed", true, "also time the export and the import (anonymizers off) encrypted with age, for the cost of encryption as a ratio")
 	flag.StringVar(&o.baselineRev, "baseline", "", "a git revision whose worker's default import is timed in the same rounds, or the path of a worker binary built from one")
 	flag.StringVar(&o.rssSizes, "rss-sizes", "4", "also measure peak RSS on a demo database this many times smaller (comma-separated divisors, empty for none)")
@@ -110,6 +112,8 @@ order reversed every other round) time, as wall time and peak RSS of the process
            --data-only --disable-triggers of the -Z1 dump into truncated tables;
            ours as the job (duration_seconds) and as the CLI (the whole process)
   refresh: wippidu export + default import (CLI) | pg_dump -Fc -Z1 + pg_restore
+  connections (-export-connections): the export job with EXPORT_CONNECTIONS set
+           to another count | the same with the default
   encryption (-sealed): export and import (anonymizers off) encrypted with age |
            the same in the clear, as encrypted ÷ plain time
   floors:  the export's COPY … TO STDOUT on one connection into nothing | binary

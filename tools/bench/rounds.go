@@ -46,6 +46,7 @@ type roundFiles struct {
 	dir                            string
 	ours, z1, directory, z6Default string
 	sealed                         string // our export, encrypted (with -sealed)
+	otherConns                     string // our export on -export-connections connections
 }
 
 // task is one timed step of a round.
@@ -63,6 +64,7 @@ func (r *runner) round(ctx context.Context, db demoDB, n int, t *tally) (roundFi
 	f.ours, f.z1 = filepath.Join(f.dir, "wippidu-export.json.gz"), filepath.Join(f.dir, "pgdump-z1.dump")
 	f.directory, f.z6Default = filepath.Join(f.dir, "pgdump-dir"), filepath.Join(f.dir, "pgdump-default.dump")
 	f.sealed = filepath.Join(f.dir, "wippidu-export.json.gz.age")
+	f.otherConns = filepath.Join(f.dir, "wippidu-export-other-connections.json.gz")
 	// The previous round's dumps go (pg_dump -Fd wants a directory that is not
 	// there), and the copies our exports keep in storage: the disk would fill.
 	for _, d := range []string{f.dir, filepath.Join(r.work, "storage-"+db.label, "exports")} {
@@ -133,6 +135,9 @@ func (r *runner) dumpTasks(ctx context.Context, db demoDB, n int, f roundFiles, 
 		pgDump(sideDumpZ1, f.z1, "-Fc", "-Z1"),
 		pgDump(sideDumpDir, f.directory, "-Fd", "-j", "2", "-Z1"),
 		r.exportFloor(ctx, db, t),
+	}
+	if r.otherConns > 0 {
+		tasks = append(tasks, r.otherConnsExport(db, f, t))
 	}
 	if n == 1 && r.pgDumpDefault {
 		tasks = append(tasks, pgDump(sideDumpDefault, f.z6Default, "-Fc"))
@@ -218,4 +223,28 @@ func buildBaseline(work, rev string) (string, error) {
 		return "", fmt.Errorf("build %s: %v\n%s", rev, err, out)
 	}
 	return bin, nil
+}
+
+// sideExportJobConns is the export job with EXPORT_CONNECTIONS=-export-connections.
+const sideExportJobConns = "wippidu export job, other EXPORT_CONNECTIONS"
+
+// otherConnsExport times the export job with EXPORT_CONNECTIONS set to
+// -export-connections: the pair says which count wins on this machine.
+func (r *runner) otherConnsExport(db demoDB, f roundFiles, t *tally) task {
+	return task{sideExportJobConns, func() error {
+		env := []string{fmt.Sprintf("EXPORT_CONNECTIONS=%d", r.otherConns)}
+		p, err := worker(r.work, dbURL(r.server, db.src), filepath.Join(r.work, "storage-"+db.label), env, "export", "--inline", "--out", f.otherConns)
+		if err != nil {
+			return err
+		}
+		job, err := exportJob(p)
+		if err != nil {
+			return err
+		}
+		t.add(sideExportJobConns, job)
+		if err := os.RemoveAll(filepath.Join(r.work, "storage-"+db.label, "exports")); err != nil {
+			return err
+		}
+		return os.Remove(f.otherConns)
+	}}
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/wippidu/wippidu/config"
 )
 
 // row is one comparison of the table: our sides against reference sides, and
@@ -45,6 +47,10 @@ func (r *runner) rows() []row {
 	if r.pgDumpDefault {
 		rows = append(rows, row{what: "export (job) vs pg_dump -Fc, default gzip level 6 §", ours: []string{sideExportJob}, ref: []string{sideDumpDefault},
 			floor: exportFloor})
+	}
+	if r.otherConns > 0 {
+		rows = append(rows, row{what: fmt.Sprintf("export (job): EXPORT_CONNECTIONS default (%d) vs %d", config.DefaultExportConnections, r.otherConns),
+			ours: []string{sideExportJob}, ref: []string{sideExportJobConns}, floor: exportFloor})
 	}
 	if r.keys != nil {
 		rows = append(rows, sealedRows()...)
