@@ -88,13 +88,17 @@ func Network(addr netip.Addr) string {
 
 // sqlTake refills a network's bucket for the time since its last attempt and takes
 // one token when there is one, in one statement: two replicas taking at once are
-// serialised by the row lock, and neither gets a token the other took.
+// serialised by the row lock, and neither gets a token the other took. now() is
+// when a statement's transaction began, which may be before the row's last
+// update by a replica that got the lock first: that time counts as none, never
+// as less than none (which took tokens away and told a client to wait longer
+// than a token takes to come back).
 const sqlTake = `INSERT INTO login_networks AS l (network, tokens, taken) VALUES ($1, $2::float8 - 1, true)
 ON CONFLICT (network) DO UPDATE SET
-	taken = least($2, l.tokens + extract(epoch FROM now() - l.updated_at) * $3) >= 1,
-	tokens = least($2, l.tokens + extract(epoch FROM now() - l.updated_at) * $3)
-		- CASE WHEN least($2, l.tokens + extract(epoch FROM now() - l.updated_at) * $3) >= 1 THEN 1 ELSE 0 END,
-	updated_at = now()
+	taken = least($2, l.tokens + greatest(extract(epoch FROM now() - l.updated_at), 0) * $3) >= 1,
+	tokens = least($2, l.tokens + greatest(extract(epoch FROM now() - l.updated_at), 0) * $3)
+		- CASE WHEN least($2, l.tokens + greatest(extract(epoch FROM now() - l.updated_at), 0) * $3) >= 1 THEN 1 ELSE 0 END,
+	updated_at = greatest(l.updated_at, now())
 RETURNING taken, tokens`
 
 // Take spends one attempt of network and returns 0, or, when it has none left,

@@ -82,6 +82,29 @@ func TestTakeIsSharedAcrossReplicas(t *testing.T) {
 	}
 }
 
+// TestTakeAfterALaterReplicaTook: a replica's statement whose transaction began
+// before another replica's update of the row (its now() is earlier than the
+// row's updated_at) gets no tokens back for that, and loses none: the wait it
+// is told is at most the time one token takes to come back (12 minutes here).
+// Seen in CI as a wait of 12m0.004s when 50 attempts raced over two replicas.
+func TestTakeAfterALaterReplicaTook(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.NewPool(t, pgtest.NewDB(t))
+	l := logins.New(pool, logins.Config{Attempts: 5, Per: time.Hour})
+	ctx := context.Background()
+	if wait, err := l.Take(ctx, "198.51.100.7"); err != nil || wait != 0 {
+		t.Fatalf("first attempt: wait %v, %v", wait, err)
+	}
+	// The row as a replica left it whose transaction began 2 s after ours will.
+	if _, err := pool.Exec(ctx, `UPDATE login_networks SET tokens = 0, updated_at = now() + interval '2 seconds' WHERE network = '198.51.100.7'`); err != nil {
+		t.Fatal(err)
+	}
+	wait, err := l.Take(ctx, "198.51.100.7")
+	if err != nil || wait <= 0 || wait > 12*time.Minute {
+		t.Errorf("wait %v, %v; want within (0, 12m]", wait, err)
+	}
+}
+
 func TestTakeRefills(t *testing.T) {
 	t.Parallel()
 	l := logins.New(pgtest.NewPool(t, pgtest.NewDB(t)), logins.Config{Attempts: 2, Per: 400 * time.Millisecond})
