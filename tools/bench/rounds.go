@@ -115,22 +115,14 @@ func (r *runner) dumpTasks(ctx context.Context, db demoDB, n int, f roundFiles, 
 	}
 	tasks := []task{
 		{sideExport, func() error {
-			p, err := worker(r.work, src, filepath.Join(r.work, "storage-"+db.label), nil, "export", "--inline", "--out", f.ours)
-			if err != nil {
-				return err
-			}
-			job, err := exportJob(p)
+			p, job, err := r.exportInline(db, f.ours, nil)
 			if err != nil {
 				return err
 			}
 			t.add(sideExport, p.sample)
 			t.add(sideExportJob, job)
-			if t.bytes[sideExport], err = size(f.ours); err != nil {
-				return err
-			}
-			// The imports load the file --out saved; the stored one (a link to it,
-			// or a copy) goes.
-			return os.RemoveAll(filepath.Join(r.work, "storage-"+db.label, "exports"))
+			t.bytes[sideExport], err = size(f.ours)
+			return err
 		}},
 		pgDump(sideDumpZ1, f.z1, "-Fc", "-Z1"),
 		pgDump(sideDumpDir, f.directory, "-Fd", "-j", "2", "-Z1"),
@@ -232,19 +224,27 @@ const sideExportJobConns = "wippidu export job, other EXPORT_CONNECTIONS"
 // -export-connections: the pair says which count wins on this machine.
 func (r *runner) otherConnsExport(db demoDB, f roundFiles, t *tally) task {
 	return task{sideExportJobConns, func() error {
-		env := []string{fmt.Sprintf("EXPORT_CONNECTIONS=%d", r.otherConns)}
-		p, err := worker(r.work, dbURL(r.server, db.src), filepath.Join(r.work, "storage-"+db.label), env, "export", "--inline", "--out", f.otherConns)
-		if err != nil {
-			return err
-		}
-		job, err := exportJob(p)
+		_, job, err := r.exportInline(db, f.otherConns, []string{fmt.Sprintf("EXPORT_CONNECTIONS=%d", r.otherConns)})
 		if err != nil {
 			return err
 		}
 		t.add(sideExportJobConns, job)
-		if err := os.RemoveAll(filepath.Join(r.work, "storage-"+db.label, "exports")); err != nil {
-			return err
-		}
 		return os.Remove(f.otherConns)
 	}}
+}
+
+// exportInline runs `worker export --inline --out out` on db's production
+// database with env added, and returns the process's sample and the job's. The
+// stored export (a link to out, or a copy) goes: the imports load out.
+func (r *runner) exportInline(db demoDB, out string, env []string) (proc, sample, error) {
+	storage := filepath.Join(r.work, "storage-"+db.label)
+	p, err := worker(r.work, dbURL(r.server, db.src), storage, env, "export", "--inline", "--out", out)
+	if err != nil {
+		return proc{}, sample{}, err
+	}
+	job, err := exportJob(p)
+	if err != nil {
+		return proc{}, sample{}, err
+	}
+	return p, job, os.RemoveAll(filepath.Join(storage, "exports"))
 }
